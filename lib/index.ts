@@ -1,0 +1,2 @@
+export { EmbedrtError, type ErrorCode } from './errors.js';
+export { runtimeInfo, type RuntimeInfo } from './runtime.js';

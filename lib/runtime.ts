@@ -1,0 +1,32 @@
+import { native } from './native.js';
+
+/** The addon version, the ONNX Runtime it loaded, its usable execution providers and the SIMD level. */
+export interface RuntimeInfo {
+  /** embedrt's version (the native addon's, which equals the package's). */
+  version: string;
+  /** Version of the loaded ONNX Runtime library, e.g. "1.30.0". */
+  ortVersion: string;
+  /** The ORT C API version requested (21). */
+  ortApiVersion: number;
+  /** Execution providers that can run here: compiled in and with their provider library present. */
+  providers: string[];
+  /** Execution providers the loaded ONNX Runtime was built with, usable or not. */
+  compiledProviders: string[];
+  /** Folder the ONNX Runtime library was loaded from. */
+  ortLibraryDir: string;
+  /** Best SIMD level of this CPU: "avx512+vnni", "avx512", "avx2+fma", "neon" or "scalar". */
+  simd: string;
+  /** N-API version the addon was built for. */
+  napiVersion: number;
+}
+
+/**
+ * Reports what the native core runs on.
+ *
+ * @example
+ * import { runtimeInfo } from 'embedrt';
+ * console.log(runtimeInfo().ortVersion); // "1.30.0"
+ */
+export function runtimeInfo(): RuntimeInfo {
+  return { ...native().runtimeInfo() };
+}

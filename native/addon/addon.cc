@@ -1,0 +1,42 @@
+// Registers the N-API surface. Each concern lives in its own file; this one only wires them up.
+#include <napi.h>
+
+#include "cpu_features.h"
+#include "ort_runtime.h"
+#include "napi_util.h"
+
+namespace embedrt {
+namespace {
+
+Napi::Array to_js_array(Napi::Env env, const std::vector<std::string>& items) {
+  Napi::Array out = Napi::Array::New(env, items.size());
+  for (size_t i = 0; i < items.size(); ++i) out.Set(static_cast<uint32_t>(i), items[i]);
+  return out;
+}
+
+Napi::Value RuntimeInfoJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    RuntimeInfo rt = runtime_info();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("version", EMBEDRT_VERSION);
+    out.Set("ortVersion", rt.ort_version);
+    out.Set("ortApiVersion", rt.ort_api_version);
+    out.Set("providers", to_js_array(env, rt.providers));
+    out.Set("compiledProviders", to_js_array(env, rt.compiled_providers));
+    out.Set("ortLibraryDir", rt.library_dir);
+    out.Set("simd", simd_level_name(detect_simd_level()));
+    out.Set("napiVersion", NAPI_VERSION);
+    return out;
+  });
+}
+
+}  // namespace
+}  // namespace embedrt
+
+static Napi::Object InitEmbedrt(Napi::Env env, Napi::Object exports) {
+  exports.Set("runtimeInfo", Napi::Function::New(env, embedrt::RuntimeInfoJs, "runtimeInfo"));
+  return exports;
+}
+
+NODE_API_MODULE(embedrt, InitEmbedrt)

@@ -1,0 +1,34 @@
+// The process-wide ONNX Runtime: API table, environment and what the loaded library offers.
+#pragma once
+
+#include <onnxruntime_cxx_api.h>
+
+#include <string>
+#include <vector>
+
+namespace embedrt {
+
+// The ORT API version we request: what the 1.21 headers define. Newer runtimes (1.30) serve it.
+constexpr int kOrtApiVersion = ORT_API_VERSION;
+
+// Initialises the C++ API table on first use. Throws std::runtime_error naming both versions when the
+// loaded libonnxruntime is older than the headers.
+void ensure_ort_api();
+
+// The shared Ort::Env (one per process, as ONNX Runtime recommends), created on first use.
+Ort::Env& ort_env();
+
+struct RuntimeInfo {
+  std::string ort_version;             // the loaded library's version, e.g. "1.30.0"
+  int ort_api_version;                 // the API version requested
+  std::vector<std::string> compiled_providers;  // execution providers the loaded library was built with
+  std::vector<std::string> providers;  // of those, the ones whose provider libraries are present
+  std::string library_dir;             // the folder libonnxruntime was loaded from
+};
+
+// The provider library an execution provider needs beside libonnxruntime ("" when built in).
+std::string provider_library(const std::string& provider);
+
+RuntimeInfo runtime_info();
+
+}  // namespace embedrt

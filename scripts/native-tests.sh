@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds and runs the native GoogleTest suite twice: a normal build and an ASan+UBSan build.
+# EMBEDRT_NATIVE_TESTS=plain|sanitize limits it to one of them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+which=${EMBEDRT_NATIVE_TESTS:-all}
+
+run_suite() {
+  local name=$1 dir=$2; shift 2
+  echo "== native tests ($name) =="
+  cmake -S . -B "$dir" -G Ninja -DEMBEDRT_TESTS=ON -DEMBEDRT_ADDON=OFF "$@" >"$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log"; exit 1; }
+  cmake --build "$dir" -j "$jobs" >"$dir.build.log" 2>&1 || { cat "$dir.build.log"; exit 1; }
+  if grep -q "warning:" "$dir.build.log"; then
+    grep -A3 "warning:" "$dir.build.log"; echo "native build has warnings"; exit 1
+  fi
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs"
+}
+
+mkdir -p build
+if [[ $which == all || $which == plain ]]; then
+  run_suite plain build/native-tests -DCMAKE_BUILD_TYPE=RelWithDebInfo
+fi
+if [[ $which == all || $which == sanitize ]]; then
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+  export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/native/tests/lsan.supp:print_suppressions=0}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+  run_suite "asan+ubsan" build/native-asan -DCMAKE_BUILD_TYPE=Debug -DEMBEDRT_SANITIZE=ON
+fi
