@@ -11,8 +11,12 @@
       "target_name": "embedrt",
       "sources": [
         "native/addon/addon.cc",
+        "native/addon/tokenizer_binding.cc",
         "native/core/cpu_features.cc",
-        "native/core/ort_runtime.cc"
+        "native/core/ort_runtime.cc",
+        "native/core/thread_pool.cc",
+        "native/core/tokenizer.cc",
+        "native/core/unicode.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

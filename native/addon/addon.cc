@@ -4,6 +4,8 @@
 #include "cpu_features.h"
 #include "ort_runtime.h"
 #include "napi_util.h"
+#include "tokenizer_binding.h"
+#include "unicode.h"
 
 namespace embedrt {
 namespace {
@@ -27,6 +29,7 @@ Napi::Value RuntimeInfoJs(const Napi::CallbackInfo& info) {
     out.Set("ortLibraryDir", rt.library_dir);
     out.Set("simd", simd_level_name(detect_simd_level()));
     out.Set("napiVersion", NAPI_VERSION);
+    out.Set("unicodeVersion", unicode::data_version());
     return out;
   });
 }
@@ -36,6 +39,7 @@ Napi::Value RuntimeInfoJs(const Napi::CallbackInfo& info) {
 
 static Napi::Object InitEmbedrt(Napi::Env env, Napi::Object exports) {
   exports.Set("runtimeInfo", Napi::Function::New(env, embedrt::RuntimeInfoJs, "runtimeInfo"));
+  embedrt::register_tokenizer(env, exports);
   return exports;
 }
 

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <napi.h>
+#include <onnxruntime_cxx_api.h>
 
+#include <cstring>
 #include <exception>
 #include <new>
 #include <stdexcept>
@@ -54,6 +56,66 @@ Napi::Value guard(Napi::Env env, Fn&& fn) {
   } catch (...) {
     throw error_from_current_exception(env);
   }
+}
+
+}  // namespace embedrt
+
+#include <vector>
+
+namespace embedrt {
+
+// Hands a vector's storage to JS as an external ArrayBuffer (zero copy) freed by a finalizer; copies
+// where external buffers are not allowed (Electron's V8 sandbox). Reports the memory to V8.
+template <typename T>
+Napi::ArrayBuffer to_array_buffer(Napi::Env env, std::vector<T>&& data) {
+  const size_t bytes = data.size() * sizeof(T);
+  if (bytes == 0) return Napi::ArrayBuffer::New(env, 0);
+  auto* owned = new std::vector<T>(std::move(data));
+  napi_value buffer = nullptr;
+  napi_status status = napi_create_external_arraybuffer(
+      env, owned->data(), bytes,
+      [](napi_env finalize_env, void*, void* hint) {
+        auto* vec = static_cast<std::vector<T>*>(hint);
+        const int64_t freed = static_cast<int64_t>(vec->size() * sizeof(T));
+        delete vec;
+        int64_t ignored = 0;
+        napi_adjust_external_memory(finalize_env, -freed, &ignored);
+      },
+      owned, &buffer);
+  if (status == napi_ok) {
+    int64_t ignored = 0;
+    napi_adjust_external_memory(env, static_cast<int64_t>(bytes), &ignored);
+    return Napi::ArrayBuffer(env, buffer);
+  }
+  // External buffers refused: fall back to one copy.
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+  }
+  Napi::ArrayBuffer copy = Napi::ArrayBuffer::New(env, bytes);
+  std::memcpy(copy.Data(), owned->data(), bytes);
+  delete owned;
+  return copy;
+}
+
+template <typename T>
+Napi::TypedArrayOf<T> to_typed_array(Napi::Env env, std::vector<T>&& data) {
+  const size_t n = data.size();
+  Napi::ArrayBuffer buffer = to_array_buffer(env, std::move(data));
+  return Napi::TypedArrayOf<T>::New(env, n, buffer, 0);
+}
+
+// A JS string's UTF-16 code units, copied on the JS thread so a worker can convert them later.
+inline std::u16string copy_utf16(Napi::Env env, napi_value value) {
+  size_t len = 0;
+  NAPI_THROW_IF_FAILED(env, napi_get_value_string_utf16(env, value, nullptr, 0, &len), std::u16string());
+  std::u16string out(len, u'\0');
+  NAPI_THROW_IF_FAILED(env,
+                       napi_get_value_string_utf16(env, value, reinterpret_cast<char16_t*>(out.data()), len + 1, &len),
+                       std::u16string());
+  return out;
 }
 
 }  // namespace embedrt
