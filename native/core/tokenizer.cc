@@ -37,6 +37,7 @@ struct Scratch {
   std::vector<char32_t> cps;
   std::vector<char32_t> norm, norm2;
   std::vector<uint32_t> origin, origin2;
+  std::vector<uint8_t> first;
   std::vector<char32_t> tmp;
   std::string word;
   std::vector<uint32_t> bounds;
@@ -161,7 +162,7 @@ size_t Tokenizer::num_special_tokens(bool pair) const {
   return n;
 }
 
-void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, Encoding& out) const {
+void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, size_t token_limit, Encoding& out) const {
   const Impl& m = *impl_;
   const AsciiTables& at = ascii();
   Scratch& s = scratch();
@@ -246,13 +247,16 @@ void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, Encodin
     }
     if (!config_.normalize) return;
     if (config_.strip_accents && !all_ascii) {
+      // NFD, then drop non-spacing marks. tokenizers aligns the NFD output positionally: each char
+      // that begins a source char's decomposition takes the next source char's alignment, the rest
+      // share the previous one's, and canonical reordering moves chars but not alignments.
       s.norm2.clear();
-      s.origin2.clear();
+      s.first.clear();
       for (size_t i = 0; i < s.norm.size(); ++i) {
         s.tmp.clear();
         unicode::canonical_decompose(s.norm[i], s.tmp);
-        for (char32_t d : s.tmp) {
-          // Canonical ordering: a mark sinks below earlier marks of a higher combining class.
+        for (size_t k = 0; k < s.tmp.size(); ++k) {
+          const char32_t d = s.tmp[k];
           const int cc = unicode::combining_class(d);
           size_t pos = s.norm2.size();
           if (cc != 0) {
@@ -263,7 +267,16 @@ void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, Encodin
             }
           }
           s.norm2.insert(s.norm2.begin() + static_cast<long>(pos), d);
-          s.origin2.insert(s.origin2.begin() + static_cast<long>(pos), s.origin[i]);
+          s.first.insert(s.first.begin() + static_cast<long>(pos), k == 0 ? 1 : 0);
+        }
+      }
+      s.origin2.clear();
+      size_t next = 0;
+      for (size_t i = 0; i < s.norm2.size(); ++i) {
+        if (s.first[i]) {
+          s.origin2.push_back(s.origin[next++]);
+        } else {
+          s.origin2.push_back(next > 0 ? s.origin[next - 1] : s.origin[0]);
         }
       }
       s.norm.clear();
@@ -296,8 +309,15 @@ void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, Encodin
     }
   };
 
+  // With truncation on, tokenizers stops a sequence early: after each word, once the sequence
+  // holds max_length tokens (added tokens included), the rest of the text is dropped. (The word that
+  // crosses the limit stays whole, and the first word after an added token is always taken.) That
+  // never drops a token truncation would keep, but it decides which of a pair counts as longer.
+  // Measured against tokenizers 0.23 (see test/tokenizer/differential.test.ts).
+  bool done = false;
+
   // WordPiece on norm[b, e).
-  auto word_piece = [&](size_t b, size_t e) {
+  auto word_piece_impl = [&](size_t b, size_t e) {
     const size_t n = e - b;
     const uint32_t word_begin = s.origin[b];
     const uint32_t word_end = s.origin[e - 1] + 1;
@@ -340,6 +360,11 @@ void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, Encodin
       start = end;
     }
   };
+  auto word_piece = [&](size_t b, size_t e) {
+    if (done) return;
+    word_piece_impl(b, e);
+    done = token_limit > 0 && out.ids.size() >= token_limit;
+  };
 
   // BertPreTokenizer on norm[b, e): split on whitespace (removed) and punctuation (isolated).
   auto pre_tokenize = [&](size_t b, size_t e) {
@@ -362,6 +387,7 @@ void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, Encodin
   };
 
   auto emit_added = [&](size_t index, uint32_t begin, uint32_t end) {
+    if (done) return;
     const AddedToken& t = config_.added_tokens[index];
     push_token(t.id, begin, end, &t.content);
   };
@@ -409,7 +435,8 @@ void Tokenizer::assemble(Encoding* a, Encoding* b, const EncodeOptions& opts, En
       if (!is_pair) {
         truncate_to(*a, max_len);
       } else {
-        // Longest first, as tokenizers' truncate_encodings computes it.
+        // Longest first, as tokenizers' truncate_encodings computes it (on sequences already cut
+        // near max_length, see encode_sequence).
         size_t n1 = a->ids.size(), n2 = b->ids.size();
         const bool swap = n1 > n2;
         if (swap) std::swap(n1, n2);
@@ -448,15 +475,15 @@ void Tokenizer::assemble(Encoding* a, Encoding* b, const EncodeOptions& opts, En
 
 Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& opts) const {
   Encoding a, out;
-  encode_sequence(text, opts.with_tokens, a);
+  encode_sequence(text, opts.with_tokens, opts.max_length, a);
   assemble(&a, nullptr, opts, out);
   return out;
 }
 
 Encoding Tokenizer::encode_pair(std::string_view text_a, std::string_view text_b, const EncodeOptions& opts) const {
   Encoding a, b, out;
-  encode_sequence(text_a, opts.with_tokens, a);
-  encode_sequence(text_b, opts.with_tokens, b);
+  encode_sequence(text_a, opts.with_tokens, opts.max_length, a);
+  encode_sequence(text_b, opts.with_tokens, opts.max_length, b);
   assemble(&a, &b, opts, out);
   return out;
 }

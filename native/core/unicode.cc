@@ -24,6 +24,21 @@ bool in_ranges(const char32_t (&ranges)[N][2], char32_t c) {
   return false;
 }
 
+int range_value(const LegacyRange* ranges, size_t n, char32_t c) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    if (c < ranges[mid].first) {
+      hi = mid;
+    } else if (c > ranges[mid].last) {
+      lo = mid + 1;
+    } else {
+      return ranges[mid].value;
+    }
+  }
+  return 0;
+}
+
 const utf8proc_property_t* prop(char32_t c) {
   return utf8proc_get_property(static_cast<utf8proc_int32_t>(c));
 }
@@ -135,7 +150,7 @@ bool is_bert_whitespace(char32_t c) { return is_whitespace(c); }
 
 // tokenizers takes "control", "punctuation" and "non-spacing mark" from the unicode_categories crate,
 // whose tables are Unicode 8.0; unicode_legacy.inc holds those categories (generated, see
-// scripts/unicode/generate.sh). Whitespace, case and decomposition come from Rust's std / utf8proc.
+// scripts/unicode/generate.sh). Whitespace and case come from Rust's std, current Unicode: utf8proc.
 bool is_bert_control(char32_t c) {
   if (c == '\t' || c == '\n' || c == '\r') return false;
   return in_ranges(kLegacyControl, c);
@@ -157,10 +172,16 @@ bool is_cjk_ideograph(char32_t c) {
 
 bool is_nonspacing_mark(char32_t c) { return c >= 0x300 && in_ranges(kLegacyNonspacingMark, c); }
 
-int combining_class(char32_t c) { return c < 0x300 ? 0 : prop(c)->combining_class; }
+// Combining classes and decompositions as of Unicode 9.0, the tables of the normalization crate that
+// tokenizers uses; utf8proc expands a decomposition that 9.0 already had (decompositions never change).
+int combining_class(char32_t c) {
+  if (c < 0x300) return 0;
+  return range_value(kLegacyCombiningClass, sizeof(kLegacyCombiningClass) / sizeof(kLegacyCombiningClass[0]), c);
+}
 
 void canonical_decompose(char32_t c, std::vector<char32_t>& out) {
-  if (c < 0xC0) {
+  const bool hangul_syllable = c >= 0xAC00 && c <= 0xD7A3;
+  if (c < 0xC0 || (!hangul_syllable && !in_ranges(kLegacyCanonicalDecomposable, c))) {
     out.push_back(c);
     return;
   }
