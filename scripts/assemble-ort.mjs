@@ -23,7 +23,6 @@ import { createRequire } from 'node:module';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const depsDir = path.join(root, 'build', 'deps');
-const aptDir = path.join(depsDir, 'apt');
 const ORT_NODE_VERSION = '1.30.0';
 const DEBIAN_SUITE = 'trixie';
 const DEBIAN_MIRROR = process.env.EMBEDRT_DEBIAN_MIRROR || 'http://deb.debian.org/debian';
@@ -64,16 +63,21 @@ function have(cmd) {
   }
 }
 
-function aptOptions(arch) {
+function aptDir(suite) {
+  return path.join(depsDir, 'apt', suite);
+}
+
+function aptOptions(arch, suite) {
+  const dir = aptDir(suite);
   return [
-    `-oDir::Etc::SourceList=${path.join(aptDir, 'sources.list')}`,
+    `-oDir::Etc::SourceList=${path.join(dir, 'sources.list')}`,
     '-oDir::Etc::SourceParts=/dev/null',
     '-oDir::Etc::Preferences=/dev/null',
     '-oDir::Etc::PreferencesParts=/dev/null',
-    `-oDir::State=${path.join(aptDir, 'state')}`,
-    `-oDir::State::Lists=${path.join(aptDir, 'lists')}`,
+    `-oDir::State=${path.join(dir, 'state')}`,
+    `-oDir::State::Lists=${path.join(dir, 'lists')}`,
     '-oDir::State::status=/dev/null',
-    `-oDir::Cache=${path.join(aptDir, 'cache')}`,
+    `-oDir::Cache=${path.join(dir, 'cache')}`,
     `-oAPT::Architecture=${arch}`,
     `-oAPT::Architectures=${arch}`,
     '-oAcquire::IndexTargets::deb::DEP-11::DefaultEnabled=false',
@@ -85,8 +89,9 @@ function aptOptions(arch) {
   ];
 }
 
-let aptReady = false;
-function aptDownload(pkg) {
+const aptReady = new Set();
+// Downloads one Debian package of `suite` and unpacks it; returns the folder and the version.
+function aptDownload(pkg, suite = DEBIAN_SUITE) {
   const arch = debArch();
   if (!have('apt-get') || !have('dpkg')) {
     fail(`${pkg}`, 'apt-get and dpkg are not on PATH', [
@@ -94,28 +99,26 @@ function aptDownload(pkg) {
       'run on a Debian-based system with apt-get.',
     ]);
   }
-  const opts = aptOptions(arch);
-  if (!aptReady) {
+  const opts = aptOptions(arch, suite);
+  if (!aptReady.has(suite)) {
+    const dir = aptDir(suite);
     for (const d of ['lists/partial', 'state', 'cache/archives/partial']) {
-      fs.mkdirSync(path.join(aptDir, d), { recursive: true });
+      fs.mkdirSync(path.join(dir, d), { recursive: true });
     }
     const signedBy = fs.existsSync(DEBIAN_KEYRING) ? `[signed-by=${DEBIAN_KEYRING}] ` : '';
-    fs.writeFileSync(
-      path.join(aptDir, 'sources.list'),
-      `deb ${signedBy}${DEBIAN_MIRROR} ${DEBIAN_SUITE} main\n`,
-    );
-    log(`apt-get update (private lists for Debian ${DEBIAN_SUITE}, under ${path.relative(root, aptDir)})`);
+    fs.writeFileSync(path.join(dir, 'sources.list'), `deb ${signedBy}${DEBIAN_MIRROR} ${suite} main\n`);
+    log(`apt-get update (private lists for Debian ${suite}, under ${path.relative(root, dir)})`);
     try {
       execFileSync('apt-get', [...opts, '-qq', 'update'], { stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (e) {
-      fail(`${pkg}`, `apt-get update of Debian ${DEBIAN_SUITE} failed: ${String(e.stderr || e.message).trim()}`, [
+      fail(`${pkg}`, `apt-get update of Debian ${suite} failed: ${String(e.stderr || e.message).trim()}`, [
         'check that the Debian mirror is reachable (EMBEDRT_DEBIAN_MIRROR overrides it), or',
         'set ORT_ROOT to an official ONNX Runtime SDK folder (with include/ and lib/).',
       ]);
     }
-    aptReady = true;
+    aptReady.add(suite);
   }
-  const debDir = path.join(depsDir, 'debs');
+  const debDir = path.join(depsDir, 'debs', suite);
   fs.mkdirSync(debDir, { recursive: true });
   log(`apt-get download ${pkg}`);
   try {
@@ -127,7 +130,7 @@ function aptDownload(pkg) {
   }
   const deb = fs.readdirSync(debDir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
   if (!deb) fail(pkg, `apt-get download left no ${pkg}_*.deb in ${debDir}`, ['report this as a bug.']);
-  const out = path.join(depsDir, 'unpacked', pkg);
+  const out = path.join(depsDir, 'unpacked', suite, pkg);
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
   execFileSync('dpkg', ['-x', path.join(debDir, deb), out]);
@@ -230,6 +233,37 @@ function assembleUtf8proc() {
   fs.writeFileSync(path.join(dir, 'VERSION'), `${dev.version} (Debian ${DEBIAN_SUITE})\n`);
   fs.writeFileSync(path.join(dir, '.stamp'), key);
   return { root: dir, source: key };
+}
+
+// clang with libFuzzer and the sanitizer runtimes, for the fuzz targets: Debian bookworm's clang-14
+// (it runs on this glibc), unpacked under build/deps/clang. Prints the clang++ path.
+function assembleClang() {
+  const dir = path.join(depsDir, 'clang');
+  const key = 'debian-bookworm-clang-14';
+  const clangxx = path.join(dir, 'usr', 'lib', 'llvm-14', 'bin', 'clang++');
+  if (!stampOk(dir, key)) {
+    log('assembling clang 14 (libFuzzer, ASan, UBSan)');
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    for (const pkg of ['clang-14', 'libclang-cpp14', 'libllvm14', 'libclang-common-14-dev', 'libclang-rt-14-dev']) {
+      const unpacked = aptDownload(pkg, 'bookworm');
+      fs.cpSync(unpacked.dir, dir, { recursive: true, verbatimSymlinks: true });
+    }
+    fs.writeFileSync(path.join(dir, '.stamp'), key);
+  }
+  const libPath = [path.join(dir, 'usr', 'lib', 'x86_64-linux-gnu'), path.join(dir, 'usr', 'lib', 'llvm-14', 'lib')];
+  return { clangxx, libPath: libPath.join(':') };
+}
+
+if (process.argv.includes('--clang')) {
+  try {
+    const c = assembleClang();
+    process.stdout.write(JSON.stringify(c));
+  } catch (e) {
+    process.stderr.write(`${e instanceof SetupError ? e.message : e.stack}\n`);
+    process.exit(1);
+  }
+  process.exit(0);
 }
 
 try {

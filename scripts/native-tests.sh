@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds and runs the native GoogleTest suite twice: a normal build and an ASan+UBSan build.
-# EMBEDRT_NATIVE_TESTS=plain|sanitize limits it to one of them.
+# Builds and runs the native GoogleTest suite twice (a normal build and an ASan+UBSan build), then
+# the libFuzzer targets under ASan+UBSan for a bounded time (EMBEDRT_FUZZ_SECONDS, default 60) with
+# clang fetched by scripts/assemble-ort.mjs --clang. EMBEDRT_NATIVE_TESTS=plain|sanitize|fuzz runs one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -27,4 +28,25 @@ if [[ $which == all || $which == sanitize ]]; then
   export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/native/tests/lsan.supp:print_suppressions=0}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   run_suite "asan+ubsan" build/native-asan -DCMAKE_BUILD_TYPE=Debug -DEMBEDRT_SANITIZE=ON
+fi
+
+if [[ $which == all || $which == fuzz ]]; then
+  echo "== fuzz (libFuzzer, asan+ubsan) =="
+  clang_json=$(node scripts/assemble-ort.mjs --clang)
+  clangxx=$(node -e "process.stdout.write(JSON.parse(process.argv[1]).clangxx)" "$clang_json")
+  export LD_LIBRARY_PATH="$(node -e "process.stdout.write(JSON.parse(process.argv[1]).libPath)" "$clang_json")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  dir=build/native-fuzz
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBEDRT_FUZZ=ON -DEMBEDRT_SANITIZE=ON \
+    -DCMAKE_CXX_COMPILER="$clangxx" -DCMAKE_C_COMPILER="${clangxx%++}" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
+  cmake --build "$dir" -j "$jobs" --target tokenizer_fuzz >"$dir.build.log" 2>&1 || { cat "$dir.build.log"; exit 1; }
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+  export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/native/tests/lsan.supp:print_suppressions=0}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+  work=$(mktemp -d)
+  cp native/fuzz/corpus/* "$work/"
+  "$dir/tokenizer_fuzz" "$work" -max_total_time="${EMBEDRT_FUZZ_SECONDS:-60}" -seed=1 -max_len=4096 \
+    -print_final_stats=1 >"$dir.run.log" 2>&1 || { tail -60 "$dir.run.log"; rm -rf "$work"; exit 1; }
+  grep -E "stat::number_of_executed_units|Done" "$dir.run.log" | sed 's/^/  /'
+  rm -rf "$work"
+  echo "fuzz: 1 passed, 0 failed"
 fi
