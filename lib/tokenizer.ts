@@ -74,6 +74,7 @@ export interface NativeTokenizerHandle {
     opts: NativeEncodeOptions,
     padTo: number,
     padMultiple: number,
+    threads: number,
   ): Promise<NativeBatch>;
   decode(ids: Int32Array, skipSpecialTokens: boolean): string;
   idToToken(id: number): string | undefined;
@@ -106,6 +107,8 @@ export interface BatchEncodeOptions extends EncodeOptions {
   padding?: false | 'longest' | number;
   /** Round the padded length up to a multiple of this. */
   padToMultipleOf?: number;
+  /** Native threads to spread the batch over (default: all hardware threads). */
+  threads?: number;
 }
 
 /** One encoded text. Offsets are [start, end) code point indices into the original text. */
@@ -285,9 +288,13 @@ export class Tokenizer {
     if (!isInteger(multiple) || multiple < 0) {
       throw new EmbedrtError('E_BAD_INPUT', `encodeBatch: options.padToMultipleOf must be a positive integer, got ${describe(multiple)}`);
     }
+    const threads = opts.threads ?? 0;
+    if (!isInteger(threads) || threads < 0) {
+      throw new EmbedrtError('E_BAD_INPUT', `encodeBatch: options.threads must be a positive integer, got ${describe(threads)}`);
+    }
     const callerStack = new Error();
     try {
-      return new BatchEncoding(await this.handle.encodeBatch([...texts], pairs, nopts, padTo, multiple));
+      return new BatchEncoding(await this.handle.encodeBatch([...texts], pairs, nopts, padTo, multiple, threads));
     } catch (e) {
       rethrowNative(e, callerStack);
     }

@@ -168,7 +168,8 @@ BatchResult flatten(const TokenizerConfig& config, std::vector<Encoding>& encs, 
 class EncodeBatchWorker : public Napi::AsyncWorker {
  public:
   EncodeBatchWorker(Napi::Env env, std::shared_ptr<const Tokenizer> tok, std::vector<std::u16string> texts,
-                    std::vector<std::u16string> pairs, EncodeOptions opts, int64_t pad_to, size_t multiple)
+                    std::vector<std::u16string> pairs, EncodeOptions opts, int64_t pad_to, size_t multiple,
+                    size_t threads)
       : Napi::AsyncWorker(env, "embedrt:encodeBatch"),
         deferred_(Napi::Promise::Deferred::New(env)),
         tok_(std::move(tok)),
@@ -176,7 +177,8 @@ class EncodeBatchWorker : public Napi::AsyncWorker {
         pairs_(std::move(pairs)),
         opts_(opts),
         pad_to_(pad_to),
-        multiple_(multiple) {}
+        multiple_(multiple),
+        threads_(threads) {}
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
@@ -190,7 +192,7 @@ class EncodeBatchWorker : public Napi::AsyncWorker {
         } else {
           encs[i] = tok_->encode_pair(a, to_utf8(pairs_[i]), opts_);
         }
-      });
+      }, threads_);
       texts_.clear();
       pairs_.clear();
       result_ = flatten(tok_->config(), encs, pad_to_, multiple_, opts_.with_tokens);
@@ -219,6 +221,7 @@ class EncodeBatchWorker : public Napi::AsyncWorker {
   EncodeOptions opts_;
   int64_t pad_to_;
   size_t multiple_;
+  size_t threads_;
   BatchResult result_;
 };
 
@@ -261,7 +264,7 @@ class NativeTokenizer : public Napi::ObjectWrap<NativeTokenizer> {
     });
   }
 
-  // encodeBatch(texts, pairs | null, options, padTo, padMultiple): Promise of the flat batch.
+  // encodeBatch(texts, pairs | null, options, padTo, padMultiple, threads): Promise of the flat batch.
   Napi::Value encode_batch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guard(env, [&]() -> Napi::Value {
@@ -276,7 +279,8 @@ class NativeTokenizer : public Napi::ObjectWrap<NativeTokenizer> {
       const EncodeOptions opts = read_options(info[2].As<Napi::Object>());
       const int64_t pad_to = info[3].As<Napi::Number>().Int64Value();
       const size_t multiple = static_cast<size_t>(info[4].As<Napi::Number>().Int64Value());
-      auto* worker = new EncodeBatchWorker(env, tok_, std::move(a), std::move(b), opts, pad_to, multiple);
+      const size_t threads = static_cast<size_t>(info[5].As<Napi::Number>().Int64Value());
+      auto* worker = new EncodeBatchWorker(env, tok_, std::move(a), std::move(b), opts, pad_to, multiple, threads);
       Napi::Promise promise = worker->promise();
       worker->Queue();
       return promise;

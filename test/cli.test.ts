@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bgeDir, bgeTokenizerJson, financialQa, repoRoot } from './helpers/data.js';
+import { hfTokenizer } from './helpers/hf.js';
+
+const cli = path.join(repoRoot, 'dist', 'cli.js');
+const run = (args: string[], input = '') =>
+  spawnSync(process.execPath, [cli, ...args], { input, encoding: 'utf8', maxBuffer: 64 << 20 });
+
+describe('embedrt CLI', () => {
+  it('tokenize: one JSON array of ids per JSON line, as Hugging Face tokenizers gives', async () => {
+    const texts = [...financialQa().slice(0, 200).map((r) => r.question), 'naïve café 東京 [SEP] \u2028 x', ''];
+    const r = run(['tokenize', '--model', bgeDir], `${texts.map((t) => JSON.stringify(t)).join('\n')}\n`);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as number[]);
+    const ref = hfTokenizer(bgeTokenizerJson);
+    const expected = await ref.encodeBatch(texts);
+    expect(lines).toEqual(expected.map((e) => e.getIds()));
+  });
+
+  it('tokenize --lines --max-length --no-special-tokens', async () => {
+    const texts = ['plain line one with several words', 'two'];
+    const r = run(['tokenize', '--model', bgeDir, '--lines', '--max-length', '4', '--no-special-tokens'], texts.join('\n'));
+    expect(r.status).toBe(0);
+    const ref = hfTokenizer(bgeTokenizerJson);
+    ref.setTruncation(4);
+    const expected = await ref.encodeBatch(texts, { addSpecialTokens: false });
+    expect(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(expected.map((e) => e.getIds()));
+  });
+
+  it('reports bad input on stderr with a non-zero exit code', () => {
+    const bad = run(['tokenize', '--model', bgeDir], 'not json\n');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/stdin line 1: not valid JSON/);
+    expect(bad.stdout).toBe('');
+    const usage = run(['tokenize']);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/--model <dir> is required/);
+    const unknown = run(['frobnicate']);
+    expect(unknown.status).toBe(2);
+    const missing = run(['tokenize', '--model', '/nonexistent'], '"x"\n');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/\/nonexistent: no tokenizer\.json and no vocab\.txt/);
+  });
+
+  it('--help, --version and info', () => {
+    expect(run(['--help']).stdout).toMatch(/Usage: embedrt <command>/);
+    expect(run(['tokenize', '--help']).stdout).toMatch(/--max-length/);
+    expect(run(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(JSON.parse(run(['info']).stdout).ortVersion).toMatch(/^1\.30\./);
+  });
+});
