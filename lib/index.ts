@@ -7,3 +7,12 @@ export {
   type EncodeOptions,
   type BatchEncodeOptions,
 } from './tokenizer.js';
+export {
+  SentenceTransformer,
+  Embeddings,
+  resolveModelDir,
+  type Device,
+  type LoadOptions,
+  type EncodeOptions as ModelEncodeOptions,
+} from './model.js';
+export { generateTestModel, type TestModelOptions, type PoolingMode } from './testmodel.js';

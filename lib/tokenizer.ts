@@ -191,7 +191,8 @@ export class BatchEncoding {
  * const batch = await tok.encodeBatch(['a', 'b c'], { padding: 'longest' });
  */
 export class Tokenizer {
-  private readonly handle: NativeTokenizerHandle;
+  /** @internal The native tokenizer (shared with models loaded from the same folder). */
+  readonly handle: NativeTokenizerHandle;
   /** Where it was loaded from. */
   readonly source: string;
   /** Default truncation length from the tokenizer file (0: none). */

@@ -4,6 +4,7 @@
 #include "cpu_features.h"
 #include "ort_runtime.h"
 #include "napi_util.h"
+#include "model_binding.h"
 #include "tokenizer_binding.h"
 #include "unicode.h"
 
@@ -40,6 +41,7 @@ Napi::Value RuntimeInfoJs(const Napi::CallbackInfo& info) {
 static Napi::Object InitEmbedrt(Napi::Env env, Napi::Object exports) {
   exports.Set("runtimeInfo", Napi::Function::New(env, embedrt::RuntimeInfoJs, "runtimeInfo"));
   embedrt::register_tokenizer(env, exports);
+  embedrt::register_model(env, exports);
   return exports;
 }
 

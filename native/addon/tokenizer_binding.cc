@@ -315,12 +315,28 @@ class NativeTokenizer : public Napi::ObjectWrap<NativeTokenizer> {
   }
 
   std::shared_ptr<const Tokenizer> tok_;
+
+  friend std::shared_ptr<const Tokenizer> embedrt::tokenizer_of(const Napi::Value& value);
 };
+
+Napi::FunctionReference* tokenizer_constructor(Napi::Env env) { return env.GetInstanceData<Napi::FunctionReference>(); }
 
 }  // namespace
 
+std::shared_ptr<const Tokenizer> tokenizer_of(const Napi::Value& value) {
+  Napi::Env env = value.Env();
+  Napi::FunctionReference* ctor = tokenizer_constructor(env);
+  if (!value.IsObject() || !ctor || !value.As<Napi::Object>().InstanceOf(ctor->Value())) {
+    throw Napi::TypeError::New(env, "expected a NativeTokenizer");
+  }
+  return NativeTokenizer::Unwrap(value.As<Napi::Object>())->tok_;
+}
+
 void register_tokenizer(Napi::Env env, Napi::Object exports) {
-  exports.Set("NativeTokenizer", NativeTokenizer::define(env));
+  Napi::Function ctor = NativeTokenizer::define(env);
+  // Per-environment state (worker_threads load the addon once each), freed with the environment.
+  env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(ctor)));
+  exports.Set("NativeTokenizer", ctor);
 }
 
 }  // namespace embedrt

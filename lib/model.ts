@@ -1,0 +1,362 @@
+// SentenceTransformer: a model folder (Hugging Face / sentence-transformers layout) loaded into an
+// ONNX Runtime session, and an async, zero-copy encode that follows sentence-transformers.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EmbedrtError, rethrowNative } from './errors.js';
+import { native } from './native.js';
+import { buildBertOnnx, parseBertConfig } from './onnx/bert.js';
+import { SafetensorsFile } from './safetensors.js';
+import { Tokenizer, type NativeTokenizerHandle } from './tokenizer.js';
+import { isInteger, readJsonFile } from './validate.js';
+
+/** Where inference runs. 'auto' tries CUDA and falls back to the CPU, saying why in info(). */
+export type Device = 'cpu' | 'cuda' | 'tensorrt' | 'auto';
+
+export interface LoadOptions {
+  device?: Device;
+  deviceId?: number;
+  /** Matryoshka: keep the first truncateDim values of every embedding. */
+  truncateDim?: number;
+  /** ONNX Runtime intra-op threads (default: its own choice, the physical cores). */
+  threads?: number;
+  /** Hub revision (branch, tag or commit) when loading by hub id. Default 'main'. */
+  revision?: string;
+  /** Folder for converted ONNX graphs (default $EMBEDRT_CACHE or ~/.cache/embedrt). */
+  cacheDir?: string;
+}
+
+export interface EncodeOptions {
+  /** Texts per ONNX Runtime run at most (default 32). */
+  batchSize?: number;
+  /** Padded tokens per run at most (default batchSize × max sequence length). */
+  maxBatchTokens?: number;
+  /** L2-normalize the final embeddings (after truncation), as normalize_embeddings. Default false. */
+  normalize?: boolean;
+  /** Overrides the model's truncateDim for this call. */
+  truncateDim?: number;
+  /** A prompt prepended to every text. */
+  prompt?: string;
+  /** The name of a prompt in config_sentence_transformers.json. */
+  promptName?: string;
+  /** Called on the JS thread after each batch: (texts done, total). */
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Embeddings of an encode call: one Float32Array, rows × dim, that no copy was made of. */
+export class Embeddings {
+  constructor(
+    /** rows × dim float32 values, row-major. */
+    readonly data: Float32Array,
+    readonly rows: number,
+    readonly dim: number,
+    /** Indices of the texts that were cut to the model's max_seq_length. */
+    readonly truncated: number[],
+    /** Real tokens, and tokens the model computed including padding. */
+    readonly tokens: { real: number; padded: number },
+  ) {}
+
+  /** A view (no copy) of embedding i. */
+  row(i: number): Float32Array {
+    if (!isInteger(i) || i < 0 || i >= this.rows) {
+      throw new EmbedrtError('E_BAD_INPUT', `row(${String(i)}): expected an integer in [0, ${this.rows})`);
+    }
+    return this.data.subarray(i * this.dim, (i + 1) * this.dim);
+  }
+}
+
+const POOLING_MODES = [
+  ['pooling_mode_cls_token', 0],
+  ['pooling_mode_max_tokens', 1],
+  ['pooling_mode_mean_tokens', 2],
+  ['pooling_mode_mean_sqrt_len_tokens', 3],
+  ['pooling_mode_weightedmean_tokens', 4],
+  ['pooling_mode_lasttoken', 5],
+] as const;
+
+interface NativeModelHandle {
+  encode(
+    texts: string[],
+    opts: { maxLength: number; batchSize: number; maxBatchTokens: number; pooling: number[]; normalizeModule: boolean; truncateDim: number; normalize: boolean },
+    onProgress: ((done: number, total: number) => void) | undefined,
+    cancel: unknown,
+  ): Promise<{ data: Float32Array; rows: number; dim: number; truncated: Uint8Array; tokens: number; paddedTokens: number }>;
+  info(): { provider: string; fallbackReason: string; hiddenSize: number };
+  dispose(): void;
+}
+
+interface NativeModelClass {
+  new (config: Record<string, unknown>, tokenizer: unknown): NativeModelHandle;
+  createCancelFlag(): unknown;
+  cancel(flag: unknown): void;
+}
+
+/** Resolves a local folder, or a hub id through the Hugging Face cache layout. */
+export function resolveModelDir(idOrDir: string, revision = 'main'): string {
+  if (fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory()) return path.resolve(idOrDir);
+  if (!/^[\w.-]+\/[\w.-]+$/.test(idOrDir)) {
+    throw new EmbedrtError('E_MODEL_FILES', `${idOrDir}: no such folder, and not a hub id of the form "org/name"`);
+  }
+  const hubCache = process.env.HF_HUB_CACHE ?? path.join(process.env.HF_HOME ?? path.join(os.homedir(), '.cache', 'huggingface'), 'hub');
+  const repo = path.join(hubCache, `models--${idOrDir.replace('/', '--')}`);
+  const refFile = path.join(repo, 'refs', revision);
+  const commit = fs.existsSync(refFile) ? fs.readFileSync(refFile, 'utf8').trim() : revision;
+  const snapshot = path.join(repo, 'snapshots', commit);
+  if (!fs.existsSync(snapshot)) {
+    throw new EmbedrtError(
+      'E_MODEL_FILES',
+      `${idOrDir}: not in the Hugging Face cache (${snapshot} is missing); download it first (huggingface-cli download ${idOrDir}) or pass a local folder`,
+    );
+  }
+  return snapshot;
+}
+
+function readOptionalJson(file: string, what: string): Record<string, unknown> | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  const v = readJsonFile(file, what);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new EmbedrtError('E_MODEL_FILES', `${file}: expected a JSON object (${what})`);
+  return v as Record<string, unknown>;
+}
+
+function cacheRoot(opts: LoadOptions): string {
+  return opts.cacheDir ?? process.env.EMBEDRT_CACHE ?? path.join(os.homedir(), '.cache', 'embedrt');
+}
+
+/** The ONNX graph of a model folder: onnx/model.onnx as shipped, else built from model.safetensors. */
+export function onnxGraphFor(dir: string, opts: LoadOptions = {}): string {
+  const shipped = path.join(dir, 'onnx', 'model.onnx');
+  if (fs.existsSync(shipped)) return shipped;
+  const weights = path.join(dir, 'model.safetensors');
+  if (!fs.existsSync(weights)) {
+    throw new EmbedrtError('E_MODEL_FILES', `${dir}: no onnx/model.onnx and no model.safetensors; embedrt needs one of them`);
+  }
+  const configFile = path.join(dir, 'config.json');
+  const cfg = parseBertConfig(readOptionalJson(configFile, 'the BertConfig') ?? {}, configFile);
+  const hash = crypto.createHash('sha256');
+  const fd = fs.openSync(weights, 'r');
+  const buf = Buffer.alloc(16 << 20);
+  for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+  fs.closeSync(fd);
+  hash.update(JSON.stringify(cfg));
+  hash.update('bert-graph-v1');
+  const out = path.join(cacheRoot(opts), 'onnx', hash.digest('hex').slice(0, 32));
+  const model = path.join(out, 'model.onnx');
+  if (fs.existsSync(model)) return model;
+  // Build into a temporary folder, then rename: a crash never leaves a half-written graph in the cache.
+  const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
+  const st = SafetensorsFile.open(weights);
+  try {
+    buildBertOnnx(cfg, (name) => (st.tensors.has(name) ? { shape: st.tensors.get(name)!.shape, data: st.float32(name) } : undefined), tmp, weights);
+  } finally {
+    st.close();
+  }
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  try {
+    fs.renameSync(tmp, out);
+  } catch {
+    fs.rmSync(tmp, { recursive: true, force: true }); // another process won the race
+  }
+  return model;
+}
+
+/**
+ * A sentence-transformers model running on ONNX Runtime through embedrt's native core.
+ *
+ * @example
+ * const model = await SentenceTransformer.load('BAAI/bge-base-en-v1.5', { truncateDim: 256 });
+ * const emb = await model.encode(['What was revenue in 2023?'], { normalize: true });
+ * emb.row(0); // Float32Array(256)
+ */
+export class SentenceTransformer {
+  private handle: NativeModelHandle | undefined;
+
+  private constructor(
+    handle: NativeModelHandle,
+    /** The resolved model folder. */
+    readonly dir: string,
+    readonly tokenizer: Tokenizer,
+    private readonly settings: {
+      maxSeqLength: number;
+      lowercase: boolean;
+      pooling: number[];
+      normalizeModule: boolean;
+      dim: number;
+      truncateDim: number;
+      prompts: Record<string, string>;
+      defaultPromptName: string | undefined;
+      similarity: string;
+      graph: string;
+    },
+  ) {
+    this.handle = handle;
+  }
+
+  /** Loads a model folder, or a hub id from the Hugging Face cache. */
+  static async load(idOrDir: string, opts: LoadOptions = {}): Promise<SentenceTransformer> {
+    if (typeof idOrDir !== 'string' || idOrDir === '') {
+      throw new EmbedrtError('E_BAD_INPUT', `SentenceTransformer.load: expected a folder or a hub id, got ${JSON.stringify(idOrDir)}`);
+    }
+    const device = opts.device ?? 'cpu';
+    if (!['cpu', 'cuda', 'tensorrt', 'auto'].includes(device)) {
+      throw new EmbedrtError('E_BAD_INPUT', `load: options.device must be 'cpu', 'cuda', 'tensorrt' or 'auto', got ${JSON.stringify(device)}`);
+    }
+    const dir = resolveModelDir(idOrDir, opts.revision);
+    const modulesFile = path.join(dir, 'modules.json');
+    const modules = fs.existsSync(modulesFile) ? (readJsonFile(modulesFile, 'the module list') as { type?: string; path?: string }[]) : null;
+    if (modules !== null && !Array.isArray(modules)) throw new EmbedrtError('E_MODEL_FILES', `${modulesFile}: expected a JSON array of modules`);
+    let poolingDir = path.join(dir, '1_Pooling');
+    let normalizeModule = false;
+    for (const m of modules ?? []) {
+      const type = String(m.type ?? '');
+      if (type.endsWith('.Transformer')) continue;
+      if (type.endsWith('.Pooling')) poolingDir = path.join(dir, m.path ?? '1_Pooling');
+      else if (type.endsWith('.Normalize')) normalizeModule = true;
+      else throw new EmbedrtError('E_UNSUPPORTED', `${modulesFile}: module type ${JSON.stringify(type)} is not supported (Transformer, Pooling, Normalize)`);
+    }
+    const poolingFile = path.join(poolingDir, 'config.json');
+    const poolingCfg = readOptionalJson(poolingFile, 'the Pooling config') ?? { pooling_mode_mean_tokens: true };
+    const pooling = POOLING_MODES.filter(([key]) => poolingCfg[key] === true).map(([, mode]) => mode);
+    if (pooling.length === 0) throw new EmbedrtError('E_MODEL_FILES', `${poolingFile}: no pooling_mode_* is true`);
+    if (poolingCfg.include_prompt === false) {
+      throw new EmbedrtError('E_UNSUPPORTED', `${poolingFile}: include_prompt false is not supported yet`);
+    }
+    const sbert = readOptionalJson(path.join(dir, 'sentence_bert_config.json'), 'sentence_bert_config') ?? {};
+    const st = readOptionalJson(path.join(dir, 'config_sentence_transformers.json'), 'config_sentence_transformers') ?? {};
+    const bertCfg = readOptionalJson(path.join(dir, 'config.json'), 'the BertConfig') ?? {};
+    const maxPos = typeof bertCfg.max_position_embeddings === 'number' ? bertCfg.max_position_embeddings : 512;
+    const maxSeqLength = Math.min(typeof sbert.max_seq_length === 'number' ? sbert.max_seq_length : maxPos, maxPos);
+    const tokenizer = Tokenizer.fromPretrained(dir);
+    const graph = onnxGraphFor(dir, opts);
+    const Native = (native() as unknown as { NativeModel: NativeModelClass }).NativeModel;
+    let handle: NativeModelHandle;
+    try {
+      handle = new Native(
+        { modelPath: graph, intraOpThreads: opts.threads ?? 0, optimize: true, optimizedModelPath: '', device, deviceId: opts.deviceId ?? 0 },
+        (tokenizer as unknown as { handle: NativeTokenizerHandle }).handle,
+      );
+    } catch (e) {
+      rethrowNative(e);
+    }
+    const hidden = handle.info().hiddenSize;
+    const dim = hidden * pooling.length;
+    const truncateDim = opts.truncateDim ?? 0;
+    if (!isInteger(truncateDim) || truncateDim < 0 || truncateDim > dim) {
+      throw new EmbedrtError('E_BAD_INPUT', `load: options.truncateDim must be an integer in [1, ${dim}], got ${String(opts.truncateDim)}`);
+    }
+    return new SentenceTransformer(handle, dir, tokenizer, {
+      maxSeqLength,
+      lowercase: sbert.do_lower_case === true,
+      pooling,
+      normalizeModule,
+      dim,
+      truncateDim,
+      prompts: (st.prompts as Record<string, string>) ?? {},
+      defaultPromptName: typeof st.default_prompt_name === 'string' ? st.default_prompt_name : undefined,
+      similarity: typeof st.similarity_fn_name === 'string' ? st.similarity_fn_name : 'cosine',
+      graph,
+    });
+  }
+
+  /** Embedding size after truncation. */
+  get dimension(): number {
+    return this.settings.truncateDim || this.settings.dim;
+  }
+
+  get maxSeqLength(): number {
+    return this.settings.maxSeqLength;
+  }
+
+  /** What runs: execution provider, why 'auto' fell back, the graph file, pooling, sizes. */
+  info() {
+    const i = this.live('info').info();
+    return {
+      provider: i.provider,
+      fallbackReason: i.fallbackReason || undefined,
+      graph: this.settings.graph,
+      dimension: this.dimension,
+      maxSeqLength: this.settings.maxSeqLength,
+      normalize: this.settings.normalizeModule,
+      similarity: this.settings.similarity,
+    };
+  }
+
+  /**
+   * Embeds texts on native threads (tokenize, batch by length, run, pool) without blocking the event
+   * loop. Results are in input order.
+   */
+  async encode(texts: readonly string[] | string, opts: EncodeOptions = {}): Promise<Embeddings> {
+    const handle = this.live('encode');
+    const list = typeof texts === 'string' ? [texts] : texts;
+    if (!Array.isArray(list)) throw new EmbedrtError('E_BAD_INPUT', 'encode: expected a string or an array of strings');
+    list.forEach((t, i) => {
+      if (typeof t !== 'string') throw new EmbedrtError('E_BAD_INPUT', `encode: texts[${i}] must be a string, got ${t === null ? 'null' : typeof t}`);
+    });
+    const batchSize = opts.batchSize ?? 32;
+    if (!isInteger(batchSize) || batchSize < 1) throw new EmbedrtError('E_BAD_INPUT', `encode: options.batchSize must be a positive integer, got ${String(batchSize)}`);
+    const maxBatchTokens = opts.maxBatchTokens ?? batchSize * this.settings.maxSeqLength;
+    if (!isInteger(maxBatchTokens) || maxBatchTokens < this.settings.maxSeqLength) {
+      throw new EmbedrtError('E_BAD_INPUT', `encode: options.maxBatchTokens must be an integer ≥ max_seq_length (${this.settings.maxSeqLength}), got ${String(maxBatchTokens)}`);
+    }
+    const truncateDim = opts.truncateDim ?? this.settings.truncateDim;
+    if (!isInteger(truncateDim) || truncateDim < 0 || truncateDim > this.settings.dim) {
+      throw new EmbedrtError('E_BAD_INPUT', `encode: options.truncateDim must be an integer in [1, ${this.settings.dim}], got ${String(truncateDim)}`);
+    }
+    if (opts.prompt !== undefined && opts.promptName !== undefined) {
+      throw new EmbedrtError('E_BAD_INPUT', 'encode: give options.prompt or options.promptName, not both');
+    }
+    let prompt = opts.prompt;
+    const promptName = opts.promptName ?? (opts.prompt === undefined ? this.settings.defaultPromptName : undefined);
+    if (promptName !== undefined) {
+      prompt = this.settings.prompts[promptName];
+      if (prompt === undefined) {
+        throw new EmbedrtError('E_BAD_INPUT', `encode: prompt name ${JSON.stringify(promptName)} is not in config_sentence_transformers.json (has: ${Object.keys(this.settings.prompts).join(', ') || 'none'})`);
+      }
+    }
+    if (opts.signal?.aborted) throw new EmbedrtError('E_ABORTED', 'encode: the signal was already aborted');
+    // sentence-transformers: prompt + text, then lower-case when do_lower_case.
+    let inputs = prompt ? list.map((t) => prompt + t) : [...list];
+    if (this.settings.lowercase) inputs = inputs.map((t) => t.toLowerCase());
+    const Native = (native() as unknown as { NativeModel: NativeModelClass }).NativeModel;
+    const flag = opts.signal ? Native.createCancelFlag() : undefined;
+    const onAbort = () => Native.cancel(flag);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const callerStack = new Error();
+    let r: Awaited<ReturnType<NativeModelHandle['encode']>>;
+    try {
+      r = await handle.encode(
+        inputs,
+        {
+          maxLength: this.settings.maxSeqLength,
+          batchSize,
+          maxBatchTokens,
+          pooling: this.settings.pooling,
+          normalizeModule: this.settings.normalizeModule,
+          truncateDim,
+          normalize: opts.normalize === true,
+        },
+        opts.onProgress,
+        flag,
+      );
+    } catch (e) {
+      rethrowNative(e, callerStack);
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    const truncated: number[] = [];
+    r.truncated.forEach((t, i) => t && truncated.push(i));
+    return new Embeddings(r.data, r.rows, r.dim, truncated, { real: r.tokens, padded: r.paddedTokens });
+  }
+
+  /** Releases the ONNX Runtime session; later calls fail with E_DISPOSED. Idempotent. */
+  dispose(): void {
+    this.handle?.dispose();
+    this.handle = undefined;
+  }
+
+  private live(where: string): NativeModelHandle {
+    if (!this.handle) throw new EmbedrtError('E_DISPOSED', `${where}: the model was disposed; load it again`);
+    return this.handle;
+  }
+}

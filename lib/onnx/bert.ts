@@ -1,0 +1,232 @@
+// Builds a standard ONNX BERT encoder (opset 17) from a checkpoint's weights: inputs input_ids,
+// attention_mask, token_type_ids (int64, [batch, sequence]); output last_hidden_state
+// ([batch, sequence, hidden], float32). Weights go to an external data file beside the graph.
+import fs from 'node:fs';
+import path from 'node:path';
+import { EmbedrtError } from '../errors.js';
+import { DataType, encodeModel, type Attribute, type Initializer, type Node } from './proto.js';
+
+/** The BertConfig fields the graph depends on (config.json). */
+export interface BertConfig {
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  hidden_act: 'gelu' | 'gelu_new' | 'relu' | 'gelu_pytorch_tanh';
+  layer_norm_eps: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  vocab_size: number;
+}
+
+export type WeightSource = (name: string) => { shape: number[]; data: Float32Array } | undefined;
+
+/** Checks config.json's BERT fields; anything the builder cannot express is refused by name. */
+export function parseBertConfig(raw: Record<string, unknown>, file: string): BertConfig {
+  const modelType = raw.model_type;
+  if (modelType !== 'bert') {
+    throw new EmbedrtError('E_UNSUPPORTED', `${file}: model_type ${JSON.stringify(modelType)} is not supported; the graph builder handles "bert"`);
+  }
+  const pos = raw.position_embedding_type ?? 'absolute';
+  if (pos !== 'absolute') {
+    throw new EmbedrtError('E_UNSUPPORTED', `${file}: position_embedding_type ${JSON.stringify(pos)} is not supported; only "absolute" is`);
+  }
+  const act = raw.hidden_act ?? 'gelu';
+  if (!['gelu', 'gelu_new', 'relu', 'gelu_pytorch_tanh'].includes(act as string)) {
+    throw new EmbedrtError('E_UNSUPPORTED', `${file}: hidden_act ${JSON.stringify(act)} is not supported (gelu, gelu_new, relu)`);
+  }
+  const int = (key: string, dflt?: number): number => {
+    const v = raw[key] ?? dflt;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+      throw new EmbedrtError('E_MODEL_FILES', `${file}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    }
+    return v;
+  };
+  const cfg: BertConfig = {
+    hidden_size: int('hidden_size'),
+    num_hidden_layers: int('num_hidden_layers'),
+    num_attention_heads: int('num_attention_heads'),
+    intermediate_size: int('intermediate_size'),
+    hidden_act: act as BertConfig['hidden_act'],
+    layer_norm_eps: typeof raw.layer_norm_eps === 'number' ? raw.layer_norm_eps : 1e-12,
+    max_position_embeddings: int('max_position_embeddings', 512),
+    type_vocab_size: int('type_vocab_size', 2),
+    vocab_size: int('vocab_size'),
+  };
+  if (cfg.hidden_size % cfg.num_attention_heads !== 0) {
+    throw new EmbedrtError('E_MODEL_FILES', `${file}: hidden_size ${cfg.hidden_size} is not a multiple of num_attention_heads ${cfg.num_attention_heads}`);
+  }
+  return cfg;
+}
+
+class GraphBuilder {
+  readonly nodes: Node[] = [];
+  readonly initializers: Initializer[] = [];
+  private counter = 0;
+  private dataChunks: Uint8Array[] = [];
+  private dataSize = 0;
+
+  constructor(private readonly dataFile: string) {}
+
+  name(prefix: string): string {
+    return `${prefix}_${this.counter++}`;
+  }
+
+  op(op: string, inputs: string[], attrs: Attribute[] = [], outputs = 1): string[] {
+    const outs = Array.from({ length: outputs }, () => this.name(op));
+    this.nodes.push({ op, inputs, outputs: outs, name: this.name(`${op}_node`), attrs });
+    return outs;
+  }
+
+  op1(op: string, inputs: string[], attrs: Attribute[] = []): string {
+    return this.op(op, inputs, attrs)[0]!;
+  }
+
+  /** A float32 weight stored in the external data file (64-byte aligned). */
+  weight(name: string, dims: number[], data: Float32Array): string {
+    const pad = (64 - (this.dataSize % 64)) % 64;
+    if (pad) {
+      this.dataChunks.push(new Uint8Array(pad));
+      this.dataSize += pad;
+    }
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    this.initializers.push({
+      name,
+      dims,
+      dataType: DataType.FLOAT,
+      external: { location: path.basename(this.dataFile), offset: this.dataSize, length: bytes.length },
+    });
+    this.dataChunks.push(bytes);
+    this.dataSize += bytes.length;
+    return name;
+  }
+
+  constFloat(values: number[], dims: number[] = [values.length]): string {
+    const name = this.name('const_f');
+    const raw = new Uint8Array(new Float32Array(values).buffer);
+    this.initializers.push({ name, dims, dataType: DataType.FLOAT, raw });
+    return name;
+  }
+
+  constInt64(values: number[], dims: number[] = [values.length]): string {
+    const name = this.name('const_i');
+    const raw = new Uint8Array(new BigInt64Array(values.map((v) => BigInt(v))).buffer);
+    this.initializers.push({ name, dims, dataType: DataType.INT64, raw });
+    return name;
+  }
+
+  writeData(): void {
+    const fd = fs.openSync(this.dataFile, 'w');
+    try {
+      for (const c of this.dataChunks) fs.writeSync(fd, c);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
+  return out;
+}
+
+/**
+ * Writes `<outDir>/model.onnx` and `<outDir>/model.onnx.data` for a BERT checkpoint. Tensor names
+ * may carry a `bert.` prefix (BertForX checkpoints) or not (BertModel / sentence-transformers).
+ */
+export function buildBertOnnx(cfg: BertConfig, weights: WeightSource, outDir: string, source: string): string {
+  const prefix = weights('bert.embeddings.word_embeddings.weight') ? 'bert.' : '';
+  const need = (name: string, shape: number[]): Float32Array => {
+    const t = weights(prefix + name);
+    if (!t) throw new EmbedrtError('E_MODEL_FILES', `${source}: missing tensor ${prefix + name}`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new EmbedrtError('E_MODEL_FILES', `${source}: tensor ${prefix + name} has shape [${t.shape}], config.json implies [${shape}]`);
+    }
+    return t.data;
+  };
+  const H = cfg.hidden_size;
+  const heads = cfg.num_attention_heads;
+  const hd = H / heads;
+  fs.mkdirSync(outDir, { recursive: true });
+  const modelFile = path.join(outDir, 'model.onnx');
+  const g = new GraphBuilder(`${modelFile}.data`);
+
+  const linear = (x: string, name: string, inDim: number, outDim: number): string => {
+    const w = g.weight(`${name}.weight_t`, [inDim, outDim], transpose2d(need(`${name}.weight`, [outDim, inDim]), outDim, inDim));
+    const b = g.weight(`${name}.bias`, [outDim], need(`${name}.bias`, [outDim]));
+    return g.op1('Add', [g.op1('MatMul', [x, w]), b]);
+  };
+  const layerNorm = (x: string, name: string): string => {
+    const scale = g.weight(`${name}.weight`, [H], need(`${name}.weight`, [H]));
+    const bias = g.weight(`${name}.bias`, [H], need(`${name}.bias`, [H]));
+    return g.op1('LayerNormalization', [x, scale, bias], [{ name: 'axis', i: -1 }, { name: 'epsilon', f: cfg.layer_norm_eps }]);
+  };
+
+  // Embeddings: word + position + token type, then LayerNorm.
+  const wordEmb = g.weight('embeddings.word_embeddings.weight', [cfg.vocab_size, H], need('embeddings.word_embeddings.weight', [cfg.vocab_size, H]));
+  const posEmb = g.weight('embeddings.position_embeddings.weight', [cfg.max_position_embeddings, H], need('embeddings.position_embeddings.weight', [cfg.max_position_embeddings, H]));
+  const typeEmb = g.weight('embeddings.token_type_embeddings.weight', [cfg.type_vocab_size, H], need('embeddings.token_type_embeddings.weight', [cfg.type_vocab_size, H]));
+  const shape = g.op1('Shape', ['input_ids']);
+  const seqLen = g.op1('Gather', [shape, g.constInt64([1], [])], [{ name: 'axis', i: 0 }]);
+  const positions = g.op1('Range', [g.constInt64([0], []), seqLen, g.constInt64([1], [])]);
+  let x = g.op1('Add', [
+    g.op1('Add', [g.op1('Gather', [wordEmb, 'input_ids']), g.op1('Gather', [posEmb, positions])]),
+    g.op1('Gather', [typeEmb, 'token_type_ids']),
+  ]);
+  x = layerNorm(x, 'embeddings.LayerNorm');
+
+  // Additive attention mask, [batch, 1, 1, seq]: 0 where attended, float32 min where masked (as
+  // transformers' get_extended_attention_mask).
+  const maskF = g.op1('Cast', ['attention_mask'], [{ name: 'to', i: DataType.FLOAT }]);
+  const inverted = g.op1('Sub', [g.constFloat([1], []), maskF]);
+  const additive = g.op1('Mul', [inverted, g.constFloat([-3.4028234663852886e38], [])]);
+  const mask4 = g.op1('Unsqueeze', [additive, g.constInt64([1, 2])]);
+  const splitHeads = g.constInt64([0, 0, heads, hd]);
+  const mergeHeads = g.constInt64([0, 0, H]);
+  const scale = g.constFloat([1 / Math.sqrt(hd)], []);
+
+  for (let l = 0; l < cfg.num_hidden_layers; l++) {
+    const p = `encoder.layer.${l}`;
+    const heads4 = (t: string, perm: number[]) => g.op1('Transpose', [g.op1('Reshape', [t, splitHeads])], [{ name: 'perm', ints: perm }]);
+    const q = heads4(linear(x, `${p}.attention.self.query`, H, H), [0, 2, 1, 3]);
+    const k = heads4(linear(x, `${p}.attention.self.key`, H, H), [0, 2, 3, 1]);
+    const v = heads4(linear(x, `${p}.attention.self.value`, H, H), [0, 2, 1, 3]);
+    const scores = g.op1('Add', [g.op1('Mul', [g.op1('MatMul', [q, k]), scale]), mask4]);
+    const probs = g.op1('Softmax', [scores], [{ name: 'axis', i: -1 }]);
+    const context = g.op1('Reshape', [g.op1('Transpose', [g.op1('MatMul', [probs, v])], [{ name: 'perm', ints: [0, 2, 1, 3] }]), mergeHeads]);
+    const attnOut = linear(context, `${p}.attention.output.dense`, H, H);
+    x = layerNorm(g.op1('Add', [attnOut, x]), `${p}.attention.output.LayerNorm`);
+    const inter = linear(x, `${p}.intermediate.dense`, H, cfg.intermediate_size);
+    let act: string;
+    if (cfg.hidden_act === 'relu') {
+      act = g.op1('Relu', [inter]);
+    } else if (cfg.hidden_act === 'gelu') {
+      // 0.5 · x · (1 + erf(x / √2))
+      const erf = g.op1('Erf', [g.op1('Div', [inter, g.constFloat([Math.SQRT2], [])])]);
+      act = g.op1('Mul', [g.op1('Mul', [inter, g.op1('Add', [erf, g.constFloat([1], [])])]), g.constFloat([0.5], [])]);
+    } else {
+      // gelu_new / gelu_pytorch_tanh: 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))
+      const cube = g.op1('Mul', [g.op1('Mul', [inter, inter]), inter]);
+      const inner = g.op1('Mul', [g.op1('Add', [inter, g.op1('Mul', [cube, g.constFloat([0.044715], [])])]), g.constFloat([Math.sqrt(2 / Math.PI)], [])]);
+      act = g.op1('Mul', [g.op1('Mul', [inter, g.op1('Add', [g.op1('Tanh', [inner]), g.constFloat([1], [])])]), g.constFloat([0.5], [])]);
+    }
+    const out = linear(act, `${p}.output.dense`, cfg.intermediate_size, H);
+    x = layerNorm(g.op1('Add', [out, x]), `${p}.output.LayerNorm`);
+  }
+  g.nodes.push({ op: 'Identity', inputs: [x], outputs: ['last_hidden_state'], name: 'output' });
+
+  g.writeData();
+  const bytes = encodeModel({
+    irVersion: 8,
+    opset: 17,
+    producer: 'embedrt',
+    graphName: 'bert',
+    nodes: g.nodes,
+    initializers: g.initializers,
+    inputs: ['input_ids', 'attention_mask', 'token_type_ids'].map((name) => ({ name, elemType: DataType.INT64, shape: ['batch', 'sequence'] })),
+    outputs: [{ name: 'last_hidden_state', elemType: DataType.FLOAT, shape: ['batch', 'sequence', H] }],
+  });
+  fs.writeFileSync(modelFile, bytes);
+  return modelFile;
+}

@@ -1,0 +1,135 @@
+// Generates sentence-transformers model folders with seeded random BERT weights in the exact Hugging
+// Face layout, for tests (tiny shapes) and benchmarks (the flagship's shape). The tokenizer files are
+// the flagship's real ones. The same seed gives the same bytes on every machine: the generator uses
+// integer arithmetic and IEEE float32 rounding only.
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeSafetensors } from './safetensors.js';
+import type { BertConfig } from './onnx/bert.js';
+
+export type PoolingMode = 'cls' | 'mean' | 'max' | 'mean_sqrt_len' | 'weightedmean' | 'lasttoken';
+
+export interface TestModelOptions {
+  /** 'flagship' (BERT-base, as bge-base-en-v1.5), 'tiny' (2 layers, hidden 32), or explicit sizes. */
+  shape?: 'flagship' | 'tiny' | Partial<BertConfig>;
+  seed?: number;
+  pooling?: PoolingMode;
+  normalize?: boolean;
+  maxSeqLength?: number;
+  /** Folder with the real tokenizer files to copy (default: ../shared/models/bge-base-en-v1.5). */
+  tokenizerDir: string;
+  prompts?: Record<string, string>;
+  defaultPromptName?: string;
+}
+
+const FLAGSHIP: BertConfig = {
+  hidden_size: 768,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  intermediate_size: 3072,
+  hidden_act: 'gelu',
+  layer_norm_eps: 1e-12,
+  max_position_embeddings: 512,
+  type_vocab_size: 2,
+  vocab_size: 30522,
+};
+
+const TINY: Partial<BertConfig> = { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64 };
+
+/** Uniform floats in [-scale, scale) from a 32-bit xorshift generator (exactly reproducible). */
+function uniform(seed: number) {
+  let s = (seed >>> 0) || 0x9e3779b9;
+  return (n: number, scale: number, offset = 0): Float32Array => {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
+      out[i] = offset + (s / 4294967296 - 0.5) * 2 * scale;
+    }
+    return out;
+  };
+}
+
+const POOLING_KEYS: Record<PoolingMode, string> = {
+  cls: 'pooling_mode_cls_token',
+  mean: 'pooling_mode_mean_tokens',
+  max: 'pooling_mode_max_tokens',
+  mean_sqrt_len: 'pooling_mode_mean_sqrt_len_tokens',
+  weightedmean: 'pooling_mode_weightedmean_tokens',
+  lasttoken: 'pooling_mode_lasttoken',
+};
+
+/** Writes a model folder; returns its BertConfig. */
+export function generateTestModel(dir: string, opts: TestModelOptions): BertConfig {
+  const cfg: BertConfig = {
+    ...FLAGSHIP,
+    ...(opts.shape === 'tiny' ? TINY : opts.shape === 'flagship' || opts.shape === undefined ? {} : opts.shape),
+  };
+  const rand = uniform(opts.seed ?? 42);
+  const H = cfg.hidden_size;
+  const I = cfg.intermediate_size;
+  const std = 0.02 * Math.sqrt(3); // uniform with BERT's initializer_range as standard deviation
+  const tensors: [string, number[], Float32Array][] = [];
+  const add = (name: string, shape: number[], scale: number, offset = 0) =>
+    tensors.push([name, shape, rand(shape.reduce((a, d) => a * d, 1), scale, offset)]);
+  add('embeddings.word_embeddings.weight', [cfg.vocab_size, H], std);
+  add('embeddings.position_embeddings.weight', [cfg.max_position_embeddings, H], std);
+  add('embeddings.token_type_embeddings.weight', [cfg.type_vocab_size, H], std);
+  add('embeddings.LayerNorm.weight', [H], 0.1, 1);
+  add('embeddings.LayerNorm.bias', [H], 0.1);
+  for (let l = 0; l < cfg.num_hidden_layers; l++) {
+    const p = `encoder.layer.${l}`;
+    for (const m of ['query', 'key', 'value']) {
+      add(`${p}.attention.self.${m}.weight`, [H, H], std * 4);
+      add(`${p}.attention.self.${m}.bias`, [H], std);
+    }
+    add(`${p}.attention.output.dense.weight`, [H, H], std * 4);
+    add(`${p}.attention.output.dense.bias`, [H], std);
+    add(`${p}.attention.output.LayerNorm.weight`, [H], 0.1, 1);
+    add(`${p}.attention.output.LayerNorm.bias`, [H], 0.1);
+    add(`${p}.intermediate.dense.weight`, [I, H], std * 4);
+    add(`${p}.intermediate.dense.bias`, [I], std);
+    add(`${p}.output.dense.weight`, [H, I], std * 4);
+    add(`${p}.output.dense.bias`, [H], std);
+    add(`${p}.output.LayerNorm.weight`, [H], 0.1, 1);
+    add(`${p}.output.LayerNorm.bias`, [H], 0.1);
+  }
+  fs.mkdirSync(path.join(dir, '1_Pooling'), { recursive: true });
+  writeSafetensors(path.join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  const json = (file: string, v: unknown) => fs.writeFileSync(path.join(dir, file), `${JSON.stringify(v, null, 2)}\n`);
+  json('config.json', {
+    architectures: ['BertModel'],
+    model_type: 'bert',
+    attention_probs_dropout_prob: 0.1,
+    hidden_dropout_prob: 0.1,
+    initializer_range: 0.02,
+    pad_token_id: 0,
+    position_embedding_type: 'absolute',
+    torch_dtype: 'float32',
+    ...cfg,
+  });
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt']) {
+    fs.copyFileSync(path.join(opts.tokenizerDir, f), path.join(dir, f));
+  }
+  const pooling = opts.pooling ?? 'cls';
+  const poolingConfig: Record<string, unknown> = { word_embedding_dimension: H };
+  for (const [mode, key] of Object.entries(POOLING_KEYS)) poolingConfig[key] = mode === pooling;
+  poolingConfig.include_prompt = true;
+  json('1_Pooling/config.json', poolingConfig);
+  const modules = [
+    { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
+    { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
+  ];
+  if (opts.normalize ?? true) modules.push({ idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' });
+  json('modules.json', modules);
+  json('sentence_bert_config.json', { max_seq_length: opts.maxSeqLength ?? 512, do_lower_case: true });
+  json('config_sentence_transformers.json', {
+    prompts: opts.prompts ?? {},
+    default_prompt_name: opts.defaultPromptName ?? null,
+    similarity_fn_name: 'cosine',
+  });
+  return cfg;
+}

@@ -1,0 +1,220 @@
+// N-API wrapper of an embedding model: an ONNX Runtime session plus the encode pipeline. Arguments
+// were validated by lib/model.ts. encode runs on a libuv worker; its result is a zero-copy Float32Array.
+#include "model_binding.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "embedder.h"
+#include "napi_util.h"
+#include "session.h"
+#include "tokenizer_binding.h"
+#include "unicode.h"
+
+namespace embedrt {
+namespace {
+
+using CancelFlag = std::shared_ptr<std::atomic<bool>>;
+
+EmbedOptions read_embed_options(const Napi::Object& o) {
+  EmbedOptions e;
+  e.max_length = static_cast<size_t>(o.Get("maxLength").As<Napi::Number>().Int64Value());
+  e.batch_size = static_cast<size_t>(o.Get("batchSize").As<Napi::Number>().Int64Value());
+  e.max_batch_tokens = static_cast<size_t>(o.Get("maxBatchTokens").As<Napi::Number>().Int64Value());
+  Napi::Array modes = o.Get("pooling").As<Napi::Array>();
+  e.pooling.clear();
+  for (uint32_t i = 0; i < modes.Length(); ++i) {
+    e.pooling.push_back(static_cast<PoolingMode>(modes.Get(i).As<Napi::Number>().Int32Value()));
+  }
+  e.normalize_module = o.Get("normalizeModule").As<Napi::Boolean>().Value();
+  e.truncate_dim = static_cast<size_t>(o.Get("truncateDim").As<Napi::Number>().Int64Value());
+  e.normalize = o.Get("normalize").As<Napi::Boolean>().Value();
+  return e;
+}
+
+struct ProgressData {
+  size_t done, total;
+};
+
+void call_progress(Napi::Env env, Napi::Function fn, std::nullptr_t*, ProgressData* data) {
+  if (env != nullptr && fn != nullptr) {
+    fn.Call({Napi::Number::New(env, static_cast<double>(data->done)), Napi::Number::New(env, static_cast<double>(data->total))});
+  }
+  delete data;
+}
+
+using ProgressTsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, ProgressData, call_progress>;
+
+class EncodeWorker : public Napi::AsyncWorker {
+ public:
+  EncodeWorker(Napi::Env env, std::shared_ptr<const Tokenizer> tok, std::shared_ptr<const InferenceSession> session,
+               std::vector<std::u16string> texts, EmbedOptions opts, CancelFlag cancel)
+      : Napi::AsyncWorker(env, "embedrt:encode"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        tok_(std::move(tok)),
+        session_(std::move(session)),
+        texts_(std::move(texts)),
+        opts_(std::move(opts)),
+        cancel_(std::move(cancel)) {}
+
+  ~EncodeWorker() override {
+    if (has_progress_) progress_.Release();
+  }
+
+  void set_progress(Napi::Env env, Napi::Function fn) {
+    progress_ = ProgressTsfn::New(env, fn, "embedrt:progress", 0, 1);
+    progress_.Unref(env);  // never keeps the process alive by itself
+    has_progress_ = true;
+  }
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      std::vector<std::string> utf8(texts_.size());
+      for (size_t i = 0; i < texts_.size(); ++i) unicode::utf16_to_utf8(texts_[i].data(), texts_[i].size(), utf8[i]);
+      texts_.clear();
+      Progress progress;
+      if (has_progress_) {
+        progress = [this](size_t done, size_t total) { progress_.NonBlockingCall(new ProgressData{done, total}); };
+      }
+      result_ = embed(*tok_, *session_, utf8, opts_, progress, cancel_.get());
+    } catch (const Cancelled& e) {
+      code_ = "E_ABORTED";
+      SetError(e.what());
+    } catch (const Ort::Exception& e) {
+      code_ = "E_RUNTIME";
+      SetError(std::string("ONNX Runtime: ") + e.what());
+    } catch (const std::bad_alloc&) {
+      code_ = "E_NO_MEMORY";
+      SetError("out of memory while encoding");
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    try {
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("rows", static_cast<double>(result_.rows));
+      out.Set("dim", static_cast<double>(result_.dim));
+      out.Set("tokens", static_cast<double>(result_.tokens));
+      out.Set("paddedTokens", static_cast<double>(result_.padded_tokens));
+      out.Set("data", to_typed_array(env, std::move(result_.data)));
+      out.Set("truncated", to_typed_array(env, std::move(result_.truncated)));
+      deferred_.Resolve(out);
+    } catch (...) {
+      deferred_.Reject(error_from_current_exception(env).Value());
+    }
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(make_error(Env(), code_, e.Message()).Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<const Tokenizer> tok_;
+  std::shared_ptr<const InferenceSession> session_;
+  std::vector<std::u16string> texts_;
+  EmbedOptions opts_;
+  CancelFlag cancel_;
+  ProgressTsfn progress_;
+  bool has_progress_ = false;
+  EmbedResult result_;
+  std::string code_ = "E_INTERNAL";
+};
+
+class NativeModel : public Napi::ObjectWrap<NativeModel> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "NativeModel",
+                       {InstanceMethod<&NativeModel::encode>("encode"), InstanceMethod<&NativeModel::info>("info"),
+                        InstanceMethod<&NativeModel::dispose>("dispose"),
+                        StaticMethod<&NativeModel::create_cancel_flag>("createCancelFlag"),
+                        StaticMethod<&NativeModel::cancel>("cancel")});
+  }
+
+  explicit NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {
+    Napi::Env env = info.Env();
+    try {
+      Napi::Object c = info[0].As<Napi::Object>();
+      SessionConfig sc;
+      sc.model_path = c.Get("modelPath").As<Napi::String>().Utf8Value();
+      sc.intra_op_threads = c.Get("intraOpThreads").As<Napi::Number>().Int32Value();
+      sc.optimize = c.Get("optimize").As<Napi::Boolean>().Value();
+      sc.optimized_model_path = c.Get("optimizedModelPath").As<Napi::String>().Utf8Value();
+      sc.device = c.Get("device").As<Napi::String>().Utf8Value();
+      sc.device_id = c.Get("deviceId").As<Napi::Number>().Int32Value();
+      tok_ = tokenizer_of(info[1]);
+      session_ = std::make_shared<const InferenceSession>(sc);
+    } catch (const ProviderError& e) {
+      throw make_error(env, "E_PROVIDER", e.what());
+    } catch (...) {
+      throw error_from_current_exception(env);
+    }
+  }
+
+ private:
+  std::shared_ptr<const InferenceSession> live(Napi::Env env) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!session_) throw make_error(env, "E_DISPOSED", "the model was disposed; load it again to encode");
+    return session_;
+  }
+
+  // encode(texts, options, onProgress | undefined, cancelFlag | undefined): Promise
+  Napi::Value encode(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guard(env, [&]() -> Napi::Value {
+      auto session = live(env);
+      Napi::Array texts = info[0].As<Napi::Array>();
+      std::vector<std::u16string> copies(texts.Length());
+      for (uint32_t i = 0; i < texts.Length(); ++i) copies[i] = copy_utf16(env, texts.Get(i));
+      CancelFlag flag;
+      if (info[3].IsExternal()) flag = *info[3].As<Napi::External<CancelFlag>>().Data();
+      auto* worker = new EncodeWorker(env, tok_, session, std::move(copies), read_embed_options(info[1].As<Napi::Object>()), flag);
+      if (info[2].IsFunction()) worker->set_progress(env, info[2].As<Napi::Function>());
+      Napi::Promise promise = worker->promise();
+      worker->Queue();
+      return promise;
+    });
+  }
+
+  Napi::Value info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto session = live(env);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("provider", session->provider());
+    out.Set("fallbackReason", session->fallback_reason());
+    out.Set("hiddenSize", static_cast<double>(session->hidden_size()));
+    return out;
+  }
+
+  Napi::Value dispose(const Napi::CallbackInfo& info) {
+    std::lock_guard<std::mutex> lock(mu_);
+    session_.reset();  // running encodes hold their own reference and finish first
+    return info.Env().Undefined();
+  }
+
+  static Napi::Value create_cancel_flag(const Napi::CallbackInfo& info) {
+    return Napi::External<CancelFlag>::New(info.Env(), new CancelFlag(std::make_shared<std::atomic<bool>>(false)),
+                                           [](Napi::Env, CancelFlag* f) { delete f; });
+  }
+
+  static Napi::Value cancel(const Napi::CallbackInfo& info) {
+    if (info[0].IsExternal()) (*info[0].As<Napi::External<CancelFlag>>().Data())->store(true);
+    return info.Env().Undefined();
+  }
+
+  std::mutex mu_;
+  std::shared_ptr<const Tokenizer> tok_;
+  std::shared_ptr<const InferenceSession> session_;
+};
+
+}  // namespace
+
+void register_model(Napi::Env env, Napi::Object exports) { exports.Set("NativeModel", NativeModel::define(env)); }
+
+}  // namespace embedrt

@@ -1,0 +1,72 @@
+#include "embedder.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "thread_pool.h"
+
+namespace embedrt {
+
+EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const std::vector<std::string>& texts,
+                  const EmbedOptions& opts, const Progress& progress, const std::atomic<bool>* cancel) {
+  const size_t n = texts.size();
+  EncodeOptions eo;
+  eo.max_length = opts.max_length;
+  std::vector<Encoding> encs(n);
+  ThreadPool::shared().parallel_for(n, [&](size_t i) { encs[i] = tok.encode(texts[i], eo); });
+
+  // Longest first: padding inside a batch stays small, and the first batches show the peak memory.
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return encs[a].ids.size() > encs[b].ids.size(); });
+
+  const size_t hidden = session.hidden_size();
+  const size_t pooled = hidden * opts.pooling.size();
+  const size_t dim = opts.truncate_dim > 0 ? std::min(opts.truncate_dim, pooled) : pooled;
+  EmbedResult r;
+  r.rows = n;
+  r.dim = dim;
+  r.data.assign(n * dim, 0.0f);
+  r.truncated.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    r.truncated[i] = encs[i].truncated ? 1 : 0;
+    r.tokens += encs[i].ids.size();
+  }
+
+  std::vector<int64_t> ids, mask, types;
+  std::vector<float> hidden_states, row(pooled);
+  size_t done = 0;
+  for (size_t start = 0; start < n;) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
+    const size_t seq = std::max<size_t>(encs[order[start]].ids.size(), 1);
+    size_t end = start + 1;
+    while (end < n && end - start < opts.batch_size && (end - start + 1) * seq <= opts.max_batch_tokens) ++end;
+    const size_t batch = end - start;
+    ids.assign(batch * seq, 0);
+    mask.assign(batch * seq, 0);
+    types.assign(batch * seq, 0);
+    for (size_t b = 0; b < batch; ++b) {
+      const Encoding& e = encs[order[start + b]];
+      for (size_t t = 0; t < e.ids.size(); ++t) {
+        ids[b * seq + t] = e.ids[t];
+        mask[b * seq + t] = 1;
+        types[b * seq + t] = e.type_ids[t];
+      }
+    }
+    session.run(ids, mask, types, batch, seq, hidden_states);
+    r.padded_tokens += batch * seq;
+    for (size_t b = 0; b < batch; ++b) {
+      pool(hidden_states.data() + b * seq * hidden, mask.data() + b * seq, seq, hidden, opts.pooling, row.data());
+      if (opts.normalize_module) l2_normalize(row.data(), pooled);
+      float* dst = r.data.data() + order[start + b] * dim;
+      std::copy(row.begin(), row.begin() + static_cast<long>(dim), dst);
+      if (opts.normalize) l2_normalize(dst, dim);
+    }
+    done += batch;
+    start = end;
+    if (progress) progress(done, n);
+  }
+  return r;
+}
+
+}  // namespace embedrt

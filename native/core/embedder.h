@@ -1,0 +1,46 @@
+// The encode pipeline: tokenize on the pool, sort by length, cut batches by a token budget, run the
+// session, pool, normalize, truncate, and write each row at its input position.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "pooling.h"
+#include "session.h"
+#include "tokenizer.h"
+
+namespace embedrt {
+
+struct EmbedOptions {
+  size_t max_length = 512;         // tokens per text, special tokens included (max_seq_length)
+  size_t batch_size = 32;          // texts per session run at most
+  size_t max_batch_tokens = 16384; // padded tokens per session run at most
+  std::vector<PoolingMode> pooling = {PoolingMode::Cls};
+  bool normalize_module = false;   // modules.json has Normalize
+  size_t truncate_dim = 0;         // 0: keep all
+  bool normalize = false;          // normalize_embeddings, after truncation
+};
+
+struct EmbedResult {
+  std::vector<float> data;  // rows × dim
+  size_t rows = 0;
+  size_t dim = 0;
+  std::vector<uint8_t> truncated;
+  size_t tokens = 0;         // real tokens
+  size_t padded_tokens = 0;  // tokens the session computed
+};
+
+class Cancelled : public std::runtime_error {
+ public:
+  Cancelled() : std::runtime_error("the encode was aborted") {}
+};
+
+using Progress = std::function<void(size_t done, size_t total)>;
+
+EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const std::vector<std::string>& texts,
+                  const EmbedOptions& opts, const Progress& progress, const std::atomic<bool>* cancel);
+
+}  // namespace embedrt

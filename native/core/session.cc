@@ -1,0 +1,109 @@
+#include "session.h"
+
+#include <algorithm>
+
+#include "ort_runtime.h"
+
+namespace embedrt {
+
+namespace {
+
+Ort::SessionOptions base_options(const SessionConfig& c) {
+  Ort::SessionOptions o;
+  if (c.intra_op_threads > 0) o.SetIntraOpNumThreads(c.intra_op_threads);
+  o.SetInterOpNumThreads(1);
+  o.SetGraphOptimizationLevel(c.optimize ? GraphOptimizationLevel::ORT_ENABLE_ALL : GraphOptimizationLevel::ORT_DISABLE_ALL);
+  if (!c.optimized_model_path.empty()) o.SetOptimizedModelFilePath(c.optimized_model_path.c_str());
+  // No arena: its blocks grow to the largest batch seen and are never given back, so RSS would
+  // ratchet up over a long encode. ONNX Runtime still reuses buffers within a run.
+  o.DisableCpuMemArena();
+  return o;
+}
+
+void append_provider(Ort::SessionOptions& o, const std::string& device, int device_id) {
+  const RuntimeInfo rt = runtime_info();
+  const std::string name = device == "cuda" ? "CUDAExecutionProvider" : "TensorrtExecutionProvider";
+  if (std::find(rt.compiled_providers.begin(), rt.compiled_providers.end(), name) == rt.compiled_providers.end()) {
+    throw ProviderError("the loaded ONNX Runtime (" + rt.ort_version + ", " + rt.library_dir + ") was not built with " + name +
+                        "; set ORT_ROOT to a GPU build of the ONNX Runtime SDK and rebuild");
+  }
+  if (std::find(rt.providers.begin(), rt.providers.end(), name) == rt.providers.end()) {
+    throw ProviderError(name + " needs " + provider_library(name) + " (and libonnxruntime_providers_shared.so) beside " +
+                        rt.library_dir + "/libonnxruntime.so.1; they are missing");
+  }
+  try {
+    if (device == "cuda") {
+      OrtCUDAProviderOptions cuda{};
+      cuda.device_id = device_id;
+      o.AppendExecutionProvider_CUDA(cuda);
+    } else {
+      OrtTensorRTProviderOptions trt{};
+      trt.device_id = device_id;
+      o.AppendExecutionProvider_TensorRT(trt);
+      OrtCUDAProviderOptions cuda{};
+      cuda.device_id = device_id;
+      o.AppendExecutionProvider_CUDA(cuda);
+    }
+  } catch (const Ort::Exception& e) {
+    throw ProviderError(name + " could not be enabled: " + e.what());
+  }
+}
+
+}  // namespace
+
+InferenceSession::InferenceSession(const SessionConfig& c) {
+  Ort::Env& env = ort_env();
+  std::vector<std::string> attempts;
+  if (c.device == "auto") {
+    attempts = {"cuda", "cpu"};
+  } else {
+    attempts = {c.device};
+  }
+  for (const std::string& device : attempts) {
+    Ort::SessionOptions o = base_options(c);
+    try {
+      if (device != "cpu") append_provider(o, device, c.device_id);
+      session_ = std::make_unique<Ort::Session>(env, c.model_path.c_str(), o);
+      provider_ = device;
+      break;
+    } catch (const ProviderError& e) {
+      if (c.device != "auto") throw;
+      fallback_ = e.what();
+    } catch (const Ort::Exception& e) {
+      if (c.device != "auto" || device == "cpu") throw;
+      fallback_ = e.what();
+    }
+  }
+  Ort::AllocatorWithDefaultOptions alloc;
+  for (size_t i = 0; i < session_->GetInputCount(); ++i) {
+    if (std::string(session_->GetInputNameAllocated(i, alloc).get()) == "token_type_ids") has_token_type_ids_ = true;
+  }
+  auto shape = session_->GetOutputTypeInfo(0).GetTensorTypeAndShapeInfo().GetShape();
+  if (shape.size() != 3 || shape[2] <= 0) throw std::runtime_error("the graph's first output is not [batch, sequence, hidden]");
+  hidden_ = static_cast<size_t>(shape[2]);
+}
+
+void InferenceSession::run(const std::vector<int64_t>& ids, const std::vector<int64_t>& mask,
+                           const std::vector<int64_t>& types, size_t batch, size_t seq, std::vector<float>& out) const {
+  Ort::MemoryInfo mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  const int64_t shape[2] = {static_cast<int64_t>(batch), static_cast<int64_t>(seq)};
+  auto tensor = [&](const std::vector<int64_t>& v) {
+    return Ort::Value::CreateTensor<int64_t>(mem, const_cast<int64_t*>(v.data()), v.size(), shape, 2);
+  };
+  std::vector<Ort::Value> inputs;
+  std::vector<const char*> names = {"input_ids", "attention_mask"};
+  inputs.push_back(tensor(ids));
+  inputs.push_back(tensor(mask));
+  if (has_token_type_ids_) {
+    names.push_back("token_type_ids");
+    inputs.push_back(tensor(types));
+  }
+  out.resize(batch * seq * hidden_);
+  const int64_t out_shape[3] = {static_cast<int64_t>(batch), static_cast<int64_t>(seq), static_cast<int64_t>(hidden_)};
+  Ort::Value output = Ort::Value::CreateTensor<float>(mem, out.data(), out.size(), out_shape, 3);
+  const char* out_names[] = {"last_hidden_state"};
+  Ort::RunOptions run_options;
+  session_->Run(run_options, names.data(), inputs.data(), inputs.size(), out_names, &output, 1);
+}
+
+}  // namespace embedrt

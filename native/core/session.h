@@ -1,0 +1,48 @@
+// One ONNX Runtime session over a BERT-style encoder graph: ids in, last_hidden_state out.
+#pragma once
+
+#include <onnxruntime_cxx_api.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace embedrt {
+
+struct SessionConfig {
+  std::string model_path;
+  int intra_op_threads = 0;             // 0: ONNX Runtime's default (physical cores)
+  bool optimize = true;                 // graph optimization level "all"
+  std::string optimized_model_path;     // where ONNX Runtime saves the optimized graph ("" = don't)
+  std::string device = "cpu";           // cpu | cuda | tensorrt | auto
+  int device_id = 0;
+};
+
+class InferenceSession {
+ public:
+  explicit InferenceSession(const SessionConfig& config);
+
+  // ids, mask and type ids are row-major [batch, seq]; out receives [batch, seq, hidden].
+  void run(const std::vector<int64_t>& ids, const std::vector<int64_t>& mask, const std::vector<int64_t>& types,
+           size_t batch, size_t seq, std::vector<float>& out) const;
+
+  size_t hidden_size() const { return hidden_; }
+  // The execution provider in use, and why 'auto' fell back to the CPU ("" when it did not).
+  const std::string& provider() const { return provider_; }
+  const std::string& fallback_reason() const { return fallback_; }
+
+ private:
+  std::unique_ptr<Ort::Session> session_;
+  bool has_token_type_ids_ = false;
+  size_t hidden_ = 0;
+  std::string provider_;
+  std::string fallback_;
+};
+
+// Thrown when an execution provider cannot be used (its library is missing, no device, ...).
+class ProviderError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace embedrt
