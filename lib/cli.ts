@@ -5,6 +5,7 @@ import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { EmbedrtError } from './errors.js';
 import { runtimeInfo } from './runtime.js';
+import { SentenceTransformer, type Device } from './model.js';
 import { Tokenizer } from './tokenizer.js';
 
 const VERSION = runtimeInfoSafe();
@@ -22,6 +23,7 @@ const HELP = `embedrt ${VERSION} — sentence-transformer embeddings for Node.js
 Usage: embedrt <command> [options]
 
 Commands:
+  encode     Embed texts from stdin (one per line) with a sentence-transformers model
   tokenize   Tokenize text from stdin, one JSON array of ids per line
   info       Print the runtime: ONNX Runtime version, execution providers, SIMD level
 
@@ -40,9 +42,99 @@ Options:
   --lines                read plain text lines instead of JSON strings
   --batch-size <N>       texts per native batch (default 4096)`;
 
+const ENCODE_HELP = `Usage: embedrt encode --model <dir|hub-id> [options] < texts.txt
+
+Embeds one text per stdin line (with --jsonl: one JSON string per line) and writes the embeddings, in
+input order, as JSON lines (one array per text) or as a float32 .npy matrix [texts, dim].
+
+Options:
+  --model <dir|id>       model folder, or a hub id already in the Hugging Face cache
+  --dim <D>              Matryoshka: keep the first D dimensions
+  --normalize            L2-normalize the (truncated) embeddings
+  --prompt-name <name>   a prompt from config_sentence_transformers.json
+  --batch-size <B>       texts per inference run (default 32)
+  --device <d>           cpu | cuda | tensorrt | auto (default cpu)
+  --format <f>           jsonl (default) | npy
+  --out <file>           write there instead of stdout
+  --jsonl                read JSON strings instead of plain lines
+  --progress             print progress on stderr`;
+
 class UsageError extends Error {}
 
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got ${value}`);
+  return n;
+}
+
+/** A float32 matrix in numpy's .npy format (version 1.0, C order). */
+export function npyBytes(data: Float32Array, rows: number, dim: number): Buffer {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${dim}), }`;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const pre = Buffer.alloc(10);
+  pre.write('\x93NUMPY', 0, 'latin1');
+  pre[6] = 1;
+  pre[7] = 0;
+  pre.writeUInt16LE(header.length, 8);
+  return Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+}
+
+async function encode(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      dim: { type: 'string' },
+      normalize: { type: 'boolean', default: false },
+      'prompt-name': { type: 'string' },
+      'batch-size': { type: 'string' },
+      device: { type: 'string', default: 'cpu' },
+      format: { type: 'string', default: 'jsonl' },
+      out: { type: 'string' },
+      jsonl: { type: 'boolean', default: false },
+      progress: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${ENCODE_HELP}\n`);
+    return;
+  }
+  if (!values.model) throw new UsageError('encode: --model <dir|hub-id> is required');
+  if (values.format !== 'jsonl' && values.format !== 'npy') throw new UsageError(`encode: --format must be jsonl or npy, got ${values.format}`);
+  if (values.format === 'npy' && !values.out && process.stdout.isTTY) throw new UsageError('encode: --format npy writes binary; give --out FILE or redirect stdout');
+  const dim = positiveInt(values.dim, '--dim');
+  const batchSize = positiveInt(values['batch-size'], '--batch-size');
+  const texts: string[] = [];
+  const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const batch of batches(rl, values.jsonl, 1 << 30)) texts.push(...batch);
+  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, ...(dim ? { truncateDim: dim } : {}) });
+  const emb = await model.encode(texts, {
+    normalize: values.normalize,
+    ...(batchSize ? { batchSize } : {}),
+    ...(values['prompt-name'] ? { promptName: values['prompt-name'] } : {}),
+    ...(values.progress ? { onProgress: (d: number, t: number) => process.stderr.write(`\rembedded ${d}/${t}`) } : {}),
+  });
+  if (values.progress) process.stderr.write('\n');
+  if (emb.truncated.length) process.stderr.write(`embedrt: ${emb.truncated.length} text(s) were longer than ${model.maxSeqLength} tokens and were truncated\n`);
+  model.dispose();
+  let bytes: Buffer;
+  if (values.format === 'npy') {
+    bytes = npyBytes(emb.data, emb.rows, emb.dim);
+  } else {
+    const lines: string[] = [];
+    for (let i = 0; i < emb.rows; i++) lines.push(`[${Array.from(emb.row(i)).join(',')}]\n`);
+    bytes = Buffer.from(lines.join(''));
+  }
+  if (values.out) fs.writeFileSync(values.out, bytes);
+  else await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (e) => (e ? reject(e) : resolve())));
+}
+
 async function* batches(lines: AsyncIterable<string>, json: boolean, size: number): AsyncGenerator<string[]> {
+  // Plain lines: every line is a text (an empty line is an empty text). JSON lines: blank lines skip.
   let batch: string[] = [];
   let lineNo = 0;
   for await (const line of lines) {
@@ -121,6 +213,9 @@ async function main(argv: string[]): Promise<number> {
     case 'tokenize':
       await tokenize(rest);
       return 0;
+    case 'encode':
+      await encode(rest);
+      return 0;
     case 'info':
       process.stdout.write(`${JSON.stringify(runtimeInfo(), null, 2)}\n`);
       return 0;
@@ -129,7 +224,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+const isMain = process.argv[1] !== undefined && fs.realpathSync(process.argv[1]) === fs.realpathSync(new URL(import.meta.url));
+if (isMain) main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
