@@ -20,6 +20,15 @@ run_suite() {
 }
 
 mkdir -p build
+# A tiny generated model for the native encode tests (needs dist/: npm run build:ts).
+[ -f dist/index.js ] || npx tsc -p tsconfig.build.json
+export EMBEDRT_TEST_MODEL=$(node --input-type=module -e "
+  import { generateTestModel } from './dist/index.js';
+  import { onnxGraphFor } from './dist/model.js';
+  const dir = 'build/test-models/tiny';
+  generateTestModel(dir, { shape: 'tiny', pooling: 'mean', tokenizerDir: '../shared/models/bge-base-en-v1.5' });
+  process.stdout.write(onnxGraphFor(dir, { cacheDir: process.cwd() + '/build/test-models/cache' }));
+")
 if [[ $which == all || $which == plain ]]; then
   run_suite plain build/native-tests -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi

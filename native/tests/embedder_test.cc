@@ -1,0 +1,99 @@
+// The native encode pipeline (session, batching, pooling) under the sanitizers, on a tiny generated
+// model that scripts/native-tests.sh writes (EMBEDRT_TEST_MODEL). Numerical fidelity against
+// onnxruntime-node and sentence-transformers is tested in test/model/.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <algorithm>
+
+#include "embedder.h"
+#include "ort_runtime.h"
+#include "pooling.h"
+#include "session.h"
+#include "test_support.h"
+#include "tokenizer.h"
+
+namespace embedrt {
+namespace {
+
+TEST(Pooling, MatchesTheDefinitionsInFloat64) {
+  // 3 tokens (the last is padding) × 2 dims.
+  const float hidden[] = {1.0f, -2.0f, 3.0f, 5.0f, 100.0f, 100.0f};
+  const int64_t mask[] = {1, 1, 0};
+  std::vector<float> out(12);
+  pool(hidden, mask, 3, 2,
+       {PoolingMode::Cls, PoolingMode::Max, PoolingMode::Mean, PoolingMode::MeanSqrtLen, PoolingMode::WeightedMean,
+        PoolingMode::LastToken},
+       out.data());
+  const std::vector<double> expected = {1, -2,                                      // cls
+                                        3, 5,                                       // max over real tokens
+                                        2, 1.5,                                     // mean
+                                        4 / std::sqrt(2.0), 3 / std::sqrt(2.0),     // sum / sqrt(2)
+                                        (1 * 1 + 2 * 3) / 3.0, (1 * -2 + 2 * 5) / 3.0,  // weights 1, 2
+                                        3, 5};                                      // last real token
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out[i], expected[i], 1e-6) << i;
+  std::vector<float> v = {3, 4};
+  l2_normalize(v.data(), 2);
+  EXPECT_NEAR(v[0], 0.6, 1e-7);
+  EXPECT_NEAR(v[1], 0.8, 1e-7);
+}
+
+std::string test_model() {
+  const char* p = std::getenv("EMBEDRT_TEST_MODEL");
+  return p ? p : "";
+}
+
+TEST(Embedder, BatchingDoesNotChangeResultsAndRowsKeepInputOrder) {
+  const std::string model = test_model();
+  ASSERT_FALSE(model.empty()) << "EMBEDRT_TEST_MODEL is not set (scripts/native-tests.sh sets it)";
+  Tokenizer tok(testing::bert_uncased_config(testing::bge_vocab_path()));
+  SessionConfig sc;
+  sc.model_path = model;
+  sc.intra_op_threads = 1;
+  InferenceSession session(sc);
+  std::vector<std::string> texts = {"short", "a somewhat longer text about revenue growth in fiscal 2023",
+                                    "", "x y z", "naïve café 東京"};
+  std::string long_text;
+  for (int i = 0; i < 100; ++i) long_text += "word ";
+  texts.push_back(long_text);
+  EmbedOptions one;
+  one.batch_size = 1;
+  one.max_length = 64;
+  one.pooling = {PoolingMode::Mean};
+  one.normalize_module = true;
+  EmbedOptions many = one;
+  many.batch_size = 4;
+  many.max_batch_tokens = 4 * 64;
+  EmbedResult a = embed(tok, session, texts, one, nullptr, nullptr);
+  EmbedResult b = embed(tok, session, texts, many, nullptr, nullptr);
+  ASSERT_EQ(a.rows, texts.size());
+  ASSERT_EQ(a.dim, session.hidden_size());
+  for (size_t i = 0; i < a.data.size(); ++i) EXPECT_NEAR(a.data[i], b.data[i], 1e-5) << i;
+  EXPECT_EQ(a.truncated[5], 1);
+  EXPECT_EQ(a.truncated[0], 0);
+  EXPECT_LE(b.padded_tokens, a.tokens + 3 * 64);
+  std::atomic<bool> cancel{true};
+  EXPECT_THROW(embed(tok, session, texts, many, nullptr, &cancel), Cancelled);
+}
+
+TEST(Session, MissingProviderIsAProviderError) {
+  const std::string model = test_model();
+  ASSERT_FALSE(model.empty());
+  SessionConfig sc;
+  sc.model_path = model;
+  sc.device = "cuda";
+  const RuntimeInfo rt = runtime_info();
+  if (std::find(rt.providers.begin(), rt.providers.end(), "CUDAExecutionProvider") == rt.providers.end()) {
+    EXPECT_THROW(InferenceSession s(sc), ProviderError);
+  }
+  sc.device = "auto";
+  InferenceSession fallback(sc);
+  EXPECT_FALSE(fallback.provider().empty());
+}
+
+}  // namespace
+}  // namespace embedrt
