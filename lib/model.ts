@@ -134,16 +134,31 @@ export function onnxGraphFor(dir: string, opts: LoadOptions = {}): string {
   }
   const configFile = path.join(dir, 'config.json');
   const cfg = parseBertConfig(readOptionalJson(configFile, 'the BertConfig') ?? {}, configFile);
-  const hash = crypto.createHash('sha256');
-  const fd = fs.openSync(weights, 'r');
-  const buf = Buffer.alloc(16 << 20);
-  for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
-  fs.closeSync(fd);
-  hash.update(JSON.stringify(cfg));
-  hash.update('bert-graph-v1');
-  const out = path.join(cacheRoot(opts), 'onnx', hash.digest('hex').slice(0, 32));
+  // Keyed by the checkpoint's content; a (path, size, mtime) index spares re-hashing it on every load.
+  const stat = fs.statSync(weights);
+  const statKey = crypto.createHash('sha256').update(`${fs.realpathSync(weights)}|${stat.size}|${stat.mtimeMs}|${JSON.stringify(cfg)}`).digest('hex').slice(0, 32);
+  const index = path.join(cacheRoot(opts), 'onnx', 'by-stat', statKey);
+  let key = fs.existsSync(index) ? fs.readFileSync(index, 'utf8').trim() : '';
+  if (!/^[0-9a-f]{32}$/.test(key) || !fs.existsSync(path.join(cacheRoot(opts), 'onnx', key, 'model.onnx'))) {
+    const hash = crypto.createHash('sha256');
+    const fd = fs.openSync(weights, 'r');
+    const buf = Buffer.alloc(16 << 20);
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+    fs.closeSync(fd);
+    hash.update(JSON.stringify(cfg));
+    hash.update('bert-graph-v1');
+    key = hash.digest('hex').slice(0, 32);
+  }
+  const out = path.join(cacheRoot(opts), 'onnx', key);
   const model = path.join(out, 'model.onnx');
-  if (fs.existsSync(model)) return model;
+  const remember = () => {
+    fs.mkdirSync(path.dirname(index), { recursive: true });
+    fs.writeFileSync(index, `${key}\n`);
+  };
+  if (fs.existsSync(model)) {
+    remember();
+    return model;
+  }
   // Build into a temporary folder, then rename: a crash never leaves a half-written graph in the cache.
   const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
   const st = SafetensorsFile.open(weights);
@@ -158,6 +173,7 @@ export function onnxGraphFor(dir: string, opts: LoadOptions = {}): string {
   } catch {
     fs.rmSync(tmp, { recursive: true, force: true }); // another process won the race
   }
+  remember();
   return model;
 }
 

@@ -110,6 +110,21 @@ describe('loading a model folder', () => {
     expect(fs.readdirSync(path.join(c, 'onnx')).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
+  it('uses a shipped onnx/model.onnx as it is', async () => {
+    const built = await SentenceTransformer.load(tiny, { cacheDir: cache });
+    const graph = built.info().graph;
+    const shipped = variant('shipped-onnx', (d) => {
+      fs.rmSync(path.join(d, 'model.safetensors'));
+      fs.mkdirSync(path.join(d, 'onnx'));
+      fs.copyFileSync(graph, path.join(d, 'onnx', 'model.onnx'));
+      fs.copyFileSync(`${graph}.data`, path.join(d, 'onnx', 'model.onnx.data'));
+    });
+    const model = await SentenceTransformer.load(shipped, { cacheDir: cache });
+    expect(model.info().graph).toBe(path.join(shipped, 'onnx', 'model.onnx'));
+    const texts = financialQa().slice(0, 4).map((r) => r.question);
+    expect(Array.from((await model.encode(texts)).data)).toEqual(Array.from((await built.encode(texts)).data));
+  });
+
   it('resolves a hub id through the Hugging Face cache layout', async () => {
     const hfHome = path.join(root, 'hf');
     const repo = path.join(hfHome, 'hub', 'models--acme--tiny-embed');
