@@ -12,12 +12,15 @@
       "sources": [
         "native/addon/addon.cc",
         "native/addon/model_binding.cc",
+        "native/addon/search_binding.cc",
         "native/addon/tokenizer_binding.cc",
         "native/core/cpu_features.cc",
         "native/core/embedder.cc",
         "native/core/ort_runtime.cc",
         "native/core/pooling.cc",
+        "native/core/search.cc",
         "native/core/session.cc",
+        "native/core/simd.cc",
         "native/core/thread_pool.cc",
         "native/core/tokenizer.cc",
         "native/core/unicode.cc"

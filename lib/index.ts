@@ -16,3 +16,18 @@ export {
   type EncodeOptions as ModelEncodeOptions,
 } from './model.js';
 export { generateTestModel, type TestModelOptions, type PoolingMode } from './testmodel.js';
+export {
+  similarity,
+  semanticSearch,
+  quantizeEmbeddings,
+  semanticSearchQuantized,
+  simdPath,
+  setSimdPath,
+  type ScoreFunction,
+  type Matrix,
+  type EmbeddingsLike,
+  type SearchHit,
+  type SimilarityMatrix,
+  type Precision,
+  type QuantizedEmbeddings,
+} from './search.js';

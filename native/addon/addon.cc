@@ -5,6 +5,7 @@
 #include "ort_runtime.h"
 #include "napi_util.h"
 #include "model_binding.h"
+#include "search_binding.h"
 #include "tokenizer_binding.h"
 #include "unicode.h"
 
@@ -42,6 +43,7 @@ static Napi::Object InitEmbedrt(Napi::Env env, Napi::Object exports) {
   exports.Set("runtimeInfo", Napi::Function::New(env, embedrt::RuntimeInfoJs, "runtimeInfo"));
   embedrt::register_tokenizer(env, exports);
   embedrt::register_model(env, exports);
+  embedrt::register_search(env, exports);
   return exports;
 }
 

@@ -1,0 +1,263 @@
+// Similarity, semantic search and quantization of embeddings, with sentence-transformers' semantics,
+// computed by SIMD kernels on the native pool (never on the JS thread).
+import { EmbedrtError, rethrowNative } from './errors.js';
+import { native } from './native.js';
+import { isInteger } from './validate.js';
+
+/** 'cosine' (util.cos_sim), 'dot' (util.dot_score) or 'euclidean' (negative L2 distance). */
+export type ScoreFunction = 'cosine' | 'dot' | 'euclidean';
+
+/** A row-major float32 matrix: an encode result, or any { data, rows, dim }. */
+export interface Matrix {
+  data: Float32Array;
+  rows: number;
+  dim: number;
+}
+
+/** Anything that holds embeddings: a Matrix (or encode result), or an array of vectors. */
+export type EmbeddingsLike = Matrix | readonly (Float32Array | readonly number[])[];
+
+export interface SearchHit {
+  corpusId: number;
+  score: number;
+}
+
+export type Precision = 'int8' | 'uint8' | 'binary' | 'ubinary';
+
+/** Quantized embeddings: one byte per dimension (int8/uint8) or one bit (binary/ubinary, 8 per byte). */
+export interface QuantizedEmbeddings {
+  precision: Precision;
+  data: Int8Array | Uint8Array;
+  rows: number;
+  /** Bytes per row. */
+  width: number;
+  /** Float dimensions the rows came from. */
+  dim: number;
+}
+
+interface NativeSearch {
+  similarity(a: Float32Array, aRows: number, b: Float32Array, bRows: number, dim: number, score: number): Promise<Float32Array>;
+  semanticSearch(q: Float32Array, qRows: number, c: Float32Array, cRows: number, dim: number, topK: number, score: number): Promise<NativeHits>;
+  searchQuantized(q: Int8Array | Uint8Array, qRows: number, c: Int8Array | Uint8Array, cRows: number, width: number, topK: number, binary: boolean): Promise<NativeHits>;
+  quantize(e: Float32Array, rows: number, dim: number, precision: number, ranges: Float32Array | null): Promise<Uint8Array>;
+  simdPath(): string;
+  setSimdPath(name: string): boolean;
+}
+
+interface NativeHits {
+  ids: Uint32Array;
+  scores: Float32Array;
+  counts: Uint32Array;
+}
+
+const SCORES: Record<ScoreFunction, number> = { cosine: 0, dot: 1, euclidean: 2 };
+const PRECISIONS: Record<Precision, number> = { int8: 0, uint8: 1, binary: 2, ubinary: 3 };
+
+const api = () => native() as unknown as NativeSearch;
+
+/** Checks and flattens embeddings without copying a Matrix; NaN or Infinity anywhere is an error. */
+export function toMatrix(e: EmbeddingsLike, what: string): Matrix {
+  let m: Matrix;
+  if (Array.isArray(e)) {
+    if (e.length === 0) throw new EmbedrtError('E_BAD_INPUT', `${what}: is empty`);
+    const dim = e[0]!.length;
+    const data = new Float32Array(e.length * dim);
+    e.forEach((v, i) => {
+      if (v.length !== dim) throw new EmbedrtError('E_BAD_INPUT', `${what}[${i}] has ${v.length} dimensions, ${what}[0] has ${dim}`);
+      data.set(v, i * dim);
+    });
+    m = { data, rows: e.length, dim };
+  } else {
+    const mm = e as Matrix;
+    if (!mm || !(mm.data instanceof Float32Array) || !isInteger(mm.rows) || !isInteger(mm.dim)) {
+      throw new EmbedrtError('E_BAD_INPUT', `${what}: expected { data: Float32Array, rows, dim } (an encode result) or an array of vectors`);
+    }
+    if (mm.data.length < mm.rows * mm.dim) {
+      throw new EmbedrtError('E_BAD_INPUT', `${what}: data holds ${mm.data.length} values, rows × dim is ${mm.rows * mm.dim}`);
+    }
+    m = { data: mm.data.length === mm.rows * mm.dim ? mm.data : mm.data.subarray(0, mm.rows * mm.dim), rows: mm.rows, dim: mm.dim };
+  }
+  if (m.rows === 0 || m.dim === 0) throw new EmbedrtError('E_BAD_INPUT', `${what}: is empty (${m.rows} × ${m.dim})`);
+  for (let i = 0; i < m.data.length; i++) {
+    if (!Number.isFinite(m.data[i]!)) {
+      throw new EmbedrtError('E_BAD_INPUT', `${what}: row ${Math.floor(i / m.dim)}, dimension ${i % m.dim} is ${m.data[i]}`);
+    }
+  }
+  return m;
+}
+
+function scoreOf(s: unknown, where: string): number {
+  const v = SCORES[s as ScoreFunction];
+  if (v === undefined) throw new EmbedrtError('E_BAD_INPUT', `${where}: scoreFunction must be 'cosine', 'dot' or 'euclidean', got ${JSON.stringify(s)}`);
+  return v;
+}
+
+function sameDim(a: { dim: number }, b: { dim: number }, where: string) {
+  if (a.dim !== b.dim) throw new EmbedrtError('E_BAD_INPUT', `${where}: queries have ${a.dim} dimensions, the corpus ${b.dim}`);
+}
+
+function hitsOf(h: NativeHits): SearchHit[][] {
+  const out: SearchHit[][] = [];
+  let o = 0;
+  for (const n of h.counts) {
+    const row: SearchHit[] = [];
+    for (let i = 0; i < n; i++, o++) row.push({ corpusId: h.ids[o]!, score: h.scores[o]! });
+    out.push(row);
+  }
+  return out;
+}
+
+/** A similarity matrix, rows × cols float32, row-major. */
+export interface SimilarityMatrix {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/**
+ * Pairwise scores of every row of `a` with every row of `b` (util.cos_sim / dot_score).
+ *
+ * @example
+ * const m = await similarity(queries, docs); // cosine
+ * m.data[i * m.cols + j];
+ */
+export async function similarity(a: EmbeddingsLike, b: EmbeddingsLike, opts: { scoreFunction?: ScoreFunction } = {}): Promise<SimilarityMatrix> {
+  const ma = toMatrix(a, 'similarity: a');
+  const mb = toMatrix(b, 'similarity: b');
+  sameDim(ma, mb, 'similarity');
+  const score = scoreOf(opts.scoreFunction ?? 'cosine', 'similarity');
+  try {
+    const data = await api().similarity(ma.data, ma.rows, mb.data, mb.rows, ma.dim, score);
+    return { data, rows: ma.rows, cols: mb.rows };
+  } catch (e) {
+    rethrowNative(e);
+  }
+}
+
+/**
+ * For each query, the topK corpus entries by score, best first — util.semantic_search. Equal scores
+ * are ordered by the lower corpus id (torch.topk leaves that order unspecified). queryChunkSize and
+ * corpusChunkSize are accepted for compatibility; they do not change results.
+ */
+export async function semanticSearch(
+  queries: EmbeddingsLike,
+  corpus: EmbeddingsLike,
+  opts: { topK?: number; scoreFunction?: ScoreFunction; queryChunkSize?: number; corpusChunkSize?: number } = {},
+): Promise<SearchHit[][]> {
+  const q = toMatrix(queries, 'semanticSearch: queries');
+  const c = toMatrix(corpus, 'semanticSearch: corpus');
+  sameDim(q, c, 'semanticSearch');
+  const topK = opts.topK ?? 10;
+  if (!isInteger(topK) || topK <= 0) throw new EmbedrtError('E_BAD_INPUT', `semanticSearch: topK must be a positive integer, got ${String(opts.topK)}`);
+  for (const k of ['queryChunkSize', 'corpusChunkSize'] as const) {
+    const v = opts[k];
+    if (v !== undefined && (!isInteger(v) || v <= 0)) throw new EmbedrtError('E_BAD_INPUT', `semanticSearch: ${k} must be a positive integer, got ${String(v)}`);
+  }
+  const score = scoreOf(opts.scoreFunction ?? 'cosine', 'semanticSearch');
+  try {
+    return hitsOf(await api().semanticSearch(q.data, q.rows, c.data, c.rows, q.dim, topK, score));
+  } catch (e) {
+    rethrowNative(e);
+  }
+}
+
+/**
+ * quantize_embeddings: 'int8' / 'uint8' map each dimension's [min, max] (from `ranges`, else
+ * `calibration`, else the embeddings themselves) onto 256 buckets; 'binary' / 'ubinary' keep the sign
+ * bit (> 0), 8 dimensions per byte, most significant first ('binary' shifted by -128 into int8).
+ * Values outside the ranges wrap around modulo 256, as numpy's cast does.
+ */
+export async function quantizeEmbeddings(
+  embeddings: EmbeddingsLike,
+  precision: Precision,
+  opts: { ranges?: Float32Array | readonly (readonly number[])[]; calibration?: EmbeddingsLike } = {},
+): Promise<QuantizedEmbeddings> {
+  const m = toMatrix(embeddings, 'quantizeEmbeddings: embeddings');
+  const p = PRECISIONS[precision];
+  if (p === undefined) throw new EmbedrtError('E_BAD_INPUT', `quantizeEmbeddings: precision must be 'int8', 'uint8', 'binary' or 'ubinary', got ${JSON.stringify(precision)}`);
+  let ranges: Float32Array | null = null;
+  if (precision === 'int8' || precision === 'uint8') {
+    if (opts.ranges !== undefined) {
+      ranges = opts.ranges instanceof Float32Array ? opts.ranges : Float32Array.from([...(opts.ranges[0] ?? []), ...(opts.ranges[1] ?? [])]);
+      if (ranges.length !== 2 * m.dim) throw new EmbedrtError('E_BAD_INPUT', `quantizeEmbeddings: ranges must be 2 × ${m.dim} (min row, max row), got ${ranges.length} values`);
+    } else {
+      const src = opts.calibration !== undefined ? toMatrix(opts.calibration, 'quantizeEmbeddings: calibration') : m;
+      sameDim(m, src, 'quantizeEmbeddings (calibration)');
+      ranges = new Float32Array(2 * m.dim).fill(Infinity, 0, m.dim).fill(-Infinity, m.dim);
+      for (let r = 0; r < src.rows; r++) {
+        for (let d = 0; d < m.dim; d++) {
+          const v = src.data[r * m.dim + d]!;
+          if (v < ranges[d]!) ranges[d] = v;
+          if (v > ranges[m.dim + d]!) ranges[m.dim + d] = v;
+        }
+      }
+    }
+  } else if (m.dim % 8 !== 0) {
+    throw new EmbedrtError('E_BAD_INPUT', `quantizeEmbeddings: ${precision} packs 8 dimensions per byte; ${m.dim} is not a multiple of 8`);
+  }
+  try {
+    const bytes = await api().quantize(m.data, m.rows, m.dim, p, ranges);
+    const signed = precision === 'int8' || precision === 'binary';
+    const data = signed ? new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
+    return { precision, data, rows: m.rows, width: bytes.length / m.rows, dim: m.dim };
+  } catch (e) {
+    rethrowNative(e);
+  }
+}
+
+/**
+ * Exact top-k over quantized embeddings: int8/uint8 score by integer dot product (uint8 through the
+ * signed path after -128 is applied to both sides), binary/ubinary by negative Hamming distance. With
+ * `rescore`, the best topK × multiplier candidates are re-scored with the float embeddings.
+ */
+export async function semanticSearchQuantized(
+  queries: QuantizedEmbeddings,
+  corpus: QuantizedEmbeddings,
+  opts: { topK?: number; rescore?: { queries: EmbeddingsLike; corpus: EmbeddingsLike; multiplier?: number; scoreFunction?: ScoreFunction } } = {},
+): Promise<SearchHit[][]> {
+  if (queries.precision !== corpus.precision) {
+    throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: queries are ${queries.precision}, the corpus ${corpus.precision}`);
+  }
+  if (queries.width !== corpus.width) throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: queries have ${queries.width} bytes per row, the corpus ${corpus.width}`);
+  if (queries.rows === 0 || corpus.rows === 0) throw new EmbedrtError('E_BAD_INPUT', 'semanticSearchQuantized: empty queries or corpus');
+  const topK = opts.topK ?? 10;
+  if (!isInteger(topK) || topK <= 0) throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: topK must be a positive integer, got ${String(opts.topK)}`);
+  const binary = queries.precision === 'binary' || queries.precision === 'ubinary';
+  const asSigned = (q: QuantizedEmbeddings) =>
+    q.precision === 'uint8' ? Int8Array.from(q.data as Uint8Array, (v) => v - 128) : q.data;
+  const multiplier = opts.rescore?.multiplier ?? 4;
+  const k = opts.rescore ? topK * multiplier : topK;
+  let hits: SearchHit[][];
+  try {
+    hits = hitsOf(await api().searchQuantized(asSigned(queries), queries.rows, asSigned(corpus), corpus.rows, queries.width, k, binary));
+  } catch (e) {
+    rethrowNative(e);
+  }
+  if (!opts.rescore) return hits;
+  const fq = toMatrix(opts.rescore.queries, 'semanticSearchQuantized: rescore.queries');
+  const fc = toMatrix(opts.rescore.corpus, 'semanticSearchQuantized: rescore.corpus');
+  sameDim(fq, fc, 'semanticSearchQuantized (rescore)');
+  const score = scoreOf(opts.rescore.scoreFunction ?? 'cosine', 'semanticSearchQuantized');
+  return Promise.all(
+    hits.map(async (row, qi) => {
+      const ids = row.map((h) => h.corpusId);
+      const sub = new Float32Array(ids.length * fc.dim);
+      ids.forEach((id, i) => sub.set(fc.data.subarray(id * fc.dim, (id + 1) * fc.dim), i * fc.dim));
+      const m = await api().similarity(fq.data.slice(qi * fq.dim, (qi + 1) * fq.dim), 1, sub, ids.length, fc.dim, score);
+      return ids
+        .map((corpusId, i) => ({ corpusId, score: m[i]! }))
+        .sort((a, b) => b.score - a.score || a.corpusId - b.corpusId)
+        .slice(0, topK);
+    }),
+  );
+}
+
+/** The SIMD path the kernels use ('avx512', 'avx2', 'neon' or 'scalar'). */
+export function simdPath(): string {
+  return api().simdPath();
+}
+
+/** Forces a SIMD path (tests, benchmarks); false when this CPU cannot run it. */
+export function setSimdPath(path: 'avx512' | 'avx2' | 'neon' | 'scalar'): boolean {
+  return api().setSimdPath(path);
+}

@@ -1,0 +1,167 @@
+// N-API surface of the similarity / search / quantization kernels. lib/search.ts validated every
+// argument (shapes, NaN, topK). Input typed arrays are pinned (referenced) for the job's life and read
+// in place on a worker thread; results are external ArrayBuffers.
+#include "search_binding.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "napi_util.h"
+#include "search.h"
+#include "simd.h"
+
+namespace embedrt {
+namespace {
+
+// Runs work() on a libuv worker, then done(env) on the JS thread; keeps `pins` alive until then.
+class JobWorker : public Napi::AsyncWorker {
+ public:
+  JobWorker(Napi::Env env, std::vector<Napi::Value> pins, std::function<void()> work,
+            std::function<Napi::Value(Napi::Env)> done)
+      : Napi::AsyncWorker(env, "embedrt:search"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        work_(std::move(work)),
+        done_(std::move(done)) {
+    for (Napi::Value& v : pins) {
+      if (v.IsObject()) pins_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+    }
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      work_();
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() override {
+    try {
+      deferred_.Resolve(done_(Env()));
+    } catch (...) {
+      deferred_.Reject(error_from_current_exception(Env()).Value());
+    }
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(make_error(Env(), "E_INTERNAL", e.Message()).Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::vector<Napi::ObjectReference> pins_;
+  std::function<void()> work_;
+  std::function<Napi::Value(Napi::Env)> done_;
+};
+
+Napi::Value queue(Napi::Env env, std::vector<Napi::Value> pins, std::function<void()> work,
+                  std::function<Napi::Value(Napi::Env)> done) {
+  auto* w = new JobWorker(env, std::move(pins), std::move(work), std::move(done));
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+size_t arg_size(const Napi::Value& v) { return static_cast<size_t>(v.As<Napi::Number>().Int64Value()); }
+
+Napi::Object hits_to_js(Napi::Env env, std::vector<std::vector<Hit>>& hits) {
+  std::vector<uint32_t> ids, counts;
+  std::vector<float> scores;
+  for (auto& row : hits) {
+    counts.push_back(static_cast<uint32_t>(row.size()));
+    for (const Hit& h : row) {
+      ids.push_back(h.id);
+      scores.push_back(h.score);
+    }
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("ids", to_typed_array(env, std::move(ids)));
+  out.Set("scores", to_typed_array(env, std::move(scores)));
+  out.Set("counts", to_typed_array(env, std::move(counts)));
+  return out;
+}
+
+// similarity(a, aRows, b, bRows, dim, score): Promise<Float32Array>
+Napi::Value Similarity(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    MatrixView a{info[0].As<Napi::Float32Array>().Data(), arg_size(info[1]), arg_size(info[4])};
+    MatrixView b{info[2].As<Napi::Float32Array>().Data(), arg_size(info[3]), arg_size(info[4])};
+    const Score score = static_cast<Score>(info[5].As<Napi::Number>().Int32Value());
+    auto out = std::make_shared<std::vector<float>>(a.rows * b.rows);
+    return queue(env, {info[0], info[2]}, [=] { similarity_matrix(a, b, score, out->data()); },
+                 [out](Napi::Env e) -> Napi::Value { return to_typed_array(e, std::move(*out)); });
+  });
+}
+
+// semanticSearch(q, qRows, c, cRows, dim, topK, score): Promise<{ids, scores, counts}>
+Napi::Value SemanticSearch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    MatrixView q{info[0].As<Napi::Float32Array>().Data(), arg_size(info[1]), arg_size(info[4])};
+    MatrixView c{info[2].As<Napi::Float32Array>().Data(), arg_size(info[3]), arg_size(info[4])};
+    const size_t k = arg_size(info[5]);
+    const Score score = static_cast<Score>(info[6].As<Napi::Number>().Int32Value());
+    auto hits = std::make_shared<std::vector<std::vector<Hit>>>();
+    return queue(env, {info[0], info[2]}, [=] { *hits = top_k_search(q, c, k, score); },
+                 [hits](Napi::Env e) -> Napi::Value { return hits_to_js(e, *hits); });
+  });
+}
+
+// searchQuantized(q, qRows, c, cRows, width, topK, binary): Promise<{ids, scores, counts}>
+Napi::Value SearchQuantized(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    const auto* q = static_cast<const uint8_t*>(info[0].As<Napi::TypedArray>().ArrayBuffer().Data()) +
+                    info[0].As<Napi::TypedArray>().ByteOffset();
+    const auto* c = static_cast<const uint8_t*>(info[2].As<Napi::TypedArray>().ArrayBuffer().Data()) +
+                    info[2].As<Napi::TypedArray>().ByteOffset();
+    const size_t nq = arg_size(info[1]), nc = arg_size(info[3]), width = arg_size(info[4]), k = arg_size(info[5]);
+    const bool binary = info[6].As<Napi::Boolean>().Value();
+    auto hits = std::make_shared<std::vector<std::vector<Hit>>>();
+    return queue(env, {info[0], info[2]},
+                 [=] {
+                   *hits = binary ? top_k_binary(q, nq, c, nc, width, k)
+                                  : top_k_int8(reinterpret_cast<const int8_t*>(q), nq, reinterpret_cast<const int8_t*>(c), nc, width, k);
+                 },
+                 [hits](Napi::Env e) -> Napi::Value { return hits_to_js(e, *hits); });
+  });
+}
+
+// quantize(emb, rows, dim, precision, ranges | null): Promise<Uint8Array> (bytes; lib/ views as Int8 where signed)
+Napi::Value Quantize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    MatrixView e{info[0].As<Napi::Float32Array>().Data(), arg_size(info[1]), arg_size(info[2])};
+    const Precision p = static_cast<Precision>(info[3].As<Napi::Number>().Int32Value());
+    const float* ranges = info[4].IsTypedArray() ? info[4].As<Napi::Float32Array>().Data() : nullptr;
+    const size_t width = (p == Precision::Binary || p == Precision::Ubinary) ? e.dim / 8 : e.dim;
+    auto out = std::make_shared<std::vector<uint8_t>>(e.rows * width);
+    return queue(env, {info[0], info[4]}, [=] { quantize(e, p, ranges, out->data()); },
+                 [out](Napi::Env en) -> Napi::Value { return to_typed_array(en, std::move(*out)); });
+  });
+}
+
+Napi::Value SimdPath(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), simd::path_name(simd::active_path()));
+}
+
+// setSimdPath(name): whether this CPU runs it (then it is active).
+Napi::Value SetSimdPath(const Napi::CallbackInfo& info) {
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  for (simd::Path p : {simd::Path::Scalar, simd::Path::Avx2, simd::Path::Avx512, simd::Path::Neon}) {
+    if (name == simd::path_name(p)) return Napi::Boolean::New(info.Env(), simd::set_path(p));
+  }
+  return Napi::Boolean::New(info.Env(), false);
+}
+
+}  // namespace
+
+void register_search(Napi::Env env, Napi::Object exports) {
+  exports.Set("similarity", Napi::Function::New(env, Similarity, "similarity"));
+  exports.Set("semanticSearch", Napi::Function::New(env, SemanticSearch, "semanticSearch"));
+  exports.Set("searchQuantized", Napi::Function::New(env, SearchQuantized, "searchQuantized"));
+  exports.Set("quantize", Napi::Function::New(env, Quantize, "quantize"));
+  exports.Set("simdPath", Napi::Function::New(env, SimdPath, "simdPath"));
+  exports.Set("setSimdPath", Napi::Function::New(env, SetSimdPath, "setSimdPath"));
+}
+
+}  // namespace embedrt

@@ -1,0 +1,180 @@
+#include "search.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "pooling.h"
+#include "simd.h"
+#include "thread_pool.h"
+
+namespace embedrt {
+
+namespace {
+
+std::vector<float> normalized_copy(const MatrixView& m) {
+  std::vector<float> out(m.data, m.data + m.rows * m.dim);
+  for (size_t r = 0; r < m.rows; ++r) l2_normalize(out.data() + r * m.dim, m.dim);
+  return out;
+}
+
+// Worse-first order for the bounded heap: lower score, or equal score and higher id.
+struct Worse {
+  bool operator()(const Hit& a, const Hit& b) const { return a.score > b.score || (a.score == b.score && a.id < b.id); }
+};
+
+void push_hit(std::vector<Hit>& heap, size_t k, Hit h) {
+  const Worse worse;
+  if (heap.size() < k) {
+    heap.push_back(h);
+    std::push_heap(heap.begin(), heap.end(), worse);
+  } else if (worse(h, heap.front())) {
+    std::pop_heap(heap.begin(), heap.end(), worse);
+    heap.back() = h;
+    std::push_heap(heap.begin(), heap.end(), worse);
+  }
+}
+
+void finish(std::vector<Hit>& heap) {
+  std::sort(heap.begin(), heap.end(), [](const Hit& a, const Hit& b) { return a.score > b.score || (a.score == b.score && a.id < b.id); });
+}
+
+// Scores of queries [q0, q0 + nq) against corpus rows [c0, c1), fed to sink(query, corpus, score).
+template <typename Sink>
+void score_block(const float* q, size_t nq, const float* c, size_t c0, size_t c1, size_t dim, Score s, Sink&& sink) {
+  const simd::Kernels& k = simd::kernels();
+  if (s == Score::Euclidean) {
+    for (size_t j = c0; j < c1; ++j) {
+      for (size_t i = 0; i < nq; ++i) sink(i, j, -std::sqrt(k.sq_l2(q + i * dim, c + j * dim, dim)));
+    }
+    return;
+  }
+  size_t i = 0;
+  for (; i + 4 <= nq; i += 4) {
+    for (size_t j = c0; j < c1; ++j) {
+      float out[4];
+      k.dot4(q + i * dim, dim, c + j * dim, dim, out);
+      for (size_t r = 0; r < 4; ++r) sink(i + r, j, out[r]);
+    }
+  }
+  for (; i < nq; ++i) {
+    for (size_t j = c0; j < c1; ++j) sink(i, j, k.dot(q + i * dim, c + j * dim, dim));
+  }
+}
+
+constexpr size_t kCorpusBlock = 256;  // corpus rows per block: ~768 KiB of 768-d vectors stays in L2
+
+}  // namespace
+
+void similarity_matrix(const MatrixView& a, const MatrixView& b, Score score, float* out) {
+  std::vector<float> an, bn;
+  const float* ad = a.data;
+  const float* bd = b.data;
+  if (score == Score::Cosine) {
+    an = normalized_copy(a);
+    bn = normalized_copy(b);
+    ad = an.data();
+    bd = bn.data();
+  }
+  const size_t qblock = 16;
+  const size_t qblocks = (a.rows + qblock - 1) / qblock;
+  const size_t cblocks = (b.rows + kCorpusBlock - 1) / kCorpusBlock;
+  ThreadPool::shared().parallel_for(qblocks * cblocks, [&](size_t t) {
+    const size_t qi = (t % qblocks) * qblock, ci = (t / qblocks) * kCorpusBlock;
+    const size_t nq = std::min(qblock, a.rows - qi);
+    score_block(ad + qi * a.dim, nq, bd, ci, std::min(b.rows, ci + kCorpusBlock), a.dim, score,
+                [&](size_t i, size_t j, float v) { out[(qi + i) * b.rows + j] = v; });
+  });
+}
+
+std::vector<std::vector<Hit>> top_k_search(const MatrixView& queries, const MatrixView& corpus, size_t top_k, Score score) {
+  std::vector<float> qn, cn;
+  const float* qd = queries.data;
+  const float* cd = corpus.data;
+  if (score == Score::Cosine) {
+    qn = normalized_copy(queries);
+    cn = normalized_copy(corpus);
+    qd = qn.data();
+    cd = cn.data();
+  }
+  const size_t k = std::min(top_k, corpus.rows);
+  // Split the corpus over the pool; each part keeps a heap per query; merge at the end.
+  const size_t parts = std::max<size_t>(1, std::min(ThreadPool::shared().size(), (corpus.rows + kCorpusBlock - 1) / kCorpusBlock));
+  std::vector<std::vector<std::vector<Hit>>> partial(parts, std::vector<std::vector<Hit>>(queries.rows));
+  ThreadPool::shared().parallel_for(parts, [&](size_t p) {
+    const size_t c0 = corpus.rows * p / parts, c1 = corpus.rows * (p + 1) / parts;
+    auto& heaps = partial[p];
+    const size_t qblock = 16;
+    for (size_t cb = c0; cb < c1; cb += kCorpusBlock) {
+      const size_t ce = std::min(c1, cb + kCorpusBlock);
+      for (size_t qi = 0; qi < queries.rows; qi += qblock) {
+        const size_t nq = std::min(qblock, queries.rows - qi);
+        score_block(qd + qi * queries.dim, nq, cd, cb, ce, queries.dim, score,
+                    [&](size_t i, size_t j, float v) { push_hit(heaps[qi + i], k, Hit{v, static_cast<uint32_t>(j)}); });
+      }
+    }
+  });
+  std::vector<std::vector<Hit>> result(queries.rows);
+  for (size_t q = 0; q < queries.rows; ++q) {
+    for (auto& part : partial) {
+      for (const Hit& h : part[q]) push_hit(result[q], k, h);
+    }
+    finish(result[q]);
+  }
+  return result;
+}
+
+namespace {
+
+template <typename ScoreFn>
+std::vector<std::vector<Hit>> top_k_generic(size_t nq, size_t nc, size_t top_k, ScoreFn&& score) {
+  const size_t k = std::min(top_k, nc);
+  std::vector<std::vector<Hit>> result(nq);
+  ThreadPool::shared().parallel_for(nq, [&](size_t q) {
+    for (size_t j = 0; j < nc; ++j) push_hit(result[q], k, Hit{score(q, j), static_cast<uint32_t>(j)});
+    finish(result[q]);
+  });
+  return result;
+}
+
+}  // namespace
+
+std::vector<std::vector<Hit>> top_k_int8(const int8_t* q, size_t nq, const int8_t* c, size_t nc, size_t dim, size_t top_k) {
+  const simd::Kernels& k = simd::kernels();
+  return top_k_generic(nq, nc, top_k, [&](size_t i, size_t j) { return static_cast<float>(k.dot_i8(q + i * dim, c + j * dim, dim)); });
+}
+
+std::vector<std::vector<Hit>> top_k_binary(const uint8_t* q, size_t nq, const uint8_t* c, size_t nc, size_t bytes, size_t top_k) {
+  const simd::Kernels& k = simd::kernels();
+  return top_k_generic(nq, nc, top_k, [&](size_t i, size_t j) { return -static_cast<float>(k.hamming(q + i * bytes, c + j * bytes, bytes)); });
+}
+
+void quantize(const MatrixView& emb, Precision p, const float* ranges, uint8_t* out) {
+  const size_t dim = emb.dim;
+  if (p == Precision::Int8 || p == Precision::Uint8) {
+    std::vector<float> steps(dim);
+    for (size_t d = 0; d < dim; ++d) steps[d] = (ranges[dim + d] - ranges[d]) / 255.0f;
+    ThreadPool::shared().parallel_for(emb.rows, [&](size_t r) {
+      for (size_t d = 0; d < dim; ++d) {
+        // numpy: float32 arithmetic, then its cast: truncation toward zero, the low 8 bits kept
+        // (values outside the ranges wrap around; NaN and huge values become 0).
+        float v = (emb.data[r * dim + d] - ranges[d]) / steps[d];
+        if (p == Precision::Int8) v -= 128.0f;
+        int64_t t = 0;
+        if (std::isfinite(v) && std::fabs(v) < 2147483648.0f) t = static_cast<int64_t>(v);
+        out[r * dim + d] = static_cast<uint8_t>(static_cast<uint64_t>(t) & 0xFFu);
+      }
+    });
+    return;
+  }
+  const size_t bytes = dim / 8;
+  ThreadPool::shared().parallel_for(emb.rows, [&](size_t r) {
+    for (size_t b = 0; b < bytes; ++b) {
+      unsigned v = 0;
+      for (size_t bit = 0; bit < 8; ++bit) v = (v << 1) | (emb.data[r * dim + b * 8 + bit] > 0.0f ? 1u : 0u);
+      out[r * bytes + b] = static_cast<uint8_t>(p == Precision::Binary ? (v - 128u) & 0xFFu : v);
+    }
+  });
+}
+
+}  // namespace embedrt

@@ -1,0 +1,41 @@
+// Similarity matrices, exact top-k search and embedding quantization, as sentence-transformers' util
+// and quantization modules define them, spread over the native pool.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace embedrt {
+
+enum class Score : int { Cosine = 0, Dot = 1, Euclidean = 2 };  // euclidean: negative L2 distance
+
+// A row-major float32 matrix view.
+struct MatrixView {
+  const float* data;
+  size_t rows, dim;
+};
+
+// out[i * b.rows + j] = score(a_i, b_j). Cosine normalizes both sides first (as util.cos_sim).
+void similarity_matrix(const MatrixView& a, const MatrixView& b, Score score, float* out);
+
+struct Hit {
+  float score;
+  uint32_t id;
+};
+
+// For each query, the top_k corpus rows by score, best first; equal scores: the lower corpus id first.
+std::vector<std::vector<Hit>> top_k_search(const MatrixView& queries, const MatrixView& corpus, size_t top_k, Score score);
+
+// Top-k over int8 (dot) or packed binary (negative Hamming distance) corpora.
+std::vector<std::vector<Hit>> top_k_int8(const int8_t* q, size_t nq, const int8_t* c, size_t nc, size_t dim, size_t top_k);
+std::vector<std::vector<Hit>> top_k_binary(const uint8_t* q, size_t nq, const uint8_t* c, size_t nc, size_t bytes, size_t top_k);
+
+enum class Precision : int { Int8 = 0, Uint8 = 1, Binary = 2, Ubinary = 3 };
+
+// quantize_embeddings: int8/uint8 use ranges [2][dim] (min row, then max row); binary packs sign bits
+// (MSB first) and shifts by -128, ubinary packs them as is. out has rows × (dim or dim / 8) bytes.
+// Casts follow numpy: truncation toward zero, low 8 bits kept.
+void quantize(const MatrixView& emb, Precision p, const float* ranges, uint8_t* out);
+
+}  // namespace embedrt
