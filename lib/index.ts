@@ -21,6 +21,8 @@ export {
   semanticSearch,
   quantizeEmbeddings,
   semanticSearchQuantized,
+  cosineSimilarity,
+  dotProduct,
   simdPath,
   setSimdPath,
   type ScoreFunction,

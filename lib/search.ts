@@ -41,6 +41,8 @@ interface NativeSearch {
   searchQuantized(q: Int8Array | Uint8Array, qRows: number, c: Int8Array | Uint8Array, cRows: number, width: number, topK: number, binary: boolean): Promise<NativeHits>;
   quantize(e: Float32Array, rows: number, dim: number, precision: number, ranges: Float32Array | null): Promise<Uint8Array>;
   simdPath(): string;
+  cosine(a: Float32Array, b: Float32Array): number;
+  dot(a: Float32Array, b: Float32Array): number;
   setSimdPath(name: string): boolean;
 }
 
@@ -260,4 +262,21 @@ export function simdPath(): string {
 /** Forces a SIMD path (tests, benchmarks); false when this CPU cannot run it. */
 export function setSimdPath(path: 'avx512' | 'avx2' | 'neon' | 'scalar'): boolean {
   return api().setSimdPath(path);
+}
+
+function pair(a: Float32Array, b: Float32Array, where: string): void {
+  if (!(a instanceof Float32Array) || !(b instanceof Float32Array)) throw new EmbedrtError('E_BAD_INPUT', `${where}: expected two Float32Arrays`);
+  if (a.length !== b.length || a.length === 0) throw new EmbedrtError('E_BAD_INPUT', `${where}: lengths ${a.length} and ${b.length} differ or are 0`);
+}
+
+/** Cosine similarity of one pair, synchronously (SIMD kernel; for many pairs use similarity()). */
+export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
+  pair(a, b, 'cosineSimilarity');
+  return api().cosine(a, b);
+}
+
+/** Dot product of one pair, synchronously. */
+export function dotProduct(a: Float32Array, b: Float32Array): number {
+  pair(a, b, 'dotProduct');
+  return api().dot(a, b);
 }

@@ -3,6 +3,8 @@
 // in place on a worker thread; results are external ArrayBuffers.
 #include "search_binding.h"
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <string>
@@ -140,6 +142,18 @@ Napi::Value Quantize(const Napi::CallbackInfo& info) {
   });
 }
 
+// cosine(a, b) / dot(a, b): one pair, synchronously (the per-pair kernels; lib/ checked the lengths).
+Napi::Value PairScore(const Napi::CallbackInfo& info, bool cosine) {
+  Napi::Float32Array a = info[0].As<Napi::Float32Array>(), b = info[1].As<Napi::Float32Array>();
+  const simd::Kernels& k = simd::kernels();
+  const size_t n = a.ElementLength();
+  const float ab = k.dot(a.Data(), b.Data(), n);
+  if (!cosine) return Napi::Number::New(info.Env(), ab);
+  const float aa = k.dot(a.Data(), a.Data(), n), bb = k.dot(b.Data(), b.Data(), n);
+  const double denom = std::max(std::sqrt(static_cast<double>(aa)), 1e-12) * std::max(std::sqrt(static_cast<double>(bb)), 1e-12);
+  return Napi::Number::New(info.Env(), static_cast<double>(ab) / denom);
+}
+
 Napi::Value SimdPath(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), simd::path_name(simd::active_path()));
 }
@@ -161,6 +175,8 @@ void register_search(Napi::Env env, Napi::Object exports) {
   exports.Set("searchQuantized", Napi::Function::New(env, SearchQuantized, "searchQuantized"));
   exports.Set("quantize", Napi::Function::New(env, Quantize, "quantize"));
   exports.Set("simdPath", Napi::Function::New(env, SimdPath, "simdPath"));
+  exports.Set("cosine", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return PairScore(i, true); }, "cosine"));
+  exports.Set("dot", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return PairScore(i, false); }, "dot"));
   exports.Set("setSimdPath", Napi::Function::New(env, SetSimdPath, "setSimdPath"));
 }
 

@@ -1,0 +1,90 @@
+// Every SIMD path this CPU runs against a double-precision (or exact integer) reference, at lengths
+// that exercise the vector bodies, the masked tails and the scalar remainders. Runs under ASan/UBSan.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "simd.h"
+
+namespace embedrt::simd {
+namespace {
+
+class SimdPaths : public ::testing::TestWithParam<Path> {
+ protected:
+  void SetUp() override { ASSERT_TRUE(set_path(GetParam())); }
+  void TearDown() override {
+    for (Path p : {Path::Avx512, Path::Avx2, Path::Neon, Path::Scalar}) {
+      if (set_path(p)) break;
+    }
+  }
+};
+
+TEST_P(SimdPaths, FloatKernelsMatchDoublePrecision) {
+  std::mt19937 gen(7);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (size_t n : {0, 1, 3, 8, 15, 16, 17, 31, 32, 33, 63, 100, 384, 768, 1001}) {
+    std::vector<float> q(4 * n + 1), b(n + 1);
+    for (float& v : q) v = u(gen);
+    for (float& v : b) v = u(gen);
+    double dot = 0, l2 = 0, d4[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < n; ++i) {
+      dot += static_cast<double>(q[i]) * b[i];
+      l2 += (static_cast<double>(q[i]) - b[i]) * (static_cast<double>(q[i]) - b[i]);
+      for (size_t r = 0; r < 4; ++r) d4[r] += static_cast<double>(q[r * n + i]) * b[i];
+    }
+    const double tol = 1e-5 * std::sqrt(static_cast<double>(n) + 1);
+    EXPECT_NEAR(kernels().dot(q.data(), b.data(), n), dot, tol) << n;
+    EXPECT_NEAR(kernels().sq_l2(q.data(), b.data(), n), l2, tol * 4) << n;
+    float out[4];
+    kernels().dot4(q.data(), n, b.data(), n, out);
+    for (size_t r = 0; r < 4; ++r) EXPECT_NEAR(out[r], d4[r], tol) << n << " row " << r;
+  }
+}
+
+TEST_P(SimdPaths, IntegerKernelsAreExact) {
+  std::mt19937 gen(9);
+  for (size_t n : {0, 1, 7, 16, 31, 32, 33, 64, 65, 96, 768, 1000}) {
+    std::vector<int8_t> a(n + 1), b(n + 1);
+    std::vector<uint8_t> x(n + 1), y(n + 1);
+    for (size_t i = 0; i <= n; ++i) {
+      a[i] = static_cast<int8_t>(static_cast<int>(gen() % 256) - 128);
+      b[i] = static_cast<int8_t>(static_cast<int>(gen() % 256) - 128);
+      x[i] = static_cast<uint8_t>(gen());
+      y[i] = static_cast<uint8_t>(gen());
+    }
+    int64_t dot = 0;
+    uint64_t ham = 0;
+    for (size_t i = 0; i < n; ++i) {
+      dot += static_cast<int64_t>(a[i]) * b[i];
+      for (unsigned v = static_cast<unsigned>(x[i] ^ y[i]); v; v &= v - 1) ++ham;
+    }
+    EXPECT_EQ(kernels().dot_i8(a.data(), b.data(), n), dot) << n;
+    EXPECT_EQ(kernels().hamming(x.data(), y.data(), n), ham) << n;
+  }
+}
+
+// Every path this CPU runs (NEON only on AArch64, where the x86 paths are not built).
+std::vector<Path> runnable_paths() {
+  std::vector<Path> out;
+  for (Path p : {Path::Scalar, Path::Avx2, Path::Avx512, Path::Neon}) {
+    if (path_supported(p)) out.push_back(p);
+  }
+  return out;
+}
+
+TEST(SimdDispatch, ScalarAlwaysRunsAndTheBestPathCanBeSelected) {
+  const std::vector<Path> paths = runnable_paths();
+  ASSERT_FALSE(paths.empty());
+  EXPECT_EQ(paths.front(), Path::Scalar);
+  ASSERT_TRUE(set_path(paths.back()));
+  EXPECT_EQ(active_path(), paths.back());
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPaths, SimdPaths, ::testing::ValuesIn(runnable_paths()),
+                         [](const ::testing::TestParamInfo<Path>& i) { return std::string(path_name(i.param)); });
+
+}  // namespace
+}  // namespace embedrt::simd
