@@ -147,11 +147,11 @@ Napi::Value PairScore(const Napi::CallbackInfo& info, bool cosine) {
   Napi::Float32Array a = info[0].As<Napi::Float32Array>(), b = info[1].As<Napi::Float32Array>();
   const simd::Kernels& k = simd::kernels();
   const size_t n = a.ElementLength();
-  const float ab = k.dot(a.Data(), b.Data(), n);
-  if (!cosine) return Napi::Number::New(info.Env(), ab);
-  const float aa = k.dot(a.Data(), a.Data(), n), bb = k.dot(b.Data(), b.Data(), n);
-  const double denom = std::max(std::sqrt(static_cast<double>(aa)), 1e-12) * std::max(std::sqrt(static_cast<double>(bb)), 1e-12);
-  return Napi::Number::New(info.Env(), static_cast<double>(ab) / denom);
+  if (!cosine) return Napi::Number::New(info.Env(), k.dot(a.Data(), b.Data(), n));
+  float s[3];
+  k.dot3(a.Data(), b.Data(), n, s);
+  const double denom = std::max(std::sqrt(static_cast<double>(s[1])), 1e-12) * std::max(std::sqrt(static_cast<double>(s[2])), 1e-12);
+  return Napi::Number::New(info.Env(), static_cast<double>(s[0]) / denom);
 }
 
 Napi::Value SimdPath(const Napi::CallbackInfo& info) {

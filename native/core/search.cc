@@ -39,6 +39,8 @@ void finish(std::vector<Hit>& heap) {
   std::sort(heap.begin(), heap.end(), [](const Hit& a, const Hit& b) { return a.score > b.score || (a.score == b.score && a.id < b.id); });
 }
 
+constexpr size_t kCorpusBlock = 256;  // corpus rows per block: ~768 KiB of 768-d vectors stays in L2
+
 // Scores of queries [q0, q0 + nq) against corpus rows [c0, c1), fed to sink(query, corpus, score).
 template <typename Sink>
 void score_block(const float* q, size_t nq, const float* c, size_t c0, size_t c1, size_t dim, Score s, Sink&& sink) {
@@ -62,7 +64,6 @@ void score_block(const float* q, size_t nq, const float* c, size_t c0, size_t c1
   }
 }
 
-constexpr size_t kCorpusBlock = 256;  // corpus rows per block: ~768 KiB of 768-d vectors stays in L2
 
 }  // namespace
 

@@ -25,6 +25,17 @@ float dot_scalar(const float* a, const float* b, size_t n) {
 void dot4_scalar(const float* q, size_t ld, const float* b, size_t n, float out[4]) {
   for (int r = 0; r < 4; ++r) out[r] = dot_scalar(q + static_cast<size_t>(r) * ld, b, n);
 }
+void dot3_scalar(const float* a, const float* b, size_t n, float out[3]) {
+  float ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  out[0] = ab;
+  out[1] = aa;
+  out[2] = bb;
+}
 float sq_l2_scalar(const float* a, const float* b, size_t n) {
   float s = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -84,6 +95,24 @@ __attribute__((target("avx2,fma"))) void dot4_avx2(const float* q, size_t ld, co
   out[3] = hsum256(a3);
   for (; i < n; ++i) {
     for (int r = 0; r < 4; ++r) out[r] += q[static_cast<size_t>(r) * ld + i] * b[i];
+  }
+}
+__attribute__((target("avx2,fma"))) void dot3_avx2(const float* a, const float* b, size_t n, float out[3]) {
+  __m256 ab = _mm256_setzero_ps(), aa = _mm256_setzero_ps(), bb = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_loadu_ps(a + i), y = _mm256_loadu_ps(b + i);
+    ab = _mm256_fmadd_ps(x, y, ab);
+    aa = _mm256_fmadd_ps(x, x, aa);
+    bb = _mm256_fmadd_ps(y, y, bb);
+  }
+  out[0] = hsum256(ab);
+  out[1] = hsum256(aa);
+  out[2] = hsum256(bb);
+  for (; i < n; ++i) {
+    out[0] += a[i] * b[i];
+    out[1] += a[i] * a[i];
+    out[2] += b[i] * b[i];
   }
 }
 __attribute__((target("avx2,fma"))) float sq_l2_avx2(const float* a, const float* b, size_t n) {
@@ -167,6 +196,26 @@ __attribute__((target("avx512f"))) void dot4_avx512(const float* q, size_t ld, c
   out[2] = _mm512_reduce_add_ps(a2);
   out[3] = _mm512_reduce_add_ps(a3);
 }
+__attribute__((target("avx512f"))) void dot3_avx512(const float* a, const float* b, size_t n, float out[3]) {
+  __m512 ab = _mm512_setzero_ps(), aa = _mm512_setzero_ps(), bb = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 x = _mm512_loadu_ps(a + i), y = _mm512_loadu_ps(b + i);
+    ab = _mm512_fmadd_ps(x, y, ab);
+    aa = _mm512_fmadd_ps(x, x, aa);
+    bb = _mm512_fmadd_ps(y, y, bb);
+  }
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    const __m512 x = _mm512_maskz_loadu_ps(m, a + i), y = _mm512_maskz_loadu_ps(m, b + i);
+    ab = _mm512_fmadd_ps(x, y, ab);
+    aa = _mm512_fmadd_ps(x, x, aa);
+    bb = _mm512_fmadd_ps(y, y, bb);
+  }
+  out[0] = _mm512_reduce_add_ps(ab);
+  out[1] = _mm512_reduce_add_ps(aa);
+  out[2] = _mm512_reduce_add_ps(bb);
+}
 __attribute__((target("avx512f"))) float sq_l2_avx512(const float* a, const float* b, size_t n) {
   __m512 acc = _mm512_setzero_ps();
   size_t i = 0;
@@ -220,6 +269,24 @@ float dot_neon(const float* a, const float* b, size_t n) {
 void dot4_neon(const float* q, size_t ld, const float* b, size_t n, float out[4]) {
   for (int r = 0; r < 4; ++r) out[r] = dot_neon(q + static_cast<size_t>(r) * ld, b, n);
 }
+void dot3_neon(const float* a, const float* b, size_t n, float out[3]) {
+  float32x4_t ab = vdupq_n_f32(0), aa = vdupq_n_f32(0), bb = vdupq_n_f32(0);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float32x4_t x = vld1q_f32(a + i), y = vld1q_f32(b + i);
+    ab = vfmaq_f32(ab, x, y);
+    aa = vfmaq_f32(aa, x, x);
+    bb = vfmaq_f32(bb, y, y);
+  }
+  out[0] = vaddvq_f32(ab);
+  out[1] = vaddvq_f32(aa);
+  out[2] = vaddvq_f32(bb);
+  for (; i < n; ++i) {
+    out[0] += a[i] * b[i];
+    out[1] += a[i] * a[i];
+    out[2] += b[i] * b[i];
+  }
+}
 float sq_l2_neon(const float* a, const float* b, size_t n) {
   float32x4_t acc = vdupq_n_f32(0);
   size_t i = 0;
@@ -233,14 +300,15 @@ float sq_l2_neon(const float* a, const float* b, size_t n) {
 }
 #endif
 
-const Kernels kScalar = {dot_scalar, dot4_scalar, sq_l2_scalar, dot_i8_scalar, hamming_scalar};
+const Kernels kScalar = {dot_scalar, dot4_scalar, dot3_scalar, sq_l2_scalar, dot_i8_scalar, hamming_scalar};
 #if defined(__x86_64__)
-const Kernels kAvx2 = {dot_avx2, dot4_avx2, sq_l2_avx2, dot_i8_avx2, hamming_avx2};
-const Kernels kAvx512 = {dot_avx512, dot4_avx512, sq_l2_avx512, dot_i8_avx512, hamming_avx2};
-const Kernels kAvx512Vpop = {dot_avx512, dot4_avx512, sq_l2_avx512, dot_i8_avx512, hamming_avx512_vpop};
+const Kernels kAvx2 = {dot_avx2, dot4_avx2, dot3_avx2, sq_l2_avx2, dot_i8_avx2, hamming_avx2};
+const Kernels kAvx512 = {dot_avx512, dot4_avx512, dot3_avx512, sq_l2_avx512, dot_i8_avx512, hamming_avx2};
+const Kernels kAvx512Vpop = {dot_avx512, dot4_avx512, dot3_avx512, sq_l2_avx512, dot_i8_avx512,
+                             hamming_avx512_vpop};
 #endif
 #if defined(__aarch64__)
-const Kernels kNeon = {dot_neon, dot4_neon, sq_l2_neon, dot_i8_scalar, hamming_scalar};
+const Kernels kNeon = {dot_neon, dot4_neon, dot3_neon, sq_l2_neon, dot_i8_scalar, hamming_scalar};
 #endif
 
 Path best() {

@@ -13,6 +13,8 @@ struct Kernels {
   float (*dot)(const float* a, const float* b, size_t n);
   // Dot products of four rows q[0..3] (each n long, stride ld) with one vector b.
   void (*dot4)(const float* q, size_t ld, const float* b, size_t n, float out[4]);
+  // a·b, a·a and b·b in one pass.
+  void (*dot3)(const float* a, const float* b, size_t n, float out[3]);
   float (*sq_l2)(const float* a, const float* b, size_t n);
   int32_t (*dot_i8)(const int8_t* a, const int8_t* b, size_t n);
   uint32_t (*hamming)(const uint8_t* a, const uint8_t* b, size_t n);

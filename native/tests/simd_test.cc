@@ -41,6 +41,16 @@ TEST_P(SimdPaths, FloatKernelsMatchDoublePrecision) {
     float out[4];
     kernels().dot4(q.data(), n, b.data(), n, out);
     for (size_t r = 0; r < 4; ++r) EXPECT_NEAR(out[r], d4[r], tol) << n << " row " << r;
+    float three[3];
+    kernels().dot3(q.data(), b.data(), n, three);
+    double aa = 0, bb = 0;
+    for (size_t i = 0; i < n; ++i) {
+      aa += static_cast<double>(q[i]) * q[i];
+      bb += static_cast<double>(b[i]) * b[i];
+    }
+    EXPECT_NEAR(three[0], dot, tol);
+    EXPECT_NEAR(three[1], aa, tol);
+    EXPECT_NEAR(three[2], bb, tol);
   }
 }
 
