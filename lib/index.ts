@@ -21,6 +21,7 @@ export {
   semanticSearch,
   quantizeEmbeddings,
   semanticSearchQuantized,
+  paraphraseMining,
   cosineSimilarity,
   dotProduct,
   simdPath,
@@ -32,4 +33,5 @@ export {
   type SimilarityMatrix,
   type Precision,
   type QuantizedEmbeddings,
+  type ParaphrasePair,
 } from './search.js';

@@ -280,3 +280,46 @@ export function dotProduct(a: Float32Array, b: Float32Array): number {
   pair(a, b, 'dotProduct');
   return api().dot(a, b);
 }
+
+/** One pair found by {@link paraphraseMining}: i < j. */
+export interface ParaphrasePair {
+  score: number;
+  i: number;
+  j: number;
+}
+
+/**
+ * The most similar pairs among a set of embeddings — util.paraphrase_mining_embeddings: each row's
+ * topK nearest other rows, the best maxPairs − 1 candidates kept as
+ * sentence-transformers' priority queue keeps them, duplicates (j, i) removed, best first (equal
+ * scores: lower i, then lower j).
+ */
+export async function paraphraseMining(
+  embeddings: EmbeddingsLike,
+  opts: { topK?: number; maxPairs?: number; scoreFunction?: ScoreFunction } = {},
+): Promise<ParaphrasePair[]> {
+  const topK = opts.topK ?? 100;
+  const maxPairs = opts.maxPairs ?? 500000;
+  if (!isInteger(topK) || topK <= 0) throw new EmbedrtError('E_BAD_INPUT', `paraphraseMining: topK must be a positive integer, got ${String(opts.topK)}`);
+  if (!isInteger(maxPairs) || maxPairs <= 1) throw new EmbedrtError('E_BAD_INPUT', `paraphraseMining: maxPairs must be an integer > 1, got ${String(opts.maxPairs)}`);
+  const m = toMatrix(embeddings, 'paraphraseMining: embeddings');
+  // topK other rows: one more, as every row is its own best match.
+  const hits = await semanticSearch(m, m, { topK: topK + 1, scoreFunction: opts.scoreFunction ?? 'cosine' });
+  const candidates: ParaphrasePair[] = [];
+  hits.forEach((row, i) => {
+    for (const h of row) if (h.corpusId !== i) candidates.push({ score: h.score, i, j: h.corpusId });
+  });
+  const byScore = (a: ParaphrasePair, b: ParaphrasePair) => b.score - a.score || a.i - b.i || a.j - b.j;
+  candidates.sort(byScore);
+  const kept = candidates.length >= maxPairs ? candidates.slice(0, maxPairs - 1) : candidates;
+  const seen = new Set<number>();
+  const out: ParaphrasePair[] = [];
+  for (const c of kept) {
+    const i = Math.min(c.i, c.j), j = Math.max(c.i, c.j);
+    const key = i * m.rows + j;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ score: c.score, i, j });
+  }
+  return out.sort(byScore);
+}

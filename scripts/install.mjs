@@ -55,7 +55,7 @@ try {
   }
   if (cmakeJs && have('cmake')) {
     log('building the native addon with cmake-js (CMakeLists.txt)');
-    run(process.execPath, [cmakeJs, 'compile', '--directory', root, '--CDCMAKE_BUILD_TYPE=Release']);
+    run(process.execPath, [cmakeJs, 'build', '--directory', root, '--CDCMAKE_BUILD_TYPE=Release']);
   } else {
     log('building the native addon with node-gyp (binding.gyp)');
     const nodeGyp = process.env.npm_config_node_gyp || require.resolve('node-gyp/bin/node-gyp.js');

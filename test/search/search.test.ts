@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   EmbedrtError,
+  paraphraseMining,
   quantizeEmbeddings,
   semanticSearch,
   semanticSearchQuantized,
@@ -21,6 +22,7 @@ const fx = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test', 'fixtures', 's
   dim: number;
   search: { score_function: 'cosine' | 'dot'; top_k: number; hits: [number, number][][] }[];
   quantize: { precision: 'int8' | 'uint8' | 'binary' | 'ubinary'; calibration: boolean; shape: number[]; data: string }[];
+  paraphrase: { rows: number; top_k: number; max_pairs: number; pairs: [number, number, number][] }[];
 };
 const f32 = (b64: string) => {
   const b = Buffer.from(b64, 'base64');
@@ -118,6 +120,22 @@ describe.each(paths)('SIMD path %s', (p) => {
           expect(h.score).toBe(-s);
         }
       });
+    }
+  });
+});
+
+describe('paraphraseMining', () => {
+  it('equals sentence-transformers paraphrase_mining_embeddings, max_pairs cut included', async () => {
+    for (const p of fx.paraphrase) {
+      const emb = { data: corpus.data.subarray(0, p.rows * dim), rows: p.rows, dim };
+      const got = await paraphraseMining(emb, { topK: p.top_k, maxPairs: p.max_pairs });
+      // The same pairs, best first; scores agree to float32 rounding, which may swap pairs whose
+      // scores differ by less than that, so order is compared through the scores.
+      const key = (i: number, j: number) => `${i},${j}`;
+      expect(new Set(got.map((x) => key(x.i, x.j)))).toEqual(new Set(p.pairs.map(([, i, j]) => key(i, j))));
+      got.forEach((x, k) => expect(Math.abs(x.score - p.pairs[k]![0])).toBeLessThan(1e-5));
+      const st = new Map(p.pairs.map(([score, i, j]) => [key(i, j), score]));
+      got.forEach((x) => expect(Math.abs(x.score - st.get(key(x.i, x.j))!)).toBeLessThan(1e-5));
     }
   });
 });
