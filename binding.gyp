@@ -16,6 +16,7 @@
         "native/addon/tokenizer_binding.cc",
         "native/core/cpu_features.cc",
         "native/core/embedder.cc",
+        "native/core/gemm.cc",
         "native/core/ort_runtime.cc",
         "native/core/pooling.cc",
         "native/core/search.cc",

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "gemm.h"
 #include "pooling.h"
 #include "simd.h"
 #include "thread_pool.h"
@@ -76,6 +77,10 @@ void similarity_matrix(const MatrixView& a, const MatrixView& b, Score score, fl
     bn = normalized_copy(b);
     ad = an.data();
     bd = bn.data();
+  }
+  if (score != Score::Euclidean && simd::active_path() != simd::Path::Scalar) {
+    gemm_abt(ad, a.rows, bd, b.rows, a.dim, out);
+    return;
   }
   const size_t qblock = 16;
   const size_t qblocks = (a.rows + qblock - 1) / qblock;

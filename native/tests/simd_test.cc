@@ -7,6 +7,9 @@
 #include <random>
 #include <vector>
 
+#include <tuple>
+
+#include "gemm.h"
 #include "simd.h"
 
 namespace embedrt::simd {
@@ -98,3 +101,27 @@ INSTANTIATE_TEST_SUITE_P(AllPaths, SimdPaths, ::testing::ValuesIn(runnable_paths
 
 }  // namespace
 }  // namespace embedrt::simd
+
+namespace embedrt {
+namespace {
+
+TEST(Gemm, ABTransposedMatchesDoublePrecision) {
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (auto [m, n, k] : {std::tuple<size_t, size_t, size_t>{1, 1, 1}, {3, 5, 7}, {17, 33, 768}, {64, 130, 100}}) {
+    std::vector<float> a(m * k), b(n * k), c(m * n);
+    for (float& v : a) v = u(gen);
+    for (float& v : b) v = u(gen);
+    gemm_abt(a.data(), m, b.data(), n, k, c.data());
+    for (size_t i = 0; i < m; ++i) {
+      for (size_t j = 0; j < n; ++j) {
+        double ref = 0;
+        for (size_t t = 0; t < k; ++t) ref += static_cast<double>(a[i * k + t]) * b[j * k + t];
+        EXPECT_NEAR(c[i * n + j], ref, 1e-4) << m << "x" << n << "x" << k << " at " << i << "," << j;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace embedrt
