@@ -66,7 +66,10 @@ class GraphBuilder {
   private dataChunks: Uint8Array[] = [];
   private dataSize = 0;
 
-  constructor(private readonly dataFile: string) {}
+  constructor(
+    private readonly dataFile: string,
+    private readonly externalData: boolean,
+  ) {}
 
   name(prefix: string): string {
     return `${prefix}_${this.counter++}`;
@@ -84,6 +87,10 @@ class GraphBuilder {
 
   /** A float32 weight stored in the external data file (64-byte aligned). */
   weight(name: string, dims: number[], data: Float32Array): string {
+    if (!this.externalData) {
+      this.initializers.push({ name, dims, dataType: DataType.FLOAT, raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+      return name;
+    }
     const pad = (64 - (this.dataSize % 64)) % 64;
     if (pad) {
       this.dataChunks.push(new Uint8Array(pad));
@@ -116,6 +123,7 @@ class GraphBuilder {
   }
 
   writeData(): void {
+    if (!this.externalData) return;
     const fd = fs.openSync(this.dataFile, 'w');
     try {
       for (const c of this.dataChunks) fs.writeSync(fd, c);
@@ -134,8 +142,16 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
 /**
  * Writes `<outDir>/model.onnx` and `<outDir>/model.onnx.data` for a BERT checkpoint. Tensor names
  * may carry a `bert.` prefix (BertForX checkpoints) or not (BertModel / sentence-transformers).
+ * `externalData: false` keeps the weights inside model.onnx (under protobuf's 2 GB limit), for tools
+ * that load a single file.
  */
-export function buildBertOnnx(cfg: BertConfig, weights: WeightSource, outDir: string, source: string): string {
+export function buildBertOnnx(
+  cfg: BertConfig,
+  weights: WeightSource,
+  outDir: string,
+  source: string,
+  opts: { externalData?: boolean } = {},
+): string {
   const prefix = weights('bert.embeddings.word_embeddings.weight') ? 'bert.' : '';
   const need = (name: string, shape: number[]): Float32Array => {
     const t = weights(prefix + name);
@@ -150,7 +166,7 @@ export function buildBertOnnx(cfg: BertConfig, weights: WeightSource, outDir: st
   const hd = H / heads;
   fs.mkdirSync(outDir, { recursive: true });
   const modelFile = path.join(outDir, 'model.onnx');
-  const g = new GraphBuilder(`${modelFile}.data`);
+  const g = new GraphBuilder(`${modelFile}.data`, opts.externalData ?? true);
 
   const linear = (x: string, name: string, inDim: number, outDim: number): string => {
     const w = g.weight(`${name}.weight_t`, [inDim, outDim], transpose2d(need(`${name}.weight`, [outDim, inDim]), outDim, inDim));

@@ -40,7 +40,15 @@ EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const s
     if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
     const size_t seq = std::max<size_t>(encs[order[start]].ids.size(), 1);
     size_t end = start + 1;
-    while (end < n && end - start < opts.batch_size && (end - start + 1) * seq <= opts.max_batch_tokens) ++end;
+    size_t real = encs[order[start]].ids.size();
+    // Longest first, so the first text sets the width; stop before padding passes max_padding.
+    while (end < n && end - start < opts.batch_size && (end - start + 1) * seq <= opts.max_batch_tokens) {
+      const size_t next_real = real + encs[order[end]].ids.size();
+      const double padded = static_cast<double>((end - start + 1) * seq);
+      if (1.0 - static_cast<double>(next_real) / padded > opts.max_padding) break;
+      real = next_real;
+      ++end;
+    }
     const size_t batch = end - start;
     ids.assign(batch * seq, 0);
     mask.assign(batch * seq, 0);

@@ -18,6 +18,7 @@ struct EmbedOptions {
   size_t max_length = 512;         // tokens per text, special tokens included (max_seq_length)
   size_t batch_size = 32;          // texts per session run at most
   size_t max_batch_tokens = 16384; // padded tokens per session run at most
+  double max_padding = 0.1;        // a batch is cut before its padding exceeds this share of it
   std::vector<PoolingMode> pooling = {PoolingMode::Cls};
   bool normalize_module = false;   // modules.json has Normalize
   size_t truncate_dim = 0;         // 0: keep all

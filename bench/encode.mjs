@@ -1,0 +1,201 @@
+#!/usr/bin/env node
+// End-to-end embedding speed on the flagship's shape (generated BERT-base weights, CLS pooling,
+// Normalize), every contender in its own process, in one run:
+//   - embedrt (SentenceTransformer.encode, batches of 32 sorted by length);
+//   - onnxruntime-node session.run on the same graph and the same ids, batches of 32 in input order
+//     padded per batch (what a Node user does today), and the same sorted by length (its best case);
+//   - transformers.js (@huggingface/transformers, the same weights as one ONNX file, pooling cls,
+//     normalize, batches of 32).
+// Texts: the first N contexts and N questions of ../shared/data (default 1,000 each). Prints
+// sentences/s, real tokens/s, single-text p50/p99 latency, load time, peak RSS and the ratios, and
+// saves bench/results/encode-<date>.json. fastembed is not measured: it only loads models from its hub.
+//
+//   node bench/encode.mjs [--texts 1000] [--latency 100] [--threads 0]
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const require = createRequire(import.meta.url);
+const args = process.argv.slice(2);
+const arg = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
+const N = arg('--texts', 1000);
+const LATENCY = arg('--latency', 100);
+const BATCH = 32;
+const modelsDir = path.join(root, 'build', 'bench-models');
+const modelDir = path.join(modelsDir, 'flagship');
+const cacheDir = path.join(modelsDir, 'cache');
+
+const lib = () => import(path.join(root, 'dist', 'index.js'));
+
+async function texts() {
+  const { parseCsvRecords } = await import(path.join(root, 'dist', 'csv.js'));
+  const csv = fs.readFileSync(path.join(root, '..', 'shared', 'data', 'financial-qa-10k', 'Financial-QA-10k.csv'), 'utf8');
+  const rows = parseCsvRecords(csv).filter((r) => r.context.trim() && r.question.trim());
+  return [...rows.slice(0, N).map((r) => r.context), ...rows.slice(0, N).map((r) => r.question)];
+}
+
+async function prepare() {
+  const { generateTestModel, SentenceTransformer } = await lib();
+  if (!fs.existsSync(path.join(modelDir, 'model.safetensors'))) {
+    generateTestModel(modelDir, { shape: 'flagship', pooling: 'cls', seed: 42, tokenizerDir: path.join(root, '..', 'shared', 'models', 'bge-base-en-v1.5') });
+  }
+  const model = await SentenceTransformer.load(modelDir, { cacheDir });
+  const graph = model.info().graph;
+  model.dispose();
+  // transformers.js reads <model>/onnx/model.onnx as one file: the same weights, inline.
+  const tjs = path.join(modelsDir, 'flagship-tjs');
+  if (!fs.existsSync(path.join(tjs, 'onnx', 'model.onnx'))) {
+    const { buildBertOnnx, parseBertConfig } = await import(path.join(root, 'dist', 'onnx', 'bert.js'));
+    const { SafetensorsFile } = await import(path.join(root, 'dist', 'safetensors.js'));
+    fs.mkdirSync(path.join(tjs, 'onnx'), { recursive: true });
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt']) {
+      fs.copyFileSync(path.join(modelDir, f), path.join(tjs, f));
+    }
+    const cfg = parseBertConfig(JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')), 'config.json');
+    const st = SafetensorsFile.open(path.join(modelDir, 'model.safetensors'));
+    buildBertOnnx(cfg, (n) => (st.tensors.has(n) ? { shape: st.tensors.get(n).shape, data: st.float32(n) } : undefined), path.join(tjs, 'onnx'), modelDir, { externalData: false });
+    st.close();
+  }
+  return { graph, tjs };
+}
+
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+async function run(kind, graph, tjsDir) {
+  const all = await texts();
+  const { Tokenizer } = await lib();
+  const tok = Tokenizer.fromPretrained(modelDir);
+  const realTokens = (await tok.encodeBatch(all.map((t) => t.toLowerCase()), { maxLength: 512 })).ids.length;
+  const single = all.slice(all.length - LATENCY);
+  let t0 = now();
+  let encode;
+  if (kind === 'embedrt') {
+    const { SentenceTransformer } = await lib();
+    const model = await SentenceTransformer.load(modelDir, { cacheDir });
+    encode = async (texts) => (await model.encode(texts, { batchSize: BATCH })).tokens.padded;
+  } else if (kind.startsWith('ort-node')) {
+    const ort = require('onnxruntime-node');
+    const session = await ort.InferenceSession.create(graph, { graphOptimizationLevel: 'all' });
+    const sorted = kind === 'ort-node-sorted';
+    encode = async (texts) => {
+      const enc = await tok.encodeBatch(texts.map((t) => t.toLowerCase()), { maxLength: 512 });
+      const order = [...Array(texts.length).keys()];
+      if (sorted) order.sort((a, b) => enc.lengths[b] - enc.lengths[a]);
+      let padded = 0;
+      for (let s = 0; s < order.length; s += BATCH) {
+        const rows = order.slice(s, s + BATCH);
+        const seq = Math.max(...rows.map((r) => enc.lengths[r]));
+        const ids = new BigInt64Array(rows.length * seq), mask = new BigInt64Array(rows.length * seq);
+        rows.forEach((r, b) => {
+          const row = enc.row(r);
+          for (let t = 0; t < row.length; t++) {
+            ids[b * seq + t] = BigInt(row.ids[t]);
+            mask[b * seq + t] = 1n;
+          }
+        });
+        const dims = [rows.length, seq];
+        const out = await session.run({ input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims), token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims) });
+        const h = out.last_hidden_state;
+        const H = h.dims[2];
+        for (let b = 0; b < rows.length; b++) {
+          const cls = h.data.subarray(b * seq * H, b * seq * H + H);
+          let n = 0;
+          for (const v of cls) n += v * v;
+          n = Math.sqrt(n);
+          for (let i = 0; i < H; i++) cls[i] /= n;
+        }
+        padded += rows.length * seq;
+      }
+      return padded;
+    };
+  } else if (kind === 'transformersjs') {
+    const { pipeline, env } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    env.localModelPath = path.dirname(tjsDir);
+    const extractor = await pipeline('feature-extraction', path.basename(tjsDir), { dtype: 'fp32', device: 'cpu' });
+    encode = async (texts) => {
+      let padded = 0;
+      for (let s = 0; s < texts.length; s += BATCH) {
+        const out = await extractor(texts.slice(s, s + BATCH), { pooling: 'cls', normalize: true });
+        padded += Math.min(BATCH, texts.length - s) * 0; // transformers.js does not report its padding
+        void out;
+      }
+      return padded;
+    };
+  }
+  await encode(single.slice(0, 2)); // warm-up
+  const loadSeconds = now() - t0;
+  t0 = now();
+  const padded = await encode(all);
+  const seconds = now() - t0;
+  const lat = [];
+  for (const t of single) {
+    const s = now();
+    await encode([t]);
+    lat.push((now() - s) * 1000);
+  }
+  return {
+    kind,
+    texts: all.length,
+    seconds,
+    sentencesPerSecond: all.length / seconds,
+    realTokensPerSecond: realTokens / seconds,
+    paddedTokensPerSecond: padded ? padded / seconds : undefined,
+    paddingOverhead: padded ? padded / realTokens - 1 : undefined,
+    latencyP50Ms: pct(lat, 50),
+    latencyP99Ms: pct(lat, 99),
+    loadSeconds,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+async function main() {
+  if (args[0] === '--worker') {
+    process.stdout.write(JSON.stringify(await run(args[1], args[2], args[3])));
+    return;
+  }
+  if (args[0] === '--prepare') {
+    process.stdout.write(JSON.stringify(await prepare()));
+    return;
+  }
+  // Preparing (generating weights, writing graphs) peaks high; a child does it, so the workers (which
+  // inherit the peak RSS of this process through fork/exec) start from a small parent.
+  const { graph, tjs } = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--prepare'], { encoding: 'utf8' }));
+  const results = {};
+  for (const kind of ['embedrt', 'ort-node', 'ort-node-sorted', 'transformersjs']) {
+    process.stderr.write(`[bench] ${kind}…\n`);
+    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', kind, graph, tjs, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    results[kind] = JSON.parse(out);
+  }
+  const e = results.embedrt, t = results.transformersjs, o = results['ort-node'], os_ = results['ort-node-sorted'];
+  const bestPadded = Math.max(o.paddedTokensPerSecond, os_.paddedTokensPerSecond);
+  const ratios = {
+    'throughput / transformers.js (target ≥ 1.4)': e.sentencesPerSecond / t.sentencesPerSecond,
+    'real tokens/s / best ORT-node padded tokens/s (target ≥ 0.95)': e.realTokensPerSecond / bestPadded,
+    'throughput / ORT-node unsorted batches': e.sentencesPerSecond / o.sentencesPerSecond,
+    'single-text p50 latency / transformers.js (target ≤ 0.8)': e.latencyP50Ms / t.latencyP50Ms,
+    'peak RSS / transformers.js (target < 1)': e.peakRssMb / t.peakRssMb,
+  };
+  console.log(`Encode, flagship shape (BERT-base, fp32), ${e.texts} texts, batches of ${BATCH} — ${os.cpus()[0]?.model} × ${os.availableParallelism()}`);
+  console.log('  contender            sent/s  real tok/s  padded tok/s  pad%   p50 ms  p99 ms  load s  peak RSS MB');
+  for (const r of Object.values(results)) {
+    const f = (v, d = 0, w = 8) => (v === undefined ? '—' : v.toFixed(d)).padStart(w);
+    console.log(`  ${r.kind.padEnd(18)} ${f(r.sentencesPerSecond, 1)} ${f(r.realTokensPerSecond, 0, 11)} ${f(r.paddedTokensPerSecond, 0, 13)} ${f(r.paddingOverhead === undefined ? undefined : r.paddingOverhead * 100, 1, 6)} ${f(r.latencyP50Ms, 1)} ${f(r.latencyP99Ms, 1)} ${f(r.loadSeconds, 2, 7)} ${f(r.peakRssMb, 0, 12)}`);
+  }
+  console.log('ratios:');
+  for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(64)} ${v.toFixed(2)}`);
+  const file = path.join(here, 'results', `encode-${new Date().toISOString().slice(0, 10)}.json`);
+  fs.writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, threads: os.availableParallelism(), node: process.version }, results, ratios }, null, 2)}\n`);
+  console.log(`saved ${path.relative(root, file)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
