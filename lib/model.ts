@@ -124,6 +124,30 @@ function cacheRoot(opts: LoadOptions): string {
   return opts.cacheDir ?? process.env.EMBEDRT_CACHE ?? path.join(os.homedir(), '.cache', 'embedrt');
 }
 
+function optimizedGraphPath(graph: string, device: string, opts: LoadOptions): string {
+  const st = fs.statSync(graph);
+  const info = (native() as unknown as { runtimeInfo(): { ortVersion: string; simd: string } }).runtimeInfo();
+  const key = crypto
+    .createHash('sha256')
+    .update(`${fs.realpathSync(graph)}|${st.size}|${st.mtimeMs}|${info.ortVersion}|${info.simd}|${device}`)
+    .digest('hex')
+    .slice(0, 32);
+  return path.join(cacheRoot(opts), 'optimized', key, 'model.onnx');
+}
+
+/**
+ * Moves a just-saved optimized graph into place, so a half-written one is never loaded. Its weights
+ * file keeps the name the graph refers to (`<tmp name>.data`, in the same folder).
+ */
+function commitOptimized(tmp: string, final: string): void {
+  if (!fs.existsSync(tmp)) return;
+  try {
+    fs.renameSync(tmp, final);
+  } catch {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 /** The ONNX graph of a model folder: onnx/model.onnx as shipped, else built from model.safetensors. */
 export function onnxGraphFor(dir: string, opts: LoadOptions = {}): string {
   const shipped = path.join(dir, 'onnx', 'model.onnx');
@@ -204,6 +228,7 @@ export class SentenceTransformer {
       defaultPromptName: string | undefined;
       similarity: string;
       graph: string;
+      optimizedGraph: string | undefined;
     },
   ) {
     this.handle = handle;
@@ -246,15 +271,32 @@ export class SentenceTransformer {
     const tokenizer = Tokenizer.fromPretrained(dir);
     const graph = onnxGraphFor(dir, opts);
     const Native = (native() as unknown as { NativeModel: NativeModelClass }).NativeModel;
+    const tokHandle = (tokenizer as unknown as { handle: NativeTokenizerHandle }).handle;
+    // ONNX Runtime's optimized graph is cached per graph, ORT version, CPU and device: the first load
+    // saves it (to a temporary name, renamed when complete), later loads start from it.
+    const optimized = optimizedGraphPath(graph, device, opts);
+    const haveOptimized = fs.existsSync(optimized);
+    const tmp = `${optimized}.tmp-${process.pid}-${Date.now()}`;
+    if (!haveOptimized) fs.mkdirSync(path.dirname(optimized), { recursive: true });
     let handle: NativeModelHandle;
     try {
       handle = new Native(
-        { modelPath: graph, intraOpThreads: opts.threads ?? 0, optimize: true, optimizedModelPath: '', device, deviceId: opts.deviceId ?? 0 },
-        (tokenizer as unknown as { handle: NativeTokenizerHandle }).handle,
+        {
+          modelPath: haveOptimized ? optimized : graph,
+          intraOpThreads: opts.threads ?? 0,
+          optimize: true,
+          optimizedModelPath: haveOptimized ? '' : tmp,
+          device,
+          deviceId: opts.deviceId ?? 0,
+        },
+        tokHandle,
       );
     } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      fs.rmSync(`${tmp}.data`, { force: true });
       rethrowNative(e);
     }
+    if (!haveOptimized) commitOptimized(tmp, optimized);
     const hidden = handle.info().hiddenSize;
     const dim = hidden * pooling.length;
     const truncateDim = opts.truncateDim ?? 0;
@@ -272,6 +314,7 @@ export class SentenceTransformer {
       defaultPromptName: typeof st.default_prompt_name === 'string' ? st.default_prompt_name : undefined,
       similarity: typeof st.similarity_fn_name === 'string' ? st.similarity_fn_name : 'cosine',
       graph,
+      optimizedGraph: haveOptimized ? optimized : undefined,
     });
   }
 
@@ -291,6 +334,8 @@ export class SentenceTransformer {
       provider: i.provider,
       fallbackReason: i.fallbackReason || undefined,
       graph: this.settings.graph,
+      /** ONNX Runtime's cached optimized graph this session started from, if any. */
+      optimizedGraph: this.settings.optimizedGraph,
       dimension: this.dimension,
       maxSeqLength: this.settings.maxSeqLength,
       normalize: this.settings.normalizeModule,

@@ -13,7 +13,16 @@ Ort::SessionOptions base_options(const SessionConfig& c) {
   if (c.intra_op_threads > 0) o.SetIntraOpNumThreads(c.intra_op_threads);
   o.SetInterOpNumThreads(1);
   o.SetGraphOptimizationLevel(c.optimize ? GraphOptimizationLevel::ORT_ENABLE_ALL : GraphOptimizationLevel::ORT_DISABLE_ALL);
-  if (!c.optimized_model_path.empty()) o.SetOptimizedModelFilePath(c.optimized_model_path.c_str());
+  if (!c.optimized_model_path.empty()) {
+    o.SetOptimizedModelFilePath(c.optimized_model_path.c_str());
+    // Weights go beside the saved graph, so models past protobuf's 2 GB limit can be saved too.
+    const std::string path = c.optimized_model_path;
+    const std::string base = path.substr(path.find_last_of('/') + 1);
+    o.AddConfigEntry("session.optimized_model_external_initializers_file_name", (base + ".data").c_str());
+    // ORT warns that a graph optimized at this level is hardware specific; the cache key already
+    // holds the ORT version, the SIMD level and the device.
+    o.SetLogSeverityLevel(ORT_LOGGING_LEVEL_ERROR);
+  }
   // No arena: its blocks grow to the largest batch seen and are never given back, so RSS would
   // ratchet up over a long encode. ONNX Runtime still reuses buffers within a run.
   o.DisableCpuMemArena();

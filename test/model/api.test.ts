@@ -110,6 +110,21 @@ describe('loading a model folder', () => {
     expect(fs.readdirSync(path.join(c, 'onnx')).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
+  it("caches ONNX Runtime's optimized graph and gives the same embeddings from it", async () => {
+    const c = path.join(root, 'opt-cache');
+    const first = await SentenceTransformer.load(tiny, { cacheDir: c });
+    expect(first.info().optimizedGraph).toBeUndefined();
+    const second = await SentenceTransformer.load(tiny, { cacheDir: c });
+    const opt = second.info().optimizedGraph!;
+    expect(opt).toMatch(/optimized/);
+    expect(fs.existsSync(opt)).toBe(true);
+    expect(fs.readdirSync(path.dirname(opt)).filter((f) => f.endsWith('.onnx') && f.includes('.tmp-'))).toEqual([]);
+    const texts = financialQa().slice(0, 8).map((r) => r.context);
+    const a = await first.encode(texts);
+    const b = await second.encode(texts);
+    for (let i = 0; i < a.data.length; i++) expect(Math.abs(a.data[i]! - b.data[i]!)).toBeLessThan(1e-5);
+  });
+
   it('uses a shipped onnx/model.onnx as it is', async () => {
     const built = await SentenceTransformer.load(tiny, { cacheDir: cache });
     const graph = built.info().graph;
