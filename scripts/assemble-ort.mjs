@@ -255,6 +255,33 @@ function assembleClang() {
   return { clangxx, libPath: libPath.join(':') };
 }
 
+// Debian bookworm's AArch64 cross headers (glibc, libstdc++ 12, Linux), for compiling the NEON kernels
+// on this x86-64 machine (syntax and types only; nothing links or runs). Prints the sysroot.
+function assembleAarch64Sysroot() {
+  const dir = path.join(depsDir, 'aarch64-sysroot');
+  const key = 'debian-bookworm-arm64-cross-headers';
+  if (!stampOk(dir, key)) {
+    log('assembling AArch64 cross headers');
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    for (const pkg of ['libc6-dev-arm64-cross', 'linux-libc-dev-arm64-cross', 'libstdc++-12-dev-arm64-cross']) {
+      fs.cpSync(aptDownload(pkg, 'bookworm').dir, dir, { recursive: true, verbatimSymlinks: true });
+    }
+    fs.writeFileSync(path.join(dir, '.stamp'), key);
+  }
+  return path.join(dir, 'usr', 'aarch64-linux-gnu');
+}
+
+if (process.argv.includes('--aarch64-sysroot')) {
+  try {
+    process.stdout.write(assembleAarch64Sysroot());
+  } catch (e) {
+    process.stderr.write(`${e instanceof SetupError ? e.message : e.stack}\n`);
+    process.exit(1);
+  }
+  process.exit(0);
+}
+
 if (process.argv.includes('--clang')) {
   try {
     const c = assembleClang();
