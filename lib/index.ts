@@ -35,3 +35,4 @@ export {
   type QuantizedEmbeddings,
   type ParaphrasePair,
 } from './search.js';
+export { evaluateIR, type IRData, type IROptions, type IRMetrics, type IRResults, type Encoder } from './evaluate.js';
