@@ -5,7 +5,12 @@ import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { EmbedrtError } from './errors.js';
 import { runtimeInfo } from './runtime.js';
+import crypto from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { evaluateIR } from './evaluate.js';
+import { onnxGraphFor, resolveModelDir } from './model.js';
+import { semanticSearch } from './search.js';
 import { qaDataset, readQaRows } from './irdata.js';
 import { SentenceTransformer, type Device } from './model.js';
 import { Tokenizer } from './tokenizer.js';
@@ -26,7 +31,9 @@ Usage: embedrt <command> [options]
 
 Commands:
   encode     Embed texts from stdin (one per line) with a sentence-transformers model
+  search     Embed a corpus once (cached) and rank it for each query
   eval       Information-retrieval evaluation per Matryoshka dimension (the model card's tables)
+  convert    Build the ONNX graph of a safetensors checkpoint into a folder
   tokenize   Tokenize text from stdin, one JSON array of ids per line
   info       Print the runtime: ONNX Runtime version, execution providers, SIMD level
 
@@ -76,7 +83,129 @@ Options:
   --json             print the metrics as JSON instead
   --no-progress      no progress bar on stderr`;
 
+const SEARCH_HELP = `Usage: embedrt search --model <dir|hub-id> --corpus <file> [--query TEXT ...] [options]
+
+Embeds the corpus (one passage per non-empty line; .jsonl: one JSON string per line) once — the embeddings are
+cached under $EMBEDRT_CACHE (or ~/.cache/embedrt)/search, keyed by model, dimension and corpus content —
+then ranks it for each query (--query, repeatable, else one query per stdin line).
+
+Options:
+  --top-k <K>        hits per query (default 5)
+  --dim <D>          Matryoshka dimension
+  --format <f>       text (default) | jsonl
+  --device <d>       cpu | cuda | tensorrt | auto (default cpu)`;
+
+const CONVERT_HELP = `Usage: embedrt convert --model <dir|hub-id> --out <dir> [--inline]
+
+Builds the ONNX graph (opset 17; inputs input_ids, attention_mask, token_type_ids; output
+last_hidden_state) of a BERT model.safetensors checkpoint into <dir>/model.onnx, weights in
+<dir>/model.onnx.data (--inline: inside model.onnx). --quantize int8 is not available yet.`;
+
 class UsageError extends Error {}
+
+async function search(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      corpus: { type: 'string' },
+      query: { type: 'string', multiple: true },
+      'top-k': { type: 'string', default: '5' },
+      dim: { type: 'string' },
+      format: { type: 'string', default: 'text' },
+      device: { type: 'string', default: 'cpu' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${SEARCH_HELP}\n`);
+    return;
+  }
+  if (!values.model) throw new UsageError('search: --model <dir|hub-id> is required');
+  if (!values.corpus) throw new UsageError('search: --corpus <file> is required');
+  if (values.format !== 'text' && values.format !== 'jsonl') throw new UsageError(`search: --format must be text or jsonl, got ${values.format}`);
+  const topK = positiveInt(values['top-k'], '--top-k')!;
+  const dim = positiveInt(values.dim, '--dim');
+  let raw: string;
+  try {
+    raw = fs.readFileSync(values.corpus, 'utf8');
+  } catch (e) {
+    throw new EmbedrtError('E_BAD_INPUT', `${values.corpus}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+  const corpus: string[] = [];
+  const rl = readline.createInterface({ input: (await import('node:stream')).Readable.from([raw]), crlfDelay: Infinity });
+  for await (const b of batches(rl, values.corpus.endsWith('.jsonl'), 1 << 30)) corpus.push(...b.filter((t) => t.trim() !== ''));
+  if (corpus.length === 0) throw new EmbedrtError('E_BAD_INPUT', `${values.corpus}: no passages`);
+  let queries = values.query ?? [];
+  if (queries.length === 0) {
+    const qrl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+    for await (const line of qrl) if (line.trim()) queries.push(line);
+  }
+  if (queries.length === 0) throw new UsageError('search: no queries (give --query or lines on stdin)');
+  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, ...(dim ? { truncateDim: dim } : {}) });
+  const key = crypto.createHash('sha256').update(`${model.info().graph}|${model.dimension}|${raw}`).digest('hex').slice(0, 32);
+  const cacheFile = path.join(process.env.EMBEDRT_CACHE ?? path.join(os.homedir(), '.cache', 'embedrt'), 'search', `${key}.f32`);
+  let docs: Float32Array;
+  if (fs.existsSync(cacheFile)) {
+    const b = fs.readFileSync(cacheFile);
+    docs = new Float32Array(b.buffer, b.byteOffset, b.length / 4);
+    process.stderr.write(`embedrt: using cached embeddings of ${corpus.length} passages\n`);
+  } else {
+    docs = (await model.encode(corpus, { normalize: true })).data;
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    const tmp = `${cacheFile}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, new Uint8Array(docs.buffer, docs.byteOffset, docs.byteLength));
+    fs.renameSync(tmp, cacheFile);
+  }
+  queries = queries.slice();
+  const q = await model.encode(queries, { normalize: true });
+  const hits = await semanticSearch(q, { data: docs, rows: corpus.length, dim: model.dimension }, { topK });
+  model.dispose();
+  let out = '';
+  hits.forEach((row, i) => {
+    if (values.format === 'jsonl') {
+      out += `${JSON.stringify({ query: queries[i], hits: row.map((h) => ({ passage: h.corpusId + 1, score: h.score, text: corpus[h.corpusId] })) })}\n`;
+    } else {
+      out += `Q: ${queries[i]}\n`;
+      for (const h of row) out += `  ${h.score.toFixed(4)}  #${h.corpusId + 1}  ${corpus[h.corpusId]!.slice(0, 120)}\n`;
+    }
+  });
+  process.stdout.write(out);
+}
+
+async function convert(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { model: { type: 'string' }, out: { type: 'string' }, inline: { type: 'boolean', default: false }, quantize: { type: 'string' }, help: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${CONVERT_HELP}\n`);
+    return;
+  }
+  if (!values.model) throw new UsageError('convert: --model <dir|hub-id> is required');
+  if (!values.out) throw new UsageError('convert: --out <dir> is required');
+  if (values.quantize !== undefined) throw new EmbedrtError('E_UNSUPPORTED', `convert: --quantize ${values.quantize} is not available yet`);
+  const dir = resolveModelDir(values.model);
+  const { buildBertOnnx, parseBertConfig } = await import('./onnx/bert.js');
+  const { SafetensorsFile } = await import('./safetensors.js');
+  const weights = path.join(dir, 'model.safetensors');
+  if (!fs.existsSync(weights)) {
+    // A model that ships onnx/model.onnx needs no conversion; say where it is.
+    const graph = onnxGraphFor(dir);
+    throw new EmbedrtError('E_MODEL_FILES', `${dir}: no model.safetensors to convert (the model ships ${graph})`);
+  }
+  const configFile = path.join(dir, 'config.json');
+  const cfg = parseBertConfig(JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>, configFile);
+  const st = SafetensorsFile.open(weights);
+  try {
+    const file = buildBertOnnx(cfg, (n) => (st.tensors.has(n) ? { shape: st.tensors.get(n)!.shape, data: st.float32(n) } : undefined), values.out, weights, { externalData: !values.inline });
+    process.stdout.write(`${file}\n`);
+  } finally {
+    st.close();
+  }
+}
 
 async function evaluate(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -301,6 +430,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'eval':
       await evaluate(rest);
+      return 0;
+    case 'search':
+      await search(rest);
+      return 0;
+    case 'convert':
+      await convert(rest);
       return 0;
     case 'info':
       process.stdout.write(`${JSON.stringify(runtimeInfo(), null, 2)}\n`);

@@ -62,3 +62,35 @@ describe('embedrt encode', () => {
     expect(fmt.stderr).toMatch(/--format must be jsonl or npy/);
   });
 });
+
+describe('embedrt search and convert', () => {
+  it('search embeds the corpus once (cached) and ranks it for each query', () => {
+    const corpus = path.join(root, 'corpus.txt');
+    fs.writeFileSync(corpus, 'NVIDIA makes GPUs for gaming and data centers.\n\nApple sells iPhones and Macs.\nThe bank reported net interest income growth.\n');
+    const args = [cli, 'search', '--model', miniLmDir(), '--corpus', corpus, '--top-k', '2', '--format', 'jsonl'];
+    const first = spawnSync(process.execPath, [...args, '--query', 'graphics chips', '--query', 'smartphone maker'], { encoding: 'utf8', env });
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).not.toMatch(/cached/);
+    const second = spawnSync(process.execPath, args, { encoding: 'utf8', env, input: 'graphics chips\nsmartphone maker\n' });
+    expect(second.stderr).toMatch(/using cached embeddings of 3 passages/);
+    expect(second.stdout).toBe(first.stdout);
+    const rows = first.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { query: string; hits: { passage: number; text: string }[] });
+    expect(rows[0]!.hits[0]!.text).toMatch(/NVIDIA/);
+    expect(rows[1]!.hits[0]!.text).toMatch(/Apple/);
+  });
+
+  it('convert writes the same graph encode uses', async () => {
+    const dir = makeModel(root, 'convert-me', { pooling: 'mean' });
+    const out = path.join(root, 'converted');
+    const r = spawnSync(process.execPath, [cli, 'convert', '--model', dir, '--out', out], { encoding: 'utf8', env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(path.join(out, 'model.onnx'));
+    const model = await SentenceTransformer.load(dir, { cacheDir: env.EMBEDRT_CACHE });
+    const cached = model.info().graph;
+    expect(fs.readFileSync(path.join(out, 'model.onnx')).equals(fs.readFileSync(cached))).toBe(true);
+    expect(fs.readFileSync(path.join(out, 'model.onnx.data')).equals(fs.readFileSync(`${cached}.data`))).toBe(true);
+    const q = spawnSync(process.execPath, [cli, 'convert', '--model', dir, '--out', out, '--quantize', 'int8'], { encoding: 'utf8', env });
+    expect(q.status).toBe(1);
+    expect(q.stderr).toMatch(/--quantize int8 is not available yet/);
+  });
+});
