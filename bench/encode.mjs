@@ -10,7 +10,8 @@
 // sentences/s, real tokens/s, single-text p50/p99 latency, load time, peak RSS and the ratios, and
 // saves bench/results/encode-<date>.json. fastembed is not measured: it only loads models from its hub.
 //
-//   node bench/encode.mjs [--texts 1000] [--latency 100] [--threads 0]
+//   node bench/encode.mjs [--texts 1000] [--latency 100]
+//   node bench/encode.mjs --rss      RSS over all 7,000 contexts, sampled every 500 texts
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -155,7 +156,47 @@ async function run(kind, graph, tjsDir) {
   };
 }
 
+// RSS while embedding every context (7,000): it must stay flat, not climb with the largest batch seen.
+async function rssRun() {
+  const { parseCsvRecords } = await import(path.join(root, 'dist', 'csv.js'));
+  const { SentenceTransformer } = await lib();
+  const csv = fs.readFileSync(path.join(root, '..', 'shared', 'data', 'financial-qa-10k', 'Financial-QA-10k.csv'), 'utf8');
+  const contexts = parseCsvRecords(csv).map((r) => r.context).filter((c) => c.trim());
+  // Shuffled (seeded), so long texts come in every part of the run rather than sorted first.
+  let s = 7;
+  for (let i = contexts.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    const j = s % (i + 1);
+    [contexts[i], contexts[j]] = [contexts[j], contexts[i]];
+  }
+  const model = await SentenceTransformer.load(modelDir, { cacheDir });
+  const samples = [];
+  const t0 = now();
+  // Chunks of 500 texts, as a service would receive them; each chunk is sorted and batched inside.
+  for (let c = 0; c < contexts.length; c += 500) {
+    await model.encode(contexts.slice(c, c + 500), { batchSize: BATCH });
+    samples.push({ texts: Math.min(c + 500, contexts.length), rssMb: process.memoryUsage().rss / 2 ** 20 });
+  }
+  return { texts: contexts.length, seconds: now() - t0, samples, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
 async function main() {
+  if (args[0] === '--rss-worker') {
+    process.stdout.write(JSON.stringify(await rssRun()));
+    return;
+  }
+  if (args[0] === '--rss') {
+    execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--prepare'], { encoding: 'utf8' });
+    const r = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--rss-worker'], { encoding: 'utf8', maxBuffer: 1 << 20 }));
+    console.log(`RSS while embedding ${r.texts} contexts in chunks of 500 (${r.seconds.toFixed(0)} s):`);
+    console.log(`  ${r.samples.map((x) => `${x.texts}: ${x.rssMb.toFixed(0)} MB`).join(', ')}`);
+    const rest = r.samples.slice(1).map((x) => x.rssMb);
+    console.log(`  after the first chunk: min ${Math.min(...rest).toFixed(0)} MB, max ${Math.max(...rest).toFixed(0)} MB; peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+    const file = path.join(here, 'results', `encode-rss-${new Date().toISOString().slice(0, 10)}.json`);
+    fs.writeFileSync(file, `${JSON.stringify(r, null, 2)}\n`);
+    console.log(`saved ${path.relative(root, file)}`);
+    return;
+  }
   if (args[0] === '--worker') {
     process.stdout.write(JSON.stringify(await run(args[1], args[2], args[3])));
     return;

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <numeric>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "thread_pool.h"
 
 namespace embedrt {
@@ -74,6 +78,12 @@ EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const s
     start = end;
     if (progress) progress(done, n);
   }
+#if defined(__GLIBC__)
+  // The activations of a run are large, short-lived blocks spread over many threads' malloc arenas;
+  // without this glibc keeps the freed pages and RSS climbs from call to call.
+  hidden_states = std::vector<float>();
+  malloc_trim(0);
+#endif
   return r;
 }
 
