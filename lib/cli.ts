@@ -134,8 +134,7 @@ async function search(argv: string[]): Promise<void> {
     throw new EmbedrtError('E_BAD_INPUT', `${values.corpus}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
   }
   const corpus: string[] = [];
-  const rl = readline.createInterface({ input: (await import('node:stream')).Readable.from([raw]), crlfDelay: Infinity });
-  for await (const b of batches(rl, values.corpus.endsWith('.jsonl'), 1 << 30)) corpus.push(...b.filter((t) => t.trim() !== ''));
+  for await (const b of batches(raw.split(/\r?\n/), values.corpus.endsWith('.jsonl'), 1 << 30)) corpus.push(...b.filter((t) => t.trim() !== ''));
   if (corpus.length === 0) throw new EmbedrtError('E_BAD_INPUT', `${values.corpus}: no passages`);
   let queries = values.query ?? [];
   if (queries.length === 0) {
@@ -345,7 +344,7 @@ async function encode(argv: string[]): Promise<void> {
   else await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (e) => (e ? reject(e) : resolve())));
 }
 
-async function* batches(lines: AsyncIterable<string>, json: boolean, size: number): AsyncGenerator<string[]> {
+async function* batches(lines: AsyncIterable<string> | Iterable<string>, json: boolean, size: number): AsyncGenerator<string[]> {
   // Plain lines: every line is a text (an empty line is an empty text). JSON lines: blank lines skip.
   let batch: string[] = [];
   let lineNo = 0;

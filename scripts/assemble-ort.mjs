@@ -235,57 +235,37 @@ function assembleUtf8proc() {
   return { root: dir, source: key };
 }
 
-// clang with libFuzzer and the sanitizer runtimes, for the fuzz targets: Debian bookworm's clang-14
-// (it runs on this glibc), unpacked under build/deps/clang. Prints the clang++ path.
-function assembleClang() {
-  const dir = path.join(depsDir, 'clang');
-  const key = 'debian-bookworm-clang-14';
-  const clangxx = path.join(dir, 'usr', 'lib', 'llvm-14', 'bin', 'clang++');
+// Unpacks Debian bookworm packages into build/deps/<name> once (a stamp names what is there).
+function assembleBookworm(name, packages) {
+  const dir = path.join(depsDir, name);
+  const key = `debian-bookworm:${packages.join(',')}`;
   if (!stampOk(dir, key)) {
-    log('assembling clang 14 (libFuzzer, ASan, UBSan)');
+    log(`assembling ${name}`);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    for (const pkg of ['clang-14', 'libclang-cpp14', 'libllvm14', 'libclang-common-14-dev', 'libclang-rt-14-dev']) {
-      const unpacked = aptDownload(pkg, 'bookworm');
-      fs.cpSync(unpacked.dir, dir, { recursive: true, verbatimSymlinks: true });
-    }
+    for (const pkg of packages) fs.cpSync(aptDownload(pkg, 'bookworm').dir, dir, { recursive: true, verbatimSymlinks: true });
     fs.writeFileSync(path.join(dir, '.stamp'), key);
   }
-  const libPath = [path.join(dir, 'usr', 'lib', 'x86_64-linux-gnu'), path.join(dir, 'usr', 'lib', 'llvm-14', 'lib')];
-  return { clangxx, libPath: libPath.join(':') };
+  return dir;
 }
 
-// Debian bookworm's AArch64 cross headers (glibc, libstdc++ 12, Linux), for compiling the NEON kernels
-// on this x86-64 machine (syntax and types only; nothing links or runs). Prints the sysroot.
-function assembleAarch64Sysroot() {
-  const dir = path.join(depsDir, 'aarch64-sysroot');
-  const key = 'debian-bookworm-arm64-cross-headers';
-  if (!stampOk(dir, key)) {
-    log('assembling AArch64 cross headers');
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
-    for (const pkg of ['libc6-dev-arm64-cross', 'linux-libc-dev-arm64-cross', 'libstdc++-12-dev-arm64-cross']) {
-      fs.cpSync(aptDownload(pkg, 'bookworm').dir, dir, { recursive: true, verbatimSymlinks: true });
-    }
-    fs.writeFileSync(path.join(dir, '.stamp'), key);
-  }
-  return path.join(dir, 'usr', 'aarch64-linux-gnu');
-}
-
-if (process.argv.includes('--aarch64-sysroot')) {
+// Tools for the native tests, fetched on request (JSON or a path on stdout):
+//   --clang            clang 14 with libFuzzer and the sanitizer runtimes (bookworm's runs on this glibc);
+//   --aarch64-sysroot  AArch64 cross headers (glibc, libstdc++ 12, Linux), to compile the NEON kernels
+//                      on x86-64 (types and syntax only; nothing links or runs).
+const tools = {
+  '--clang': () => {
+    const dir = assembleBookworm('clang', ['clang-14', 'libclang-cpp14', 'libllvm14', 'libclang-common-14-dev', 'libclang-rt-14-dev']);
+    const libPath = [path.join(dir, 'usr', 'lib', 'x86_64-linux-gnu'), path.join(dir, 'usr', 'lib', 'llvm-14', 'lib')].join(':');
+    return JSON.stringify({ clangxx: path.join(dir, 'usr', 'lib', 'llvm-14', 'bin', 'clang++'), libPath });
+  },
+  '--aarch64-sysroot': () =>
+    path.join(assembleBookworm('aarch64-sysroot', ['libc6-dev-arm64-cross', 'linux-libc-dev-arm64-cross', 'libstdc++-12-dev-arm64-cross']), 'usr', 'aarch64-linux-gnu'),
+};
+const tool = Object.keys(tools).find((t) => process.argv.includes(t));
+if (tool) {
   try {
-    process.stdout.write(assembleAarch64Sysroot());
-  } catch (e) {
-    process.stderr.write(`${e instanceof SetupError ? e.message : e.stack}\n`);
-    process.exit(1);
-  }
-  process.exit(0);
-}
-
-if (process.argv.includes('--clang')) {
-  try {
-    const c = assembleClang();
-    process.stdout.write(JSON.stringify(c));
+    process.stdout.write(tools[tool]());
   } catch (e) {
     process.stderr.write(`${e instanceof SetupError ? e.message : e.stack}\n`);
     process.exit(1);

@@ -13,11 +13,20 @@ namespace embedrt {
 
 namespace {
 
-std::vector<float> normalized_copy(const MatrixView& m) {
-  std::vector<float> out(m.data, m.data + m.rows * m.dim);
-  for (size_t r = 0; r < m.rows; ++r) l2_normalize(out.data() + r * m.dim, m.dim);
-  return out;
-}
+// The rows a score function compares: cosine works on unit-normalized copies (as util.cos_sim),
+// dot and euclidean on the rows as given.
+struct ScoredRows {
+  std::vector<float> copy;
+  const float* data;
+  ScoredRows(const MatrixView& m, Score score) : data(m.data) {
+    if (score != Score::Cosine) return;
+    copy.assign(m.data, m.data + m.rows * m.dim);
+    for (size_t r = 0; r < m.rows; ++r) l2_normalize(copy.data() + r * m.dim, m.dim);
+    data = copy.data();
+  }
+  ScoredRows(const ScoredRows&) = delete;  // data may point into copy
+  ScoredRows& operator=(const ScoredRows&) = delete;
+};
 
 // Worse-first order for the bounded heap: lower score, or equal score and higher id.
 struct Worse {
@@ -69,15 +78,9 @@ void score_block(const float* q, size_t nq, const float* c, size_t c0, size_t c1
 }  // namespace
 
 void similarity_matrix(const MatrixView& a, const MatrixView& b, Score score, float* out) {
-  std::vector<float> an, bn;
-  const float* ad = a.data;
-  const float* bd = b.data;
-  if (score == Score::Cosine) {
-    an = normalized_copy(a);
-    bn = normalized_copy(b);
-    ad = an.data();
-    bd = bn.data();
-  }
+  const ScoredRows as(a, score), bs(b, score);
+  const float* ad = as.data;
+  const float* bd = bs.data;
   if (score != Score::Euclidean && simd::active_path() != simd::Path::Scalar) {
     gemm_abt(ad, a.rows, bd, b.rows, a.dim, out);
     return;
@@ -94,15 +97,9 @@ void similarity_matrix(const MatrixView& a, const MatrixView& b, Score score, fl
 }
 
 std::vector<std::vector<Hit>> top_k_search(const MatrixView& queries, const MatrixView& corpus, size_t top_k, Score score) {
-  std::vector<float> qn, cn;
-  const float* qd = queries.data;
-  const float* cd = corpus.data;
-  if (score == Score::Cosine) {
-    qn = normalized_copy(queries);
-    cn = normalized_copy(corpus);
-    qd = qn.data();
-    cd = cn.data();
-  }
+  const ScoredRows qs(queries, score), cs(corpus, score);
+  const float* qd = qs.data;
+  const float* cd = cs.data;
   const size_t k = std::min(top_k, corpus.rows);
   // Split the corpus over the pool; each part keeps a heap per query; merge at the end.
   const size_t parts = std::max<size_t>(1, std::min(ThreadPool::shared().size(), (corpus.rows + kCorpusBlock - 1) / kCorpusBlock));

@@ -71,12 +71,6 @@ struct Tokenizer::Impl {
   std::unordered_map<std::string_view, int32_t> added_by_content;
 };
 
-// A span of the input: plain text to normalize and tokenize, or an added token.
-struct Tokenizer::Segment {
-  size_t begin, end;  // code point range in the original text
-  long added;         // index into config.added_tokens, or -1
-};
-
 Tokenizer::Tokenizer(TokenizerConfig config) : config_(std::move(config)), impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   const std::string& prefix = config_.continuing_subword_prefix;

@@ -101,7 +101,6 @@ class Tokenizer {
 
  private:
   struct Impl;
-  struct Segment;
   void encode_sequence(std::string_view text, bool with_tokens, size_t token_limit, Encoding& out) const;
   void assemble(Encoding* a, Encoding* b, const EncodeOptions& opts, Encoding& out) const;
 
