@@ -9,7 +9,8 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { evaluateIR } from './evaluate.js';
-import { onnxGraphFor, resolveModelDir } from './model.js';
+import { downloadModel, type HubOptions } from './hub.js';
+import { locateModel, onnxGraphFor } from './model.js';
 import { semanticSearch } from './search.js';
 import { qaDataset, readQaRows } from './irdata.js';
 import { SentenceTransformer, type Device } from './model.js';
@@ -34,6 +35,8 @@ Commands:
   search     Embed a corpus once (cached) and rank it for each query
   eval       Information-retrieval evaluation per Matryoshka dimension (the model card's tables)
   convert    Build the ONNX graph of a safetensors checkpoint into a folder
+  download   Download a model from the Hugging Face Hub into its cache (shared with Python tools)
+  bench      Measure load time, throughput, single-text latency and memory of a model here
   tokenize   Tokenize text from stdin, one JSON array of ids per line
   info       Print the runtime: ONNX Runtime version, execution providers, SIMD level
 
@@ -58,7 +61,7 @@ Embeds one text per stdin line (with --jsonl: one JSON string per line) and writ
 input order, as JSON lines (one array per text) or as a float32 .npy matrix [texts, dim].
 
 Options:
-  --model <dir|id>       model folder, or a hub id already in the Hugging Face cache
+  --model <dir|id>       model folder, or a hub id (downloaded into the Hugging Face cache if missing)
   --dim <D>              Matryoshka: keep the first D dimensions
   --normalize            L2-normalize the (truncated) embeddings
   --prompt-name <name>   a prompt from config_sentence_transformers.json
@@ -101,7 +104,215 @@ Builds the ONNX graph (opset 17; inputs input_ids, attention_mask, token_type_id
 last_hidden_state) of a BERT model.safetensors checkpoint into <dir>/model.onnx, weights in
 <dir>/model.onnx.data (--inline: inside model.onnx). --quantize int8 is not available yet.`;
 
+const DOWNLOAD_HELP = `Usage: embedrt download <repo-id> [--revision R] [options]
+
+Downloads the files embedrt needs of a Hugging Face Hub model (configs, tokenizer, model.safetensors —
+or onnx/model.onnx when the repo has no safetensors) into the hub cache that Python tools share, and
+prints the snapshot folder. Files are checked (size, sha256 / git blob sha1), written to a temporary
+name and renamed; an interrupted download resumes where it stopped.
+
+Options:
+  --revision <R>     branch, tag or commit (default main)
+  --all              every file of the repo
+  --cache-dir <dir>  the hub cache (default $HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub)
+  --endpoint <url>   the hub (default $HF_ENDPOINT or https://huggingface.co)
+  --no-progress      no progress bar on stderr
+
+Environment: HF_TOKEN (gated and private repos), HF_ENDPOINT, HF_HOME, HF_HUB_CACHE, HF_HUB_OFFLINE=1
+(no network: print the cached snapshot or fail).`;
+
+const BENCH_HELP = `Usage: embedrt bench --model <dir|hub-id> [options]
+
+Loads the model, embeds a set of texts in batches and one at a time, and prints load time, sentences/s,
+real tokens/s, padding, single-text latency (p50/p99) and peak RSS of this process.
+
+Options:
+  --data <file>      texts: a .txt file (one per line), or a .csv/.jsonl QA file (contexts and questions);
+                     default: generated texts of 8-200 words from the model's vocabulary
+  --texts <N>        how many texts (default 1000)
+  --single <N>       texts embedded one at a time for latency (default 100)
+  --batch-size <B>   texts per inference run (default 32)
+  --threads <T>      ONNX Runtime intra-op threads
+  --device <d>       cpu | cuda | tensorrt | auto (default cpu)
+  --json             one JSON object instead of the table`;
+
 class UsageError extends Error {}
+
+/** A progress bar on stderr, redrawn at most every 100 ms; finish() ends its line. */
+function progressBar(label: string, unit: (n: number) => string = String): { update: (done: number, total: number) => void; finish: () => void } {
+  let last = 0;
+  let drawn = false;
+  const draw = (done: number, total: number) => {
+    const w = 30;
+    const f = total > 0 ? Math.min(w, Math.round((done / total) * w)) : 0;
+    process.stderr.write(`\r${label} [${'#'.repeat(f)}${'.'.repeat(w - f)}] ${unit(done)}/${unit(total)}`);
+    drawn = true;
+  };
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      draw(done, total);
+    },
+    finish() {
+      if (drawn) process.stderr.write('\n');
+    },
+  };
+}
+
+const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+
+/** Hub options for commands that load a model: a download progress bar when stderr is a terminal. */
+function hubForCli(): { hub: Omit<HubOptions, 'revision'>; done: () => void } {
+  if (!process.stderr.isTTY) return { hub: {}, done: () => {} };
+  const bar = progressBar('downloading', mb);
+  return { hub: { onProgress: (d, t) => bar.update(d, t) }, done: () => bar.finish() };
+}
+
+async function download(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      revision: { type: 'string', default: 'main' },
+      all: { type: 'boolean', default: false },
+      'cache-dir': { type: 'string' },
+      endpoint: { type: 'string' },
+      'no-progress': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${DOWNLOAD_HELP}\n`);
+    return;
+  }
+  if (positionals.length !== 1) throw new UsageError(`download: expected one repo id (org/name), got ${positionals.length}\n\n${DOWNLOAD_HELP}`);
+  const bar = values['no-progress'] ? undefined : progressBar('downloading', mb);
+  try {
+    const r = await downloadModel(positionals[0]!, {
+      revision: values.revision,
+      allFiles: values.all,
+      ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),
+      ...(values.endpoint ? { endpoint: values.endpoint } : {}),
+      ...(bar ? { onProgress: (d: number, t: number) => bar.update(d, t) } : {}),
+    });
+    bar?.finish();
+    process.stderr.write(`embedrt: ${positionals[0]}@${r.commit}: ${r.files.length} files, ${mb(r.downloadedBytes)} downloaded\n`);
+    process.stdout.write(`${r.dir}\n`);
+  } catch (e) {
+    bar?.finish();
+    throw e;
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Deterministic texts of 8-200 words drawn from the tokenizer's whole-word vocabulary. */
+function generatedTexts(tok: Tokenizer, n: number): string[] {
+  const words: string[] = [];
+  for (let id = 0; id < tok.vocabSize; id++) {
+    const w = tok.idToToken(id);
+    if (w !== undefined && /^[a-z]{2,}$/i.test(w)) words.push(w);
+  }
+  if (words.length === 0) throw new EmbedrtError('E_BAD_INPUT', 'bench: the vocabulary has no plain words to build texts from; pass --data');
+  let x = 0x9e3779b9;
+  const rnd = () => ((x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  return Array.from({ length: n }, () => Array.from({ length: 8 + Math.floor(rnd() * rnd() * 193) }, () => words[Math.floor(rnd() * words.length)]).join(' '));
+}
+
+async function bench(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      texts: { type: 'string', default: '1000' },
+      single: { type: 'string', default: '100' },
+      'batch-size': { type: 'string', default: '32' },
+      threads: { type: 'string' },
+      device: { type: 'string', default: 'cpu' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${BENCH_HELP}\n`);
+    return;
+  }
+  if (!values.model) throw new UsageError('bench: --model <dir|hub-id> is required');
+  const n = positiveInt(values.texts, '--texts')!;
+  const single = positiveInt(values.single, '--single')!;
+  const batchSize = positiveInt(values['batch-size'], '--batch-size')!;
+  const threads = positiveInt(values.threads, '--threads');
+  const cli = hubForCli();
+  const t0 = performance.now();
+  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(threads ? { threads } : {}) });
+  const loadS = (performance.now() - t0) / 1000;
+  cli.done();
+  try {
+    let texts: string[];
+    if (values.data === undefined) texts = generatedTexts(model.tokenizer, n);
+    else if (/\.(csv|jsonl)$/i.test(values.data)) {
+      const rows = readQaRows(values.data);
+      texts = rows.flatMap((r) => [r.context, r.question]).filter((t) => t.trim() !== '');
+    } else {
+      let raw: string;
+      try {
+        raw = fs.readFileSync(values.data, 'utf8');
+      } catch (e) {
+        throw new EmbedrtError('E_BAD_INPUT', `${values.data}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
+      }
+      texts = raw.split(/\r?\n/).filter((t) => t.trim() !== '');
+    }
+    if (texts.length === 0) throw new EmbedrtError('E_BAD_INPUT', `${values.data}: no texts`);
+    texts = texts.slice(0, n);
+    await model.encode(texts.slice(0, Math.min(8, texts.length)), { batchSize }); // warm-up
+    const t1 = performance.now();
+    const emb = await model.encode(texts, { batchSize });
+    const batchS = (performance.now() - t1) / 1000;
+    const lat: number[] = [];
+    for (let i = 0; i < Math.min(single, texts.length); i++) {
+      const t = performance.now();
+      await model.encode([texts[i]!]);
+      lat.push(performance.now() - t);
+    }
+    lat.sort((a, b) => a - b);
+    const r = {
+      model: values.model,
+      device: model.info().provider,
+      texts: texts.length,
+      batchSize,
+      loadSeconds: loadS,
+      sentencesPerSecond: texts.length / batchS,
+      realTokensPerSecond: emb.tokens.real / batchS,
+      paddingFraction: emb.tokens.padded > 0 ? 1 - emb.tokens.real / emb.tokens.padded : 0,
+      singleTextMs: { p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length },
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+    };
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      return;
+    }
+    const rows: [string, string][] = [
+      ['model', r.model],
+      ['device', r.device],
+      ['load', `${r.loadSeconds.toFixed(2)} s`],
+      [`throughput (${r.texts} texts, batch ${batchSize})`, `${r.sentencesPerSecond.toFixed(1)} sentences/s, ${r.realTokensPerSecond.toFixed(0)} real tokens/s`],
+      ['padding', `${(r.paddingFraction * 100).toFixed(1)}% of computed tokens`],
+      [`single text (${r.singleTextMs.n} texts)`, `p50 ${r.singleTextMs.p50.toFixed(1)} ms, p99 ${r.singleTextMs.p99.toFixed(1)} ms`],
+      ['peak RSS', `${r.peakRssMB.toFixed(0)} MB`],
+    ];
+    const w = Math.max(...rows.map(([k]) => k.length));
+    process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`);
+  } finally {
+    model.dispose();
+  }
+}
 
 async function search(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -142,7 +353,9 @@ async function search(argv: string[]): Promise<void> {
     for await (const line of qrl) if (line.trim()) queries.push(line);
   }
   if (queries.length === 0) throw new UsageError('search: no queries (give --query or lines on stdin)');
-  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, ...(dim ? { truncateDim: dim } : {}) });
+  const cli = hubForCli();
+  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(dim ? { truncateDim: dim } : {}) });
+  cli.done();
   const key = crypto.createHash('sha256').update(`${model.info().graph}|${model.dimension}|${raw}`).digest('hex').slice(0, 32);
   const cacheFile = path.join(process.env.EMBEDRT_CACHE ?? path.join(os.homedir(), '.cache', 'embedrt'), 'search', `${key}.f32`);
   let docs: Float32Array;
@@ -186,7 +399,7 @@ async function convert(argv: string[]): Promise<void> {
   if (!values.model) throw new UsageError('convert: --model <dir|hub-id> is required');
   if (!values.out) throw new UsageError('convert: --out <dir> is required');
   if (values.quantize !== undefined) throw new EmbedrtError('E_UNSUPPORTED', `convert: --quantize ${values.quantize} is not available yet`);
-  const dir = resolveModelDir(values.model);
+  const dir = await locateModel(values.model, {});
   const { buildBertOnnx, parseBertConfig } = await import('./onnx/bert.js');
   const { SafetensorsFile } = await import('./safetensors.js');
   const weights = path.join(dir, 'model.safetensors');
@@ -233,7 +446,9 @@ async function evaluate(argv: string[]): Promise<void> {
   const batchSize = positiveInt(values['batch-size'], '--batch-size');
   const data = qaDataset(readQaRows(values.data), values.split as 'test');
   for (const n of data.notes) process.stderr.write(`embedrt: ${n}\n`);
-  const model = await SentenceTransformer.load(values.model, { device: values.device as Device });
+  const cli = hubForCli();
+  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub });
+  cli.done();
   const bar = !values['no-progress'];
   const started = Date.now();
   const results = await evaluateIR(data, model, {
@@ -322,7 +537,9 @@ async function encode(argv: string[]): Promise<void> {
   const texts: string[] = [];
   const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const batch of batches(rl, values.jsonl, 1 << 30)) texts.push(...batch);
-  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, ...(dim ? { truncateDim: dim } : {}) });
+  const cli = hubForCli();
+  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(dim ? { truncateDim: dim } : {}) });
+  cli.done();
   const emb = await model.encode(texts, {
     normalize: values.normalize,
     ...(batchSize ? { batchSize } : {}),
@@ -435,6 +652,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'convert':
       await convert(rest);
+      return 0;
+    case 'download':
+      await download(rest);
+      return 0;
+    case 'bench':
+      await bench(rest);
       return 0;
     case 'info':
       process.stdout.write(`${JSON.stringify(runtimeInfo(), null, 2)}\n`);

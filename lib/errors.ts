@@ -9,6 +9,12 @@ export type ErrorCode =
   | 'E_NATIVE_LOAD'
   | 'E_RUNTIME'
   | 'E_NO_MEMORY'
+  | 'E_HUB_AUTH'
+  | 'E_HUB_NOT_FOUND'
+  | 'E_HUB_DOWNLOAD'
+  | 'E_HUB_CHECKSUM'
+  | 'E_HUB_UNSAFE'
+  | 'E_HUB_OFFLINE'
   | 'E_INTERNAL';
 
 /**

@@ -15,6 +15,13 @@ export {
   type LoadOptions,
   type EncodeOptions as ModelEncodeOptions,
 } from './model.js';
+export {
+  downloadModel,
+  cachedSnapshot,
+  hubCacheDir,
+  type HubOptions,
+  type DownloadResult,
+} from './hub.js';
 export { generateTestModel, type TestModelOptions, type PoolingMode } from './testmodel.js';
 export {
   similarity,

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EmbedrtError, rethrowNative } from './errors.js';
 import { native } from './native.js';
+import { cachedSnapshot, downloadModel, hubCacheDir, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
 import { buildBertOnnx, parseBertConfig } from './onnx/bert.js';
 import { SafetensorsFile } from './safetensors.js';
 import { Tokenizer, type NativeTokenizerHandle } from './tokenizer.js';
@@ -25,6 +26,11 @@ export interface LoadOptions {
   revision?: string;
   /** Folder for converted ONNX graphs (default $EMBEDRT_CACHE or ~/.cache/embedrt). */
   cacheDir?: string;
+  /**
+   * Hub ids: where and how to download (endpoint, token, hub cache, offline, progress). A hub id whose
+   * snapshot is cached with a config, a tokenizer and weights loads without touching the network.
+   */
+  hub?: Omit<HubOptions, 'revision'>;
 }
 
 export interface EncodeOptions {
@@ -93,24 +99,35 @@ interface NativeModelClass {
   cancel(flag: unknown): void;
 }
 
-/** Resolves a local folder, or a hub id through the Hugging Face cache layout. */
-export function resolveModelDir(idOrDir: string, revision = 'main'): string {
+/**
+ * Resolves a local folder, or a hub id already in the Hugging Face cache (no network). load() also
+ * downloads hub ids that are not cached.
+ */
+export function resolveModelDir(idOrDir: string, revision = 'main', hub: Omit<HubOptions, 'revision'> = {}): string {
   if (fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory()) return path.resolve(idOrDir);
-  if (!/^[\w.-]+\/[\w.-]+$/.test(idOrDir)) {
+  if (!isHubId(idOrDir)) {
     throw new EmbedrtError('E_MODEL_FILES', `${idOrDir}: no such folder, and not a hub id of the form "org/name"`);
   }
-  const hubCache = process.env.HF_HUB_CACHE ?? path.join(process.env.HF_HOME ?? path.join(os.homedir(), '.cache', 'huggingface'), 'hub');
-  const repo = path.join(hubCache, `models--${idOrDir.replace('/', '--')}`);
-  const refFile = path.join(repo, 'refs', revision);
-  const commit = fs.existsSync(refFile) ? fs.readFileSync(refFile, 'utf8').trim() : revision;
-  const snapshot = path.join(repo, 'snapshots', commit);
-  if (!fs.existsSync(snapshot)) {
+  const snapshot = cachedSnapshot(idOrDir, { ...hub, revision });
+  if (snapshot === undefined) {
     throw new EmbedrtError(
       'E_MODEL_FILES',
-      `${idOrDir}: not in the Hugging Face cache (${snapshot} is missing); download it first (huggingface-cli download ${idOrDir}) or pass a local folder`,
+      `${idOrDir}@${revision}: not in the Hugging Face cache (${hubCacheDir(hub)}); download it first (embedrt download ${idOrDir}) or pass a local folder`,
     );
   }
   return snapshot;
+}
+
+/** A local folder as is; a hub id from the cache when complete there, else downloaded into it. */
+export async function locateModel(idOrDir: string, opts: LoadOptions): Promise<string> {
+  if (fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory()) return path.resolve(idOrDir);
+  if (!isHubId(idOrDir)) {
+    throw new EmbedrtError('E_MODEL_FILES', `${idOrDir}: no such folder, and not a hub id of the form "org/name"`);
+  }
+  const hub: HubOptions = { ...opts.hub, revision: opts.revision ?? 'main' };
+  const cached = cachedSnapshot(idOrDir, hub);
+  if (cached !== undefined && snapshotLooksComplete(cached)) return cached;
+  return (await downloadModel(idOrDir, hub)).dir;
 }
 
 function readOptionalJson(file: string, what: string): Record<string, unknown> | undefined {
@@ -234,7 +251,7 @@ export class SentenceTransformer {
     this.handle = handle;
   }
 
-  /** Loads a model folder, or a hub id from the Hugging Face cache. */
+  /** Loads a model folder, or a hub id: from the Hugging Face cache, downloaded into it when missing. */
   static async load(idOrDir: string, opts: LoadOptions = {}): Promise<SentenceTransformer> {
     if (typeof idOrDir !== 'string' || idOrDir === '') {
       throw new EmbedrtError('E_BAD_INPUT', `SentenceTransformer.load: expected a folder or a hub id, got ${JSON.stringify(idOrDir)}`);
@@ -243,7 +260,7 @@ export class SentenceTransformer {
     if (!['cpu', 'cuda', 'tensorrt', 'auto'].includes(device)) {
       throw new EmbedrtError('E_BAD_INPUT', `load: options.device must be 'cpu', 'cuda', 'tensorrt' or 'auto', got ${JSON.stringify(device)}`);
     }
-    const dir = resolveModelDir(idOrDir, opts.revision);
+    const dir = await locateModel(idOrDir, opts);
     const modulesFile = path.join(dir, 'modules.json');
     const modules = fs.existsSync(modulesFile) ? (readJsonFile(modulesFile, 'the module list') as { type?: string; path?: string }[]) : null;
     if (modules !== null && !Array.isArray(modules)) throw new EmbedrtError('E_MODEL_FILES', `${modulesFile}: expected a JSON array of modules`);

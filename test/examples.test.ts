@@ -1,9 +1,11 @@
 // The README's examples run, and give sensible answers with the real all-MiniLM-L6-v2 weights.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './helpers/data.js';
+import { HubServer, repoFromFolder } from './helpers/hubserver.js';
+import { makeModel, tempDir } from './helpers/models.js';
 
 describe('examples', () => {
   it('examples/search.mjs (the README main job) embeds the corpus and finds each question its passage', () => {
@@ -18,6 +20,28 @@ describe('examples', () => {
     // Questions 1 and 3 are about passages #3 and #250 of the corpus; the best hit must be theirs.
     expect(blocks[0]!.split('\n')[1]).toMatch(/#3 /);
     expect(blocks[2]!.split('\n')[1]).toMatch(/#250 /);
+  });
+
+  it('examples/download.mjs downloads from a hub (here a local one, via HF_ENDPOINT) and embeds', async () => {
+    const root = tempDir('example-download');
+    const hub = await new HubServer().start();
+    try {
+      hub.repos.set('org/tiny', repoFromFolder(makeModel(root, 'tiny', { pooling: 'cls' })));
+      const env = { ...process.env, HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: path.join(root, 'hub'), EMBEDRT_CACHE: path.join(root, 'embedrt'), HF_TOKEN: '' };
+      const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const p = spawn(process.execPath, [path.join(repoRoot, 'examples', 'download.mjs'), 'org/tiny'], { env, cwd: repoRoot });
+        let out = '';
+        let err = '';
+        p.stdout.on('data', (d) => (out += d));
+        p.stderr.on('data', (d) => (err += d));
+        p.on('close', (code) => resolve({ code, out, err }));
+      });
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(/^org\/tiny@[0-9a-f]{12}: 10 files in .*models--org--tiny\/snapshots\/[0-9a-f]{40} \(\d+ bytes downloaded now\)\ndim 32, cosine\(question, passage\) = -?[01]\.\d{4}\n$/);
+    } finally {
+      await hub.stop();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('every README code block that imports embedrt is a file under examples/ or a snippet of one', () => {

@@ -152,7 +152,8 @@ describe('loading a model folder', () => {
     try {
       const model = await SentenceTransformer.load('acme/tiny-embed', { cacheDir: cache });
       expect(model.dir).toBe(path.join(repo, 'snapshots', rev));
-      await expectError(SentenceTransformer.load('acme/missing', { cacheDir: cache }), 'E_MODEL_FILES', /acme\/missing: not in the Hugging Face cache/);
+      // Not cached: load() would download it; offline it says what is missing.
+      await expectError(SentenceTransformer.load('acme/missing', { cacheDir: cache, hub: { offline: true } }), 'E_HUB_OFFLINE', /acme\/missing@main is not in the hub cache/);
     } finally {
       if (before === undefined) delete process.env.HF_HOME;
       else process.env.HF_HOME = before;

@@ -94,3 +94,33 @@ describe('embedrt search and convert', () => {
     expect(q.stderr).toMatch(/--quantize int8 is not available yet/);
   });
 });
+
+describe('embedrt bench', () => {
+  it('prints load time, throughput, padding, latency and RSS; the token counts are the tokenizer\'s', async () => {
+    const dir = makeModel(root, 'bench-tiny', { pooling: 'mean' });
+    const data = path.join(root, 'bench-texts.txt');
+    const texts = financialQa().slice(0, 40).map((r) => r.context);
+    fs.writeFileSync(data, `${texts.join('\n')}\n`);
+    const r = spawnSync(process.execPath, [cli, 'bench', '--model', dir, '--data', data, '--texts', '30', '--single', '5', '--batch-size', '8', '--json'], { encoding: 'utf8', env });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.texts).toBe(30);
+    expect(j.singleTextMs.n).toBe(5);
+    for (const k of ['loadSeconds', 'sentencesPerSecond', 'realTokensPerSecond', 'peakRssMB']) expect(j[k]).toBeGreaterThan(0);
+    expect(j.singleTextMs.p99).toBeGreaterThanOrEqual(j.singleTextMs.p50);
+    expect(j.paddingFraction).toBeGreaterThanOrEqual(0);
+    expect(j.paddingFraction).toBeLessThan(0.5);
+    // real tokens/s × seconds = the tokens the tokenizer makes of the 30 texts
+    const model = await SentenceTransformer.load(dir, { cacheDir: env.EMBEDRT_CACHE });
+    const real = (await model.encode(texts.slice(0, 30))).tokens.real;
+    expect(Math.round((j.realTokensPerSecond / j.sentencesPerSecond) * 30)).toBe(real);
+    model.dispose();
+    const table = spawnSync(process.execPath, [cli, 'bench', '--model', dir, '--texts', '20', '--single', '3'], { encoding: 'utf8', env });
+    expect(table.status, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/throughput \(20 texts, batch 32\)\s+[\d.]+ sentences\/s, \d+ real tokens\/s\n/);
+    expect(table.stdout).toMatch(/single text \(3 texts\)\s+p50 [\d.]+ ms, p99 [\d.]+ ms/);
+    const bad = spawnSync(process.execPath, [cli, 'bench', '--model', dir, '--texts', '0'], { encoding: 'utf8', env });
+    expect(bad.status).toBe(2);
+  });
+});
