@@ -11,6 +11,7 @@ import path from 'node:path';
 import { evaluateIR } from './evaluate.js';
 import { downloadModel, type HubOptions } from './hub.js';
 import { locateModel, onnxGraphFor } from './model.js';
+import type { Quantization } from './onnx/bert.js';
 import { semanticSearch } from './search.js';
 import { qaDataset, readQaRows } from './irdata.js';
 import { SentenceTransformer, type Device } from './model.js';
@@ -67,6 +68,7 @@ Options:
   --prompt-name <name>   a prompt from config_sentence_transformers.json
   --batch-size <B>       texts per inference run (default 32)
   --device <d>           cpu | cuda | tensorrt | auto (default cpu)
+  --quantize <q>         int8 | int8-fast: the 8-bit graph built from model.safetensors
   --format <f>           jsonl (default) | npy
   --out <file>           write there instead of stdout
   --jsonl                read JSON strings instead of plain lines
@@ -83,6 +85,7 @@ Options:
   --dims <list>      comma-separated Matryoshka dimensions (default 768,512,256,128,64 up to the model's)
   --batch-size <B>   texts per inference run (default 32)
   --device <d>       cpu | cuda | tensorrt | auto (default cpu)
+  --quantize <q>     int8 | int8-fast: the 8-bit graph built from model.safetensors
   --json             print the metrics as JSON instead
   --no-progress      no progress bar on stderr`;
 
@@ -96,13 +99,18 @@ Options:
   --top-k <K>        hits per query (default 5)
   --dim <D>          Matryoshka dimension
   --format <f>       text (default) | jsonl
-  --device <d>       cpu | cuda | tensorrt | auto (default cpu)`;
+  --device <d>       cpu | cuda | tensorrt | auto (default cpu)
+  --quantize <q>     int8 | int8-fast: the 8-bit graph built from model.safetensors`;
 
 const CONVERT_HELP = `Usage: embedrt convert --model <dir|hub-id> --out <dir> [--inline]
 
 Builds the ONNX graph (opset 17; inputs input_ids, attention_mask, token_type_ids; output
 last_hidden_state) of a BERT model.safetensors checkpoint into <dir>/model.onnx, weights in
-<dir>/model.onnx.data (--inline: inside model.onnx). --quantize int8 is not available yet.`;
+<dir>/model.onnx.data (--inline: inside model.onnx).
+
+  --quantize int8        8-bit weights: int8 dynamic quantization (DynamicQuantizeMatMul) for the attention
+                         projections, 8-bit blockwise (MatMulNBits) for the feed-forward layers
+  --quantize int8-fast   int8 dynamic quantization everywhere: faster, less faithful`;
 
 const DOWNLOAD_HELP = `Usage: embedrt download <repo-id> [--revision R] [options]
 
@@ -133,6 +141,7 @@ Options:
   --single <N>       texts embedded one at a time for latency (default 100)
   --batch-size <B>   texts per inference run (default 32)
   --threads <T>      ONNX Runtime intra-op threads
+  --quantize <q>     int8 | int8-fast: run the 8-bit graph built from model.safetensors
   --device <d>       cpu | cuda | tensorrt | auto (default cpu)
   --json             one JSON object instead of the table`;
 
@@ -234,6 +243,7 @@ async function bench(argv: string[]): Promise<void> {
       single: { type: 'string', default: '100' },
       'batch-size': { type: 'string', default: '32' },
       threads: { type: 'string' },
+      quantize: { type: 'string' },
       device: { type: 'string', default: 'cpu' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -251,7 +261,12 @@ async function bench(argv: string[]): Promise<void> {
   const threads = positiveInt(values.threads, '--threads');
   const cli = hubForCli();
   const t0 = performance.now();
-  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(threads ? { threads } : {}) });
+  const model = await SentenceTransformer.load(values.model, {
+    device: values.device as Device,
+    hub: cli.hub,
+    ...(threads ? { threads } : {}),
+    ...(quantizeFlag(values.quantize) ? { quantize: quantizeFlag(values.quantize)! } : {}),
+  });
   const loadS = (performance.now() - t0) / 1000;
   cli.done();
   try {
@@ -325,6 +340,7 @@ async function search(argv: string[]): Promise<void> {
       dim: { type: 'string' },
       format: { type: 'string', default: 'text' },
       device: { type: 'string', default: 'cpu' },
+      quantize: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -354,7 +370,8 @@ async function search(argv: string[]): Promise<void> {
   }
   if (queries.length === 0) throw new UsageError('search: no queries (give --query or lines on stdin)');
   const cli = hubForCli();
-  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(dim ? { truncateDim: dim } : {}) });
+  const quantize = quantizeFlag(values.quantize);
+  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(dim ? { truncateDim: dim } : {}), ...(quantize ? { quantize } : {}) });
   cli.done();
   const key = crypto.createHash('sha256').update(`${model.info().graph}|${model.dimension}|${raw}`).digest('hex').slice(0, 32);
   const cacheFile = path.join(process.env.EMBEDRT_CACHE ?? path.join(os.homedir(), '.cache', 'embedrt'), 'search', `${key}.f32`);
@@ -398,7 +415,7 @@ async function convert(argv: string[]): Promise<void> {
   }
   if (!values.model) throw new UsageError('convert: --model <dir|hub-id> is required');
   if (!values.out) throw new UsageError('convert: --out <dir> is required');
-  if (values.quantize !== undefined) throw new EmbedrtError('E_UNSUPPORTED', `convert: --quantize ${values.quantize} is not available yet`);
+  const quantize = quantizeFlag(values.quantize);
   const dir = await locateModel(values.model, {});
   const { buildBertOnnx, parseBertConfig } = await import('./onnx/bert.js');
   const { SafetensorsFile } = await import('./safetensors.js');
@@ -412,7 +429,10 @@ async function convert(argv: string[]): Promise<void> {
   const cfg = parseBertConfig(JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>, configFile);
   const st = SafetensorsFile.open(weights);
   try {
-    const file = buildBertOnnx(cfg, (n) => (st.tensors.has(n) ? { shape: st.tensors.get(n)!.shape, data: st.float32(n) } : undefined), values.out, weights, { externalData: !values.inline });
+    const file = buildBertOnnx(cfg, (n) => (st.tensors.has(n) ? { shape: st.tensors.get(n)!.shape, data: st.float32(n) } : undefined), values.out, weights, {
+      externalData: !values.inline,
+      ...(quantize ? { quantize } : {}),
+    });
     process.stdout.write(`${file}\n`);
   } finally {
     st.close();
@@ -431,6 +451,7 @@ async function evaluate(argv: string[]): Promise<void> {
       device: { type: 'string', default: 'cpu' },
       json: { type: 'boolean', default: false },
       'no-progress': { type: 'boolean', default: false },
+      quantize: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -447,7 +468,8 @@ async function evaluate(argv: string[]): Promise<void> {
   const data = qaDataset(readQaRows(values.data), values.split as 'test');
   for (const n of data.notes) process.stderr.write(`embedrt: ${n}\n`);
   const cli = hubForCli();
-  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub });
+  const quantize = quantizeFlag(values.quantize);
+  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(quantize ? { quantize } : {}) });
   cli.done();
   const bar = !values['no-progress'];
   const started = Date.now();
@@ -487,6 +509,12 @@ async function evaluate(argv: string[]): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+function quantizeFlag(v: string | undefined): Quantization | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'int8' && v !== 'int8-fast') throw new UsageError(`--quantize must be int8 or int8-fast, got ${v}`);
+  return v;
+}
+
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -521,6 +549,7 @@ async function encode(argv: string[]): Promise<void> {
       out: { type: 'string' },
       jsonl: { type: 'boolean', default: false },
       progress: { type: 'boolean', default: false },
+      quantize: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -538,7 +567,8 @@ async function encode(argv: string[]): Promise<void> {
   const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   for await (const batch of batches(rl, values.jsonl, 1 << 30)) texts.push(...batch);
   const cli = hubForCli();
-  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(dim ? { truncateDim: dim } : {}) });
+  const quantize = quantizeFlag(values.quantize);
+  const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(dim ? { truncateDim: dim } : {}), ...(quantize ? { quantize } : {}) });
   cli.done();
   const emb = await model.encode(texts, {
     normalize: values.normalize,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EmbedrtError, rethrowNative } from './errors.js';
 import { native } from './native.js';
 import { cachedSnapshot, downloadModel, hubCacheDir, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
-import { buildBertOnnx, parseBertConfig } from './onnx/bert.js';
+import { buildBertOnnx, parseBertConfig, type Quantization } from './onnx/bert.js';
 import { SafetensorsFile } from './safetensors.js';
 import { Tokenizer, type NativeTokenizerHandle } from './tokenizer.js';
 import { isInteger, readJsonFile } from './validate.js';
@@ -26,6 +26,15 @@ export interface LoadOptions {
   revision?: string;
   /** Folder for converted ONNX graphs (default $EMBEDRT_CACHE or ~/.cache/embedrt). */
   cacheDir?: string;
+  /**
+   * Build the graph from model.safetensors with 8-bit weights (needs a safetensors checkpoint; default
+   * float32). 'int8': int8 dynamic quantization (ONNX Runtime's VNNI/AVX-512 integer GEMM) for the
+   * attention projections, 8-bit blockwise for the feed-forward layers — cosine to fp32 ≥ 0.99 per text.
+   * 'int8-fast': dynamic everywhere — faster, less faithful. See bench/README.md for the numbers.
+   */
+  quantize?: Quantization;
+  /** Use this ONNX file of the model folder (e.g. 'onnx/model_quantized.onnx') instead of onnx/model.onnx. */
+  onnxFile?: string;
   /**
    * Hub ids: where and how to download (endpoint, token, hub cache, offline, progress). A hub id whose
    * snapshot is cached with a config, a tokenizer and weights loads without touching the network.
@@ -165,19 +174,38 @@ function commitOptimized(tmp: string, final: string): void {
   }
 }
 
-/** The ONNX graph of a model folder: onnx/model.onnx as shipped, else built from model.safetensors. */
+/**
+ * The ONNX graph of a model folder: options.onnxFile, else onnx/model.onnx as shipped, else built from
+ * model.safetensors (options.quantize 'int8': with int8 weights).
+ */
 export function onnxGraphFor(dir: string, opts: LoadOptions = {}): string {
+  if (opts.quantize !== undefined && opts.quantize !== 'int8' && opts.quantize !== 'int8-fast') {
+    throw new EmbedrtError('E_BAD_INPUT', `options.quantize must be 'int8', 'int8-fast' or absent, got ${JSON.stringify(opts.quantize)}`);
+  }
+  if (opts.onnxFile !== undefined) {
+    if (opts.quantize) throw new EmbedrtError('E_BAD_INPUT', 'options.onnxFile and options.quantize exclude each other: the file is used as it is');
+    const file = path.resolve(dir, opts.onnxFile);
+    if (typeof opts.onnxFile !== 'string' || !file.startsWith(path.resolve(dir) + path.sep) || !file.endsWith('.onnx')) {
+      throw new EmbedrtError('E_BAD_INPUT', `options.onnxFile must name a .onnx file inside the model folder, got ${JSON.stringify(opts.onnxFile)}`);
+    }
+    if (!fs.existsSync(file)) throw new EmbedrtError('E_MODEL_FILES', `${file}: no such file (options.onnxFile)`);
+    return file;
+  }
   const shipped = path.join(dir, 'onnx', 'model.onnx');
-  if (fs.existsSync(shipped)) return shipped;
   const weights = path.join(dir, 'model.safetensors');
+  if (opts.quantize && !fs.existsSync(weights)) {
+    throw new EmbedrtError('E_UNSUPPORTED', `${dir}: quantize '${opts.quantize}' builds from model.safetensors, which this folder lacks; run a quantized ONNX file with options.onnxFile`);
+  }
+  if (!opts.quantize && fs.existsSync(shipped)) return shipped;
   if (!fs.existsSync(weights)) {
     throw new EmbedrtError('E_MODEL_FILES', `${dir}: no onnx/model.onnx and no model.safetensors; embedrt needs one of them`);
   }
+  const variant = opts.quantize ? `|${opts.quantize}` : '';
   const configFile = path.join(dir, 'config.json');
   const cfg = parseBertConfig(readOptionalJson(configFile, 'the BertConfig') ?? {}, configFile);
   // Keyed by the checkpoint's content; a (path, size, mtime) index spares re-hashing it on every load.
   const stat = fs.statSync(weights);
-  const statKey = crypto.createHash('sha256').update(`${fs.realpathSync(weights)}|${stat.size}|${stat.mtimeMs}|${JSON.stringify(cfg)}`).digest('hex').slice(0, 32);
+  const statKey = crypto.createHash('sha256').update(`${fs.realpathSync(weights)}|${stat.size}|${stat.mtimeMs}|${JSON.stringify(cfg)}${variant}`).digest('hex').slice(0, 32);
   const index = path.join(cacheRoot(opts), 'onnx', 'by-stat', statKey);
   let key = fs.existsSync(index) ? fs.readFileSync(index, 'utf8').trim() : '';
   if (!/^[0-9a-f]{32}$/.test(key) || !fs.existsSync(path.join(cacheRoot(opts), 'onnx', key, 'model.onnx'))) {
@@ -187,7 +215,7 @@ export function onnxGraphFor(dir: string, opts: LoadOptions = {}): string {
     for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
     fs.closeSync(fd);
     hash.update(JSON.stringify(cfg));
-    hash.update('bert-graph-v1');
+    hash.update(`bert-graph-v1${variant}`);
     key = hash.digest('hex').slice(0, 32);
   }
   const out = path.join(cacheRoot(opts), 'onnx', key);
@@ -204,7 +232,7 @@ export function onnxGraphFor(dir: string, opts: LoadOptions = {}): string {
   const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
   const st = SafetensorsFile.open(weights);
   try {
-    buildBertOnnx(cfg, (name) => (st.tensors.has(name) ? { shape: st.tensors.get(name)!.shape, data: st.float32(name) } : undefined), tmp, weights);
+    buildBertOnnx(cfg, (name) => (st.tensors.has(name) ? { shape: st.tensors.get(name)!.shape, data: st.float32(name) } : undefined), tmp, weights, opts.quantize ? { quantize: opts.quantize } : {});
   } finally {
     st.close();
   }

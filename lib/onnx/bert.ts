@@ -19,6 +19,13 @@ export interface BertConfig {
   vocab_size: number;
 }
 
+/**
+ * Weight quantization of the graph builder. 'int8': int8 dynamic quantization (DynamicQuantizeMatMul)
+ * for the attention projections, 8-bit blockwise (MatMulNBits) for the feed-forward layers.
+ * 'int8-fast': all DynamicQuantizeMatMul — faster, less faithful.
+ */
+export type Quantization = 'int8' | 'int8-fast';
+
 export type WeightSource = (name: string) => { shape: number[]; data: Float32Array } | undefined;
 
 /** Checks config.json's BERT fields; anything the builder cannot express is refused by name. */
@@ -75,9 +82,9 @@ class GraphBuilder {
     return `${prefix}_${this.counter++}`;
   }
 
-  op(op: string, inputs: string[], attrs: Attribute[] = [], outputs = 1): string[] {
+  op(op: string, inputs: string[], attrs: Attribute[] = [], outputs = 1, domain?: string): string[] {
     const outs = Array.from({ length: outputs }, () => this.name(op));
-    this.nodes.push({ op, inputs, outputs: outs, name: this.name(`${op}_node`), attrs });
+    this.nodes.push({ op, inputs, outputs: outs, name: this.name(`${op}_node`), attrs, ...(domain ? { domain } : {}) });
     return outs;
   }
 
@@ -87,8 +94,13 @@ class GraphBuilder {
 
   /** A float32 weight stored in the external data file (64-byte aligned). */
   weight(name: string, dims: number[], data: Float32Array): string {
+    return this.tensor(name, dims, DataType.FLOAT, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  /** A weight of any type, stored in the external data file (64-byte aligned) unless inline. */
+  tensor(name: string, dims: number[], dataType: number, bytes: Uint8Array): string {
     if (!this.externalData) {
-      this.initializers.push({ name, dims, dataType: DataType.FLOAT, raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+      this.initializers.push({ name, dims, dataType, raw: bytes });
       return name;
     }
     const pad = (64 - (this.dataSize % 64)) % 64;
@@ -96,11 +108,10 @@ class GraphBuilder {
       this.dataChunks.push(new Uint8Array(pad));
       this.dataSize += pad;
     }
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.initializers.push({
       name,
       dims,
-      dataType: DataType.FLOAT,
+      dataType,
       external: { location: path.basename(this.dataFile), offset: this.dataSize, length: bytes.length },
     });
     this.dataChunks.push(bytes);
@@ -133,6 +144,49 @@ class GraphBuilder {
   }
 }
 
+/**
+ * Symmetric per-column int8 quantization of a [rows, cols] matrix (columns are output channels):
+ * scale_j = max_i |w_ij| / 127, q_ij = round(w_ij / scale_j), in [-127, 127].
+ */
+export function quantizeColumnsInt8(w: Float32Array, rows: number, cols: number): { q: Int8Array; scale: Float32Array } {
+  const scale = new Float32Array(cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) scale[c] = Math.max(scale[c]!, Math.abs(w[r * cols + c]!));
+  }
+  for (let c = 0; c < cols; c++) scale[c] = scale[c]! > 0 ? scale[c]! / 127 : 1;
+  const q = new Int8Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) q[r * cols + c] = Math.max(-127, Math.min(127, Math.round(w[r * cols + c]! / scale[c]!)));
+  }
+  return { q, scale };
+}
+
+/** Block size (along K) of the blockwise 8-bit layers. */
+const NBITS_BLOCK = 128;
+
+/**
+ * MatMulNBits' 8-bit layout of a [K, N] matrix: for each column n and block of `block` rows, one scale
+ * (max |w| / 127) and the symmetric values stored as uint8 with the default zero point 128; the last
+ * block is padded with 128 (zero).
+ */
+export function quantizeBlocksUint8(w: Float32Array, K: number, N: number, block: number): { packed: Uint8Array; scales: Float32Array; blocks: number } {
+  const blocks = Math.ceil(K / block);
+  const packed = new Uint8Array(N * blocks * block).fill(128);
+  const scales = new Float32Array(N * blocks);
+  for (let c = 0; c < N; c++) {
+    for (let blk = 0; blk < blocks; blk++) {
+      const end = Math.min(K, (blk + 1) * block);
+      let m = 0;
+      for (let r = blk * block; r < end; r++) m = Math.max(m, Math.abs(w[r * N + c]!));
+      const sc = m > 0 ? m / 127 : 1;
+      scales[c * blocks + blk] = sc;
+      const base = (c * blocks + blk) * block - blk * block;
+      for (let r = blk * block; r < end; r++) packed[base + r] = 128 + Math.max(-127, Math.min(127, Math.round(w[r * N + c]! / sc)));
+    }
+  }
+  return { packed, scales, blocks };
+}
+
 function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
@@ -150,7 +204,7 @@ export function buildBertOnnx(
   weights: WeightSource,
   outDir: string,
   source: string,
-  opts: { externalData?: boolean } = {},
+  opts: { externalData?: boolean; quantize?: Quantization } = {},
 ): string {
   const prefix = weights('bert.embeddings.word_embeddings.weight') ? 'bert.' : '';
   const need = (name: string, shape: number[]): Float32Array => {
@@ -168,11 +222,55 @@ export function buildBertOnnx(
   const modelFile = path.join(outDir, 'model.onnx');
   const g = new GraphBuilder(`${modelFile}.data`, opts.externalData ?? true);
 
-  const linear = (x: string, name: string, inDim: number, outDim: number): string => {
-    const w = g.weight(`${name}.weight_t`, [inDim, outDim], transpose2d(need(`${name}.weight`, [outDim, inDim]), outDim, inDim));
-    const b = g.weight(`${name}.bias`, [outDim], need(`${name}.bias`, [outDim]));
-    return g.op1('Add', [g.op1('MatMul', [x, w]), b]);
+  const quantized = opts.quantize !== undefined;
+  // x · Wᵀ + b for one or more same-input layers. Quantized, their weights sit side by side in one
+  // matrix, so the activation is quantized once and one GEMM runs; the result is split after.
+  //  - 'dynamic': com.microsoft.DynamicQuantizeMatMul — int8 weights per output channel, the activation
+  //    quantized to uint8 per tensor at run time: ONNX Runtime's u8s8 VNNI/AVX-512 GEMM, the fastest.
+  //  - 'blockwise': com.microsoft.MatMulNBits, 8 bits, blocks of 128 along K, accuracy_level 4 (the
+  //    activation quantized to int8 per row and block): slower, but faithful for the feed-forward
+  //    layers, whose inputs (LayerNorm outputs with outlier channels, GELU outputs) per-tensor
+  //    quantization handles worst. Measured on all-MiniLM-L6-v2 over 14,000 financial texts, min cosine
+  //    to fp32: all dynamic 0.981; FFN output blockwise 0.986; both FFN layers blockwise 0.994.
+  const linearN = (x: string, names: string[], inDim: number, outDim: number, how: 'float' | 'dynamic' | 'blockwise'): string[] => {
+    const n = names.length;
+    const N = outDim * n;
+    const wt = new Float32Array(inDim * N);
+    const bias = new Float32Array(N);
+    names.forEach((name, j) => {
+      const t = transpose2d(need(`${name}.weight`, [outDim, inDim]), outDim, inDim);
+      for (let r = 0; r < inDim; r++) wt.set(t.subarray(r * outDim, (r + 1) * outDim), r * N + j * outDim);
+      bias.set(need(`${name}.bias`, [outDim]), j * outDim);
+    });
+    const label = n === 1 ? names[0]! : `${names[0]!.replace(/\.[^.]+$/, '')}.${names.map((m) => m.split('.').pop()).join('_')}`;
+    const b = g.weight(`${label}.bias`, [N], bias);
+    let y: string;
+    if (how === 'dynamic') {
+      const { q, scale } = quantizeColumnsInt8(wt, inDim, N);
+      const qw = g.tensor(`${label}.weight_t_int8`, [inDim, N], DataType.INT8, new Uint8Array(q.buffer));
+      y = g.op('DynamicQuantizeMatMul', [x, qw, g.weight(`${label}.weight_scale`, [N], scale), '', b], [], 1, 'com.microsoft')[0]!;
+    } else if (how === 'blockwise') {
+      const { packed, scales, blocks } = quantizeBlocksUint8(wt, inDim, N, NBITS_BLOCK);
+      const pw = g.tensor(`${label}.weight_q8_blocks`, [N, blocks, NBITS_BLOCK], DataType.UINT8, packed);
+      const attrs = [
+        { name: 'K', i: inDim },
+        { name: 'N', i: N },
+        { name: 'bits', i: 8 },
+        { name: 'block_size', i: NBITS_BLOCK },
+        { name: 'accuracy_level', i: 4 },
+      ];
+      y = g.op('MatMulNBits', [x, pw, g.weight(`${label}.weight_scales`, [N * blocks], scales), '', '', b], attrs, 1, 'com.microsoft')[0]!;
+    } else {
+      y = g.op1('Add', [g.op1('MatMul', [x, g.weight(`${label}.weight_t`, [inDim, N], wt)]), b]);
+    }
+    if (n === 1) return [y];
+    return g.op('Split', [y, g.constInt64(Array(n).fill(outDim))], [{ name: 'axis', i: -1 }], n);
   };
+  // 'int8': attention projections dynamic, feed-forward layers blockwise. 'int8-fast': all dynamic.
+  const howMost = quantized ? 'dynamic' : 'float';
+  const howFfn = opts.quantize === 'int8' ? 'blockwise' : howMost;
+  const linear = (x: string, name: string, inDim: number, outDim: number, how: 'float' | 'dynamic' | 'blockwise' = howMost): string =>
+    linearN(x, [name], inDim, outDim, how)[0]!;
   const layerNorm = (x: string, name: string): string => {
     const scale = g.weight(`${name}.weight`, [H], need(`${name}.weight`, [H]));
     const bias = g.weight(`${name}.bias`, [H], need(`${name}.bias`, [H]));
@@ -205,15 +303,17 @@ export function buildBertOnnx(
   for (let l = 0; l < cfg.num_hidden_layers; l++) {
     const p = `encoder.layer.${l}`;
     const heads4 = (t: string, perm: number[]) => g.op1('Transpose', [g.op1('Reshape', [t, splitHeads])], [{ name: 'perm', ints: perm }]);
-    const q = heads4(linear(x, `${p}.attention.self.query`, H, H), [0, 2, 1, 3]);
-    const k = heads4(linear(x, `${p}.attention.self.key`, H, H), [0, 2, 3, 1]);
-    const v = heads4(linear(x, `${p}.attention.self.value`, H, H), [0, 2, 1, 3]);
+    const qkvNames = ['query', 'key', 'value'].map((m) => `${p}.attention.self.${m}`);
+    const [qLin, kLin, vLin] = quantized ? linearN(x, qkvNames, H, H, 'dynamic') : qkvNames.map((name) => linear(x, name, H, H));
+    const q = heads4(qLin!, [0, 2, 1, 3]);
+    const k = heads4(kLin!, [0, 2, 3, 1]);
+    const v = heads4(vLin!, [0, 2, 1, 3]);
     const scores = g.op1('Add', [g.op1('Mul', [g.op1('MatMul', [q, k]), scale]), mask4]);
     const probs = g.op1('Softmax', [scores], [{ name: 'axis', i: -1 }]);
     const context = g.op1('Reshape', [g.op1('Transpose', [g.op1('MatMul', [probs, v])], [{ name: 'perm', ints: [0, 2, 1, 3] }]), mergeHeads]);
     const attnOut = linear(context, `${p}.attention.output.dense`, H, H);
     x = layerNorm(g.op1('Add', [attnOut, x]), `${p}.attention.output.LayerNorm`);
-    const inter = linear(x, `${p}.intermediate.dense`, H, cfg.intermediate_size);
+    const inter = linear(x, `${p}.intermediate.dense`, H, cfg.intermediate_size, howFfn);
     let act: string;
     if (cfg.hidden_act === 'relu') {
       act = g.op1('Relu', [inter]);
@@ -227,7 +327,7 @@ export function buildBertOnnx(
       const inner = g.op1('Mul', [g.op1('Add', [inter, g.op1('Mul', [cube, g.constFloat([0.044715], [])])]), g.constFloat([Math.sqrt(2 / Math.PI)], [])]);
       act = g.op1('Mul', [g.op1('Mul', [inter, g.op1('Add', [g.op1('Tanh', [inner]), g.constFloat([1], [])])]), g.constFloat([0.5], [])]);
     }
-    const out = linear(act, `${p}.output.dense`, cfg.intermediate_size, H);
+    const out = linear(act, `${p}.output.dense`, cfg.intermediate_size, H, howFfn);
     x = layerNorm(g.op1('Add', [out, x]), `${p}.output.LayerNorm`);
   }
   g.nodes.push({ op: 'Identity', inputs: [x], outputs: ['last_hidden_state'], name: 'output' });
@@ -236,6 +336,7 @@ export function buildBertOnnx(
   const bytes = encodeModel({
     irVersion: 8,
     opset: 17,
+    ...(quantized ? { extraOpsets: [{ domain: 'com.microsoft', version: 1 }] } : {}),
     producer: 'embedrt',
     graphName: 'bert',
     nodes: g.nodes,

@@ -63,7 +63,7 @@ class Writer {
   }
 }
 
-export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, FLOAT16: 10 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, FLOAT16: 10 } as const;
 
 export type Attribute =
   | { name: string; i: number }
@@ -99,6 +99,8 @@ export interface ValueInfo {
 export interface Model {
   irVersion: number;
   opset: number;
+  /** Opsets of other domains the nodes use, e.g. com.microsoft for ONNX Runtime's contrib ops. */
+  extraOpsets?: { domain: string; version: number }[];
   producer: string;
   graphName: string;
   nodes: Node[];
@@ -194,5 +196,11 @@ export function encodeModel(m: Model): Uint8Array {
   w.string(2, m.producer);
   w.message(7, g);
   w.message(8, opset);
+  for (const o of m.extraOpsets ?? []) {
+    const x = new Writer();
+    x.string(1, o.domain);
+    x.int(2, o.version);
+    w.message(8, x);
+  }
   return w.finish();
 }
