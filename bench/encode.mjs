@@ -6,11 +6,13 @@
 //     padded per batch (what a Node user does today), and the same sorted by length (its best case);
 //   - transformers.js (@huggingface/transformers, the same weights as one ONNX file, pooling cls,
 //     normalize, batches of 32).
+// and int8: embedrt with quantize 'int8' and 'int8-fast', and transformers.js (dtype q8) running the same
+// 'int8' file (onnx/model_quantized.onnx), plus onnxruntime-node sorted on it.
 // Texts: the first N contexts and N questions of ../shared/data (default 1,000 each). Prints
 // sentences/s, real tokens/s, single-text p50/p99 latency, load time, peak RSS and the ratios, and
 // saves bench/results/encode-<date>.json. fastembed is not measured: it only loads models from its hub.
 //
-//   node bench/encode.mjs [--texts 1000] [--latency 100]
+//   node bench/encode.mjs [--texts 1000] [--latency 100] [--only kind,kind]
 //   node bench/encode.mjs --rss      RSS over all 7,000 contexts, sampled every 500 texts
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -62,7 +64,23 @@ async function prepare() {
     buildBertOnnx(cfg, (n) => (st.tensors.has(n) ? { shape: st.tensors.get(n).shape, data: st.float32(n) } : undefined), path.join(tjs, 'onnx'), modelDir, { externalData: false });
     st.close();
   }
-  return { graph, tjs };
+  // The int8 file embedrt builds, inline, where transformers.js looks for dtype 'q8'.
+  const q8 = path.join(tjs, 'onnx', 'model_quantized.onnx');
+  const int8 = await SentenceTransformer.load(modelDir, { cacheDir, quantize: 'int8' });
+  const int8Graph = int8.info().graph;
+  int8.dispose();
+  if (!fs.existsSync(q8)) {
+    const { buildBertOnnx, parseBertConfig } = await import(path.join(root, 'dist', 'onnx', 'bert.js'));
+    const { SafetensorsFile } = await import(path.join(root, 'dist', 'safetensors.js'));
+    const cfg = parseBertConfig(JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')), 'config.json');
+    const st = SafetensorsFile.open(path.join(modelDir, 'model.safetensors'));
+    const tmp = path.join(tjs, 'q8-tmp');
+    buildBertOnnx(cfg, (n) => (st.tensors.has(n) ? { shape: st.tensors.get(n).shape, data: st.float32(n) } : undefined), tmp, modelDir, { externalData: false, quantize: 'int8' });
+    st.close();
+    fs.renameSync(path.join(tmp, 'model.onnx'), q8);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return { graph, tjs, int8Graph };
 }
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
@@ -76,14 +94,15 @@ async function run(kind, graph, tjsDir) {
   const single = all.slice(all.length - LATENCY);
   let t0 = now();
   let encode;
-  if (kind === 'embedrt') {
+  if (kind.startsWith('embedrt')) {
     const { SentenceTransformer } = await lib();
-    const model = await SentenceTransformer.load(modelDir, { cacheDir });
+    const quantize = kind === 'embedrt-int8' ? 'int8' : kind === 'embedrt-int8-fast' ? 'int8-fast' : undefined;
+    const model = await SentenceTransformer.load(modelDir, { cacheDir, ...(quantize ? { quantize } : {}) });
     encode = async (texts) => (await model.encode(texts, { batchSize: BATCH })).tokens.padded;
   } else if (kind.startsWith('ort-node')) {
     const ort = require('onnxruntime-node');
     const session = await ort.InferenceSession.create(graph, { graphOptimizationLevel: 'all' });
-    const sorted = kind === 'ort-node-sorted';
+    const sorted = kind.startsWith('ort-node-sorted');
     encode = async (texts) => {
       const enc = await tok.encodeBatch(texts.map((t) => t.toLowerCase()), { maxLength: 512 });
       const order = [...Array(texts.length).keys()];
@@ -115,11 +134,11 @@ async function run(kind, graph, tjsDir) {
       }
       return padded;
     };
-  } else if (kind === 'transformersjs') {
+  } else if (kind.startsWith('transformersjs')) {
     const { pipeline, env } = await import('@huggingface/transformers');
     env.allowRemoteModels = false;
     env.localModelPath = path.dirname(tjsDir);
-    const extractor = await pipeline('feature-extraction', path.basename(tjsDir), { dtype: 'fp32', device: 'cpu' });
+    const extractor = await pipeline('feature-extraction', path.basename(tjsDir), { dtype: kind === 'transformersjs-int8' ? 'q8' : 'fp32', device: 'cpu' });
     encode = async (texts) => {
       let padded = 0;
       for (let s = 0; s < texts.length; s += BATCH) {
@@ -207,23 +226,30 @@ async function main() {
   }
   // Preparing (generating weights, writing graphs) peaks high; a child does it, so the workers (which
   // inherit the peak RSS of this process through fork/exec) start from a small parent.
-  const { graph, tjs } = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--prepare'], { encoding: 'utf8' }));
+  const { graph, tjs, int8Graph } = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--prepare'], { encoding: 'utf8' }));
   const results = {};
-  for (const kind of ['embedrt', 'ort-node', 'ort-node-sorted', 'transformersjs']) {
+  const all = ['embedrt', 'ort-node', 'ort-node-sorted', 'transformersjs', 'embedrt-int8', 'embedrt-int8-fast', 'ort-node-sorted-int8', 'transformersjs-int8'];
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : all;
+  for (const kind of all.filter((k) => only.includes(k))) {
     process.stderr.write(`[bench] ${kind}…\n`);
-    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', kind, graph, tjs, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const g = kind.endsWith('int8') ? int8Graph : graph;
+    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', kind, g, tjs, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
     results[kind] = JSON.parse(out);
   }
   const e = results.embedrt, t = results.transformersjs, o = results['ort-node'], os_ = results['ort-node-sorted'];
-  const bestPadded = Math.max(o.paddedTokensPerSecond, os_.paddedTokensPerSecond);
-  const ratios = {
-    'throughput / transformers.js (target ≥ 1.4)': e.sentencesPerSecond / t.sentencesPerSecond,
-    'real tokens/s / best ORT-node padded tokens/s (target ≥ 0.95)': e.realTokensPerSecond / bestPadded,
-    'throughput / ORT-node unsorted batches': e.sentencesPerSecond / o.sentencesPerSecond,
-    'single-text p50 latency / transformers.js (target ≤ 0.8)': e.latencyP50Ms / t.latencyP50Ms,
-    'peak RSS / transformers.js (target < 1)': e.peakRssMb / t.peakRssMb,
-  };
-  console.log(`Encode, flagship shape (BERT-base, fp32), ${e.texts} texts, batches of ${BATCH} — ${os.cpus()[0]?.model} × ${os.availableParallelism()}`);
+  const e8 = results['embedrt-int8'], e8f = results['embedrt-int8-fast'], t8 = results['transformersjs-int8'];
+  const ratio = (name, a, b) => (a !== undefined && b !== undefined ? [[name, a / b]] : []);
+  const ratios = Object.fromEntries([
+    ...ratio('throughput / transformers.js (target ≥ 1.4)', e?.sentencesPerSecond, t?.sentencesPerSecond),
+    ...ratio('real tokens/s / best ORT-node padded tokens/s (target ≥ 0.95)', e?.realTokensPerSecond, o && os_ ? Math.max(o.paddedTokensPerSecond, os_.paddedTokensPerSecond) : undefined),
+    ...ratio('throughput / ORT-node unsorted batches', e?.sentencesPerSecond, o?.sentencesPerSecond),
+    ...ratio('single-text p50 latency / transformers.js (target ≤ 0.8)', e?.latencyP50Ms, t?.latencyP50Ms),
+    ...ratio('peak RSS / transformers.js (target < 1)', e?.peakRssMb, t?.peakRssMb),
+    ...ratio('int8 throughput / embedrt fp32 (target ≥ 2)', e8?.sentencesPerSecond, e?.sentencesPerSecond),
+    ...ratio('int8 throughput / transformers.js on the same int8 file (target ≥ 1.3)', e8?.sentencesPerSecond, t8?.sentencesPerSecond),
+    ...ratio('int8-fast throughput / embedrt fp32', e8f?.sentencesPerSecond, e?.sentencesPerSecond),
+  ]);
+  console.log(`Encode, flagship shape (BERT-base), ${Object.values(results)[0].texts} texts, batches of ${BATCH} — ${os.cpus()[0]?.model} × ${os.availableParallelism()}`);
   console.log('  contender            sent/s  real tok/s  padded tok/s  pad%   p50 ms  p99 ms  load s  peak RSS MB');
   for (const r of Object.values(results)) {
     const f = (v, d = 0, w = 8) => (v === undefined ? '—' : v.toFixed(d)).padStart(w);
@@ -231,7 +257,8 @@ async function main() {
   }
   console.log('ratios:');
   for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(64)} ${v.toFixed(2)}`);
-  const file = path.join(here, 'results', `encode-${new Date().toISOString().slice(0, 10)}.json`);
+  const subset = only === all ? '' : `-${only.join('+')}`;
+  const file = path.join(here, 'results', `encode-${new Date().toISOString().slice(0, 16).replace(':', '')}${subset}.json`);
   fs.writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, threads: os.availableParallelism(), node: process.version }, results, ratios }, null, 2)}\n`);
   console.log(`saved ${path.relative(root, file)}`);
 }

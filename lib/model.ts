@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EmbedrtError, rethrowNative } from './errors.js';
 import { native } from './native.js';
 import { cachedSnapshot, downloadModel, hubCacheDir, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
-import { buildBertOnnx, parseBertConfig, type Quantization } from './onnx/bert.js';
+import { QUANTIZATION_RULES, buildBertOnnx, parseBertConfig, type Quantization } from './onnx/bert.js';
 import { SafetensorsFile } from './safetensors.js';
 import { Tokenizer, type NativeTokenizerHandle } from './tokenizer.js';
 import { isInteger, readJsonFile } from './validate.js';
@@ -200,7 +200,8 @@ export function onnxGraphFor(dir: string, opts: LoadOptions = {}): string {
   if (!fs.existsSync(weights)) {
     throw new EmbedrtError('E_MODEL_FILES', `${dir}: no onnx/model.onnx and no model.safetensors; embedrt needs one of them`);
   }
-  const variant = opts.quantize ? `|${opts.quantize}` : '';
+  // Part of the cache key: a graph built by an older builder (other quantization rules) is not reused.
+  const variant = opts.quantize ? `|${opts.quantize}|${QUANTIZATION_RULES}` : '';
   const configFile = path.join(dir, 'config.json');
   const cfg = parseBertConfig(readOptionalJson(configFile, 'the BertConfig') ?? {}, configFile);
   // Keyed by the checkpoint's content; a (path, size, mtime) index spares re-hashing it on every load.

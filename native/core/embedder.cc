@@ -40,6 +40,7 @@ EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const s
   std::vector<int64_t> ids, mask, types;
   std::vector<float> hidden_states, row(pooled);
   size_t done = 0;
+  size_t largest_run_tokens = 0;
   for (size_t start = 0; start < n;) {
     if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
     const size_t seq = std::max<size_t>(encs[order[start]].ids.size(), 1);
@@ -67,6 +68,7 @@ EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const s
     }
     session.run(ids, mask, types, batch, seq, hidden_states);
     r.padded_tokens += batch * seq;
+    largest_run_tokens = std::max(largest_run_tokens, batch * seq);
     for (size_t b = 0; b < batch; ++b) {
       pool(hidden_states.data() + b * seq * hidden, mask.data() + b * seq, seq, hidden, opts.pooling, row.data());
       if (opts.normalize_module) l2_normalize(row.data(), pooled);
@@ -80,9 +82,14 @@ EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const s
   }
 #if defined(__GLIBC__)
   // The activations of a run are large, short-lived blocks spread over many threads' malloc arenas;
-  // without this glibc keeps the freed pages and RSS climbs from call to call.
+  // without this glibc keeps the freed pages and RSS climbs from call to call. Only after runs big
+  // enough to matter: trimming costs milliseconds (it walks every arena), which a single short text
+  // would pay on every call, and a run under kTrimTokens tokens leaves little behind.
+  constexpr size_t kTrimTokens = 2048;
   hidden_states = std::vector<float>();
-  malloc_trim(0);
+  if (largest_run_tokens >= kTrimTokens) malloc_trim(0);
+#else
+  (void)largest_run_tokens;
 #endif
   return r;
 }

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <stdexcept>
 
@@ -28,8 +29,16 @@ void ensure_ort_api() {
 
 Ort::Env& ort_env() {
   ensure_ort_api();
-  // Never destroyed: sessions may outlive static destruction order at process exit.
-  static Ort::Env* env = new Ort::Env(ORT_LOGGING_LEVEL_WARNING, "embedrt");
+  // Never destroyed: sessions may outlive static destruction order at process exit. ONNX Runtime's own
+  // log goes to stderr; its errors reach the caller as exceptions anyway, so it only speaks on fatal
+  // errors unless EMBEDRT_ORT_LOG_LEVEL (0 verbose .. 4 fatal) asks for more.
+  static Ort::Env* env = [] {
+    OrtLoggingLevel level = ORT_LOGGING_LEVEL_FATAL;
+    if (const char* v = std::getenv("EMBEDRT_ORT_LOG_LEVEL"); v != nullptr && v[0] >= '0' && v[0] <= '4' && v[1] == '\0') {
+      level = static_cast<OrtLoggingLevel>(v[0] - '0');
+    }
+    return new Ort::Env(level, "embedrt");
+  }();
   return *env;
 }
 

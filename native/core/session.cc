@@ -19,9 +19,8 @@ Ort::SessionOptions base_options(const SessionConfig& c) {
     const std::string path = c.optimized_model_path;
     const std::string base = path.substr(path.find_last_of('/') + 1);
     o.AddConfigEntry("session.optimized_model_external_initializers_file_name", (base + ".data").c_str());
-    // ORT warns that a graph optimized at this level is hardware specific; the cache key already
-    // holds the ORT version, the SIMD level and the device.
-    o.SetLogSeverityLevel(ORT_LOGGING_LEVEL_ERROR);
+    // (ORT warns that a graph optimized at this level is hardware specific; the cache key holds the ORT
+    // version, the SIMD level and the device. Its log is off below fatal: see ort_env().)
   }
   // No arena: its blocks grow to the largest batch seen and are never given back, so RSS would
   // ratchet up over a long encode. ONNX Runtime still reuses buffers within a run.

@@ -189,6 +189,28 @@ describe('downloadModel against a local hub', () => {
     expect(fs.readdirSync(blobs).some((f) => f.endsWith('.incomplete') || f.endsWith('.lock'))).toBe(false);
   });
 
+  it('a lock left by a dead process is taken over; a live one is waited for', async () => {
+    const body = repo.files.get('model.safetensors')!;
+    const blobs = path.join(cache, 'models--org--tiny', 'blobs');
+    fs.mkdirSync(blobs, { recursive: true });
+    fs.writeFileSync(path.join(blobs, `${sha256(body)}.lock`), '2147483646\n'); // no such pid
+    const r = await downloadModel('org/tiny', opts());
+    expect(fs.readFileSync(path.join(r.dir, 'model.safetensors')).equals(body)).toBe(true);
+    expect(fs.existsSync(path.join(blobs, `${sha256(body)}.lock`))).toBe(false);
+
+    cache = path.join(root, `cache-${cacheN++}`);
+    const blobs2 = path.join(cache, 'models--org--tiny', 'blobs');
+    fs.mkdirSync(blobs2, { recursive: true });
+    const lock = path.join(blobs2, `${sha256(body)}.lock`);
+    fs.writeFileSync(lock, `${process.ppid}\n`); // a live process holds it
+    let done = false;
+    const p = downloadModel('org/tiny', opts()).then((x) => ((done = true), x));
+    await new Promise((res) => setTimeout(res, 600));
+    expect(done).toBe(false);
+    fs.rmSync(lock); // the holder finishes
+    expect(fs.readFileSync(path.join((await p).dir, 'model.safetensors')).equals(body)).toBe(true);
+  });
+
   it('a stalled response is abandoned after timeoutMs and resumed; with no attempts left the error says it stalled', async () => {
     hub.faults.set('model.safetensors', [{ stallAfter: 500 }]);
     const r = await downloadModel('org/tiny', opts({ timeoutMs: 300 }));
