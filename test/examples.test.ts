@@ -22,6 +22,14 @@ describe('examples', () => {
     expect(blocks[2]!.split('\n')[1]).toMatch(/#250 /);
   });
 
+  it('examples/search.mjs --int8 finds the same passages with the 8-bit graph', () => {
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'search.mjs'), '--corpus', '300', '--int8'], { encoding: 'utf8', cwd: repoRoot });
+    expect(r.status, r.stderr).toBe(0);
+    const blocks = r.stdout.split('\nQ: ').slice(1);
+    expect(blocks[0]!.split('\n')[1]).toMatch(/#3 /);
+    expect(blocks[2]!.split('\n')[1]).toMatch(/#250 /);
+  });
+
   it('examples/download.mjs downloads from a hub (here a local one, via HF_ENDPOINT) and embeds', async () => {
     const root = tempDir('example-download');
     const hub = await new HubServer().start();
