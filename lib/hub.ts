@@ -201,6 +201,7 @@ class Client {
    * The timer aborts the request when no byte arrives for timeoutMs; `touch()` re-arms it.
    */
   async request(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<{ res: Response; touch: () => void; done: () => void }> {
+    if (signal.aborted) throw new EmbedrtError('E_ABORTED', `${url}: aborted`);
     const ctl = new AbortController();
     const onAbort = () => ctl.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -361,6 +362,9 @@ function hashFile(file: string, kind: 'sha256' | 'git', size: number): string {
   return hash.digest('hex');
 }
 
+/** Blob downloads in flight in this process, by blob path. */
+const inflight = new Map<string, Promise<void>>();
+
 /** A lock on one blob among processes: O_EXCL lock file holding the pid; a dead holder's lock is taken over. */
 async function withBlobLock<T>(lockFile: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
   for (;;) {
@@ -502,7 +506,12 @@ async function fetchFile(
   }
   const what = `${repoId}/${s.rfilename}`;
   if (!fs.existsSync(blob)) {
-    await withBlobLock(`${blob}.lock`, opts.signal, async () => {
+    // Two listed files with the same content share a blob: in this process, the second waits for the first.
+    const pending = inflight.get(blob);
+    if (pending) await pending;
+  }
+  if (!fs.existsSync(blob)) {
+    const job = withBlobLock(`${blob}.lock`, opts.signal, async () => {
       if (fs.existsSync(blob)) return; // another process finished it meanwhile
       const partial = `${blob}.incomplete`;
       const url = `${client.endpoint}/${repoId}/resolve/${commit}/${s.rfilename.split('/').map(encodeURIComponent).join('/')}`;
@@ -525,6 +534,12 @@ async function fetchFile(
       });
       fs.renameSync(partial, blob);
     });
+    inflight.set(blob, job);
+    try {
+      await job;
+    } finally {
+      inflight.delete(blob);
+    }
   }
   // The snapshot entry: a relative symlink to the blob, as huggingface_hub makes; a copy where links fail.
   fs.mkdirSync(path.dirname(target), { recursive: true });

@@ -262,6 +262,25 @@ describe('downloadModel against a local hub', () => {
     expect((await rejection(downloadModel('org/sharded', opts()))).message).toMatch(/sharded safetensors/);
   });
 
+  it('files with the same content share one blob, downloaded once; an AbortSignal stops a download', async () => {
+    const spec = repoFromFolder(model, { 'copy/config.json': repo.files.get('config.json')!, 'copy/model.safetensors': repo.files.get('model.safetensors')! });
+    hub.repos.set('org/dup', spec);
+    const r = await downloadModel('org/dup', opts({ allFiles: true }));
+    expect(fs.readFileSync(path.join(r.dir, 'copy', 'model.safetensors')).equals(repo.files.get('model.safetensors')!)).toBe(true);
+    expect(fs.readlinkSync(path.join(r.dir, 'copy', 'config.json'))).toBe(path.join('..', fs.readlinkSync(path.join(r.dir, 'config.json'))));
+    expect(weightRanges()).toEqual([undefined]);
+
+    cache = path.join(root, `cache-${cacheN++}`);
+    hub.faults.set('model.safetensors', [{ stallAfter: 100 }]);
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(), 300);
+    const e = await rejection(downloadModel('org/tiny', opts({ signal: ctl.signal })));
+    expect(e.code).toBe('E_ABORTED');
+    const pre = new AbortController();
+    pre.abort();
+    expect((await rejection(downloadModel('org/tiny', opts({ signal: pre.signal })))).code).toBe('E_ABORTED');
+  });
+
   it('cannot reach the hub: says so and how to work offline', async () => {
     const e = await rejection(downloadModel('org/tiny', opts({ endpoint: 'http://127.0.0.1:1', attempts: 2 })));
     expect(e.code).toBe('E_HUB_DOWNLOAD');
