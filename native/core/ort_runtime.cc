@@ -27,18 +27,20 @@ void ensure_ort_api() {
   if (!failure.empty()) throw std::runtime_error(failure);
 }
 
+OrtLoggingLevel ort_log_level() {
+  OrtLoggingLevel level = ORT_LOGGING_LEVEL_FATAL;
+  if (const char* v = std::getenv("EMBEDRT_ORT_LOG_LEVEL"); v != nullptr && v[0] >= '0' && v[0] <= '4' && v[1] == '\0') {
+    level = static_cast<OrtLoggingLevel>(v[0] - '0');
+  }
+  return level;
+}
+
 Ort::Env& ort_env() {
   ensure_ort_api();
   // Never destroyed: sessions may outlive static destruction order at process exit. ONNX Runtime's own
   // log goes to stderr; its errors reach the caller as exceptions anyway, so it only speaks on fatal
   // errors unless EMBEDRT_ORT_LOG_LEVEL (0 verbose .. 4 fatal) asks for more.
-  static Ort::Env* env = [] {
-    OrtLoggingLevel level = ORT_LOGGING_LEVEL_FATAL;
-    if (const char* v = std::getenv("EMBEDRT_ORT_LOG_LEVEL"); v != nullptr && v[0] >= '0' && v[0] <= '4' && v[1] == '\0') {
-      level = static_cast<OrtLoggingLevel>(v[0] - '0');
-    }
-    return new Ort::Env(level, "embedrt");
-  }();
+  static Ort::Env* env = new Ort::Env(ort_log_level(), "embedrt");
   return *env;
 }
 

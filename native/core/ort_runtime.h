@@ -16,6 +16,10 @@ constexpr int kOrtApiVersion = ORT_API_VERSION;
 void ensure_ort_api();
 
 // The shared Ort::Env (one per process, as ONNX Runtime recommends), created on first use.
+// ONNX Runtime's own log level for embedrt's environment and sessions: fatal only (errors reach the
+// caller as exceptions), unless EMBEDRT_ORT_LOG_LEVEL is 0 (verbose) .. 4 (fatal).
+OrtLoggingLevel ort_log_level();
+
 Ort::Env& ort_env();
 
 struct RuntimeInfo {

@@ -10,6 +10,9 @@ namespace {
 
 Ort::SessionOptions base_options(const SessionConfig& c) {
   Ort::SessionOptions o;
+  // Per session too: the process has one ONNX Runtime environment, and another library (onnxruntime-node)
+  // may have created it with a chattier level.
+  o.SetLogSeverityLevel(ort_log_level());
   if (c.intra_op_threads > 0) o.SetIntraOpNumThreads(c.intra_op_threads);
   o.SetInterOpNumThreads(1);
   o.SetGraphOptimizationLevel(c.optimize ? GraphOptimizationLevel::ORT_ENABLE_ALL : GraphOptimizationLevel::ORT_DISABLE_ALL);
@@ -20,7 +23,7 @@ Ort::SessionOptions base_options(const SessionConfig& c) {
     const std::string base = path.substr(path.find_last_of('/') + 1);
     o.AddConfigEntry("session.optimized_model_external_initializers_file_name", (base + ".data").c_str());
     // (ORT warns that a graph optimized at this level is hardware specific; the cache key holds the ORT
-    // version, the SIMD level and the device. Its log is off below fatal: see ort_env().)
+    // version, the SIMD level and the device.)
   }
   // No arena: its blocks grow to the largest batch seen and are never given back, so RSS would
   // ratchet up over a long encode. ONNX Runtime still reuses buffers within a run.

@@ -89,9 +89,7 @@ describe('embedrt search and convert', () => {
     const cached = model.info().graph;
     expect(fs.readFileSync(path.join(out, 'model.onnx')).equals(fs.readFileSync(cached))).toBe(true);
     expect(fs.readFileSync(path.join(out, 'model.onnx.data')).equals(fs.readFileSync(`${cached}.data`))).toBe(true);
-    const q = spawnSync(process.execPath, [cli, 'convert', '--model', dir, '--out', out, '--quantize', 'int8'], { encoding: 'utf8', env });
-    expect(q.status).toBe(1);
-    expect(q.stderr).toMatch(/--quantize int8 is not available yet/);
+    // (--quantize int8: test/model/int8.test.ts)
   });
 });
 
