@@ -471,23 +471,15 @@ async function evaluate(argv: string[]): Promise<void> {
   const quantize = quantizeFlag(values.quantize);
   const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(quantize ? { quantize } : {}) });
   cli.done();
-  const bar = !values['no-progress'];
+  const bar = values['no-progress'] ? undefined : progressBar('embedding');
   const started = Date.now();
   const results = await evaluateIR(data, model, {
     ...(dims ? { dims } : {}),
     scoreFunctions: ['cosine'],
     ...(batchSize ? { batchSize } : {}),
-    ...(bar
-      ? {
-          onProgress: (done: number, total: number) => {
-            const w = 30;
-            const f = Math.round((done / total) * w);
-            process.stderr.write(`\r[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${done}/${total} texts embedded`);
-          },
-        }
-      : {}),
+    ...(bar ? { onProgress: (done: number, total: number) => bar.update(done, total) } : {}),
   });
-  if (bar) process.stderr.write(`\n`);
+  bar?.finish();
   model.dispose();
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ model: values.model, split: values.split, queries: Object.keys(data.queries).length, corpus: Object.keys(data.corpus).length, seconds: (Date.now() - started) / 1000, results }, null, 2)}\n`);

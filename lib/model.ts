@@ -108,15 +108,22 @@ interface NativeModelClass {
   cancel(flag: unknown): void;
 }
 
+/** An existing folder, resolved; undefined for a hub id; an error for anything else. */
+function localFolder(idOrDir: string): string | undefined {
+  if (fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory()) return path.resolve(idOrDir);
+  if (!isHubId(idOrDir)) {
+    throw new EmbedrtError('E_MODEL_FILES', `${idOrDir}: no such folder, and not a hub id of the form "org/name"`);
+  }
+  return undefined;
+}
+
 /**
  * Resolves a local folder, or a hub id already in the Hugging Face cache (no network). load() also
  * downloads hub ids that are not cached.
  */
 export function resolveModelDir(idOrDir: string, revision = 'main', hub: Omit<HubOptions, 'revision'> = {}): string {
-  if (fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory()) return path.resolve(idOrDir);
-  if (!isHubId(idOrDir)) {
-    throw new EmbedrtError('E_MODEL_FILES', `${idOrDir}: no such folder, and not a hub id of the form "org/name"`);
-  }
+  const local = localFolder(idOrDir);
+  if (local !== undefined) return local;
   const snapshot = cachedSnapshot(idOrDir, { ...hub, revision });
   if (snapshot === undefined) {
     throw new EmbedrtError(
@@ -129,10 +136,8 @@ export function resolveModelDir(idOrDir: string, revision = 'main', hub: Omit<Hu
 
 /** A local folder as is; a hub id from the cache when complete there, else downloaded into it. */
 export async function locateModel(idOrDir: string, opts: LoadOptions): Promise<string> {
-  if (fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory()) return path.resolve(idOrDir);
-  if (!isHubId(idOrDir)) {
-    throw new EmbedrtError('E_MODEL_FILES', `${idOrDir}: no such folder, and not a hub id of the form "org/name"`);
-  }
+  const local = localFolder(idOrDir);
+  if (local !== undefined) return local;
   const hub: HubOptions = { ...opts.hub, revision: opts.revision ?? 'main' };
   const cached = cachedSnapshot(idOrDir, hub);
   if (cached !== undefined && snapshotLooksComplete(cached)) return cached;
