@@ -44,6 +44,7 @@ async function texts() {
 
 async function prepare() {
   const { generateTestModel, SentenceTransformer } = await lib();
+  const { convertCheckpoint } = await import(path.join(root, 'dist', 'model.js'));
   if (!fs.existsSync(path.join(modelDir, 'model.safetensors'))) {
     generateTestModel(modelDir, { shape: 'flagship', pooling: 'cls', seed: 42, tokenizerDir: path.join(root, '..', 'shared', 'models', 'bge-base-en-v1.5') });
   }
@@ -53,16 +54,11 @@ async function prepare() {
   // transformers.js reads <model>/onnx/model.onnx as one file: the same weights, inline.
   const tjs = path.join(modelsDir, 'flagship-tjs');
   if (!fs.existsSync(path.join(tjs, 'onnx', 'model.onnx'))) {
-    const { buildBertOnnx, parseBertConfig } = await import(path.join(root, 'dist', 'onnx', 'bert.js'));
-    const { SafetensorsFile } = await import(path.join(root, 'dist', 'safetensors.js'));
     fs.mkdirSync(path.join(tjs, 'onnx'), { recursive: true });
     for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt']) {
       fs.copyFileSync(path.join(modelDir, f), path.join(tjs, f));
     }
-    const cfg = parseBertConfig(JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')), 'config.json');
-    const st = SafetensorsFile.open(path.join(modelDir, 'model.safetensors'));
-    buildBertOnnx(cfg, (n) => (st.tensors.has(n) ? { shape: st.tensors.get(n).shape, data: st.float32(n) } : undefined), path.join(tjs, 'onnx'), modelDir, { externalData: false });
-    st.close();
+    convertCheckpoint(modelDir, path.join(tjs, 'onnx'), { externalData: false });
   }
   // The int8 file embedrt builds, inline, where transformers.js looks for dtype 'q8'.
   const q8 = path.join(tjs, 'onnx', 'model_quantized.onnx');
@@ -70,13 +66,8 @@ async function prepare() {
   const int8Graph = int8.info().graph;
   int8.dispose();
   if (!fs.existsSync(q8)) {
-    const { buildBertOnnx, parseBertConfig } = await import(path.join(root, 'dist', 'onnx', 'bert.js'));
-    const { SafetensorsFile } = await import(path.join(root, 'dist', 'safetensors.js'));
-    const cfg = parseBertConfig(JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')), 'config.json');
-    const st = SafetensorsFile.open(path.join(modelDir, 'model.safetensors'));
     const tmp = path.join(tjs, 'q8-tmp');
-    buildBertOnnx(cfg, (n) => (st.tensors.has(n) ? { shape: st.tensors.get(n).shape, data: st.float32(n) } : undefined), tmp, modelDir, { externalData: false, quantize: 'int8' });
-    st.close();
+    convertCheckpoint(modelDir, tmp, { externalData: false, quantize: 'int8' });
     fs.renameSync(path.join(tmp, 'model.onnx'), q8);
     fs.rmSync(tmp, { recursive: true, force: true });
   }

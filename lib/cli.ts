@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { evaluateIR } from './evaluate.js';
 import { downloadModel, type HubOptions } from './hub.js';
-import { locateModel, onnxGraphFor } from './model.js';
+import { convertCheckpoint, locateModel, onnxGraphFor } from './model.js';
 import type { Quantization } from './onnx/bert.js';
 import { semanticSearch } from './search.js';
 import { qaDataset, readQaRows } from './irdata.js';
@@ -417,26 +417,12 @@ async function convert(argv: string[]): Promise<void> {
   if (!values.out) throw new UsageError('convert: --out <dir> is required');
   const quantize = quantizeFlag(values.quantize);
   const dir = await locateModel(values.model, {});
-  const { buildBertOnnx, parseBertConfig } = await import('./onnx/bert.js');
-  const { SafetensorsFile } = await import('./safetensors.js');
-  const weights = path.join(dir, 'model.safetensors');
-  if (!fs.existsSync(weights)) {
+  if (!fs.existsSync(path.join(dir, 'model.safetensors'))) {
     // A model that ships onnx/model.onnx needs no conversion; say where it is.
     const graph = onnxGraphFor(dir);
     throw new EmbedrtError('E_MODEL_FILES', `${dir}: no model.safetensors to convert (the model ships ${graph})`);
   }
-  const configFile = path.join(dir, 'config.json');
-  const cfg = parseBertConfig(JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>, configFile);
-  const st = SafetensorsFile.open(weights);
-  try {
-    const file = buildBertOnnx(cfg, (n) => (st.tensors.has(n) ? { shape: st.tensors.get(n)!.shape, data: st.float32(n) } : undefined), values.out, weights, {
-      externalData: !values.inline,
-      ...(quantize ? { quantize } : {}),
-    });
-    process.stdout.write(`${file}\n`);
-  } finally {
-    st.close();
-  }
+  process.stdout.write(`${convertCheckpoint(dir, values.out, { externalData: !values.inline, ...(quantize ? { quantize } : {}) })}\n`);
 }
 
 async function evaluate(argv: string[]): Promise<void> {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EmbedrtError, rethrowNative } from './errors.js';
 import { native } from './native.js';
 import { cachedSnapshot, downloadModel, hubCacheDir, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
-import { QUANTIZATION_RULES, buildBertOnnx, parseBertConfig, type Quantization } from './onnx/bert.js';
+import { QUANTIZATION_RULES, buildBertOnnx, parseBertConfig, type BertConfig, type Quantization } from './onnx/bert.js';
 import { SafetensorsFile } from './safetensors.js';
 import { Tokenizer, type NativeTokenizerHandle } from './tokenizer.js';
 import { isInteger, readJsonFile } from './validate.js';
@@ -179,6 +179,27 @@ function commitOptimized(tmp: string, final: string): void {
   }
 }
 
+function readBertConfig(dir: string): BertConfig {
+  const configFile = path.join(dir, 'config.json');
+  return parseBertConfig(readOptionalJson(configFile, 'the BertConfig') ?? {}, configFile);
+}
+
+/**
+ * Builds the ONNX graph of a folder's config.json + model.safetensors into outDir (model.onnx, and
+ * model.onnx.data unless externalData is false); returns the model.onnx path. What `embedrt convert`
+ * writes and what load() caches.
+ */
+export function convertCheckpoint(dir: string, outDir: string, opts: { externalData?: boolean; quantize?: Quantization } = {}): string {
+  const weights = path.join(dir, 'model.safetensors');
+  const cfg = readBertConfig(dir);
+  const st = SafetensorsFile.open(weights);
+  try {
+    return buildBertOnnx(cfg, (name) => (st.tensors.has(name) ? { shape: st.tensors.get(name)!.shape, data: st.float32(name) } : undefined), outDir, weights, opts);
+  } finally {
+    st.close();
+  }
+}
+
 /**
  * The ONNX graph of a model folder: options.onnxFile, else onnx/model.onnx as shipped, else built from
  * model.safetensors (options.quantize 'int8': with int8 weights).
@@ -207,8 +228,7 @@ export function onnxGraphFor(dir: string, opts: LoadOptions = {}): string {
   }
   // Part of the cache key: a graph built by an older builder (other quantization rules) is not reused.
   const variant = opts.quantize ? `|${opts.quantize}|${QUANTIZATION_RULES}` : '';
-  const configFile = path.join(dir, 'config.json');
-  const cfg = parseBertConfig(readOptionalJson(configFile, 'the BertConfig') ?? {}, configFile);
+  const cfg = readBertConfig(dir);
   // Keyed by the checkpoint's content; a (path, size, mtime) index spares re-hashing it on every load.
   const stat = fs.statSync(weights);
   const statKey = crypto.createHash('sha256').update(`${fs.realpathSync(weights)}|${stat.size}|${stat.mtimeMs}|${JSON.stringify(cfg)}${variant}`).digest('hex').slice(0, 32);
@@ -236,12 +256,7 @@ export function onnxGraphFor(dir: string, opts: LoadOptions = {}): string {
   }
   // Build into a temporary folder, then rename: a crash never leaves a half-written graph in the cache.
   const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
-  const st = SafetensorsFile.open(weights);
-  try {
-    buildBertOnnx(cfg, (name) => (st.tensors.has(name) ? { shape: st.tensors.get(name)!.shape, data: st.float32(name) } : undefined), tmp, weights, opts.quantize ? { quantize: opts.quantize } : {});
-  } finally {
-    st.close();
-  }
+  convertCheckpoint(dir, tmp, opts.quantize ? { quantize: opts.quantize } : {});
   fs.mkdirSync(path.dirname(out), { recursive: true });
   try {
     fs.renameSync(tmp, out);
