@@ -36,10 +36,15 @@ export interface QuantizedEmbeddings {
 }
 
 interface NativeSearch {
-  similarity(a: Float32Array, aRows: number, b: Float32Array, bRows: number, dim: number, score: number): Promise<Float32Array>;
-  semanticSearch(q: Float32Array, qRows: number, c: Float32Array, cRows: number, dim: number, topK: number, score: number): Promise<NativeHits>;
+  // The labels name the arguments in errors: the values (NaN, ±Infinity) are checked natively, off the JS thread.
+  similarity(a: Float32Array, aRows: number, b: Float32Array, bRows: number, dim: number, score: number, labelA?: string, labelB?: string): Promise<Float32Array>;
+  semanticSearch(q: Float32Array, qRows: number, c: Float32Array, cRows: number, dim: number, topK: number, score: number, labelQ?: string, labelC?: string): Promise<NativeHits>;
   searchQuantized(q: Int8Array | Uint8Array, qRows: number, c: Int8Array | Uint8Array, cRows: number, width: number, topK: number, binary: boolean): Promise<NativeHits>;
-  quantize(e: Float32Array, rows: number, dim: number, precision: number, ranges: Float32Array | null): Promise<Uint8Array>;
+  checkFinite(data: Float32Array, rows: number, dim: number, label: string): Promise<void>;
+  quantize(
+    e: Float32Array, rows: number, dim: number, precision: number, ranges: Float32Array | null,
+    calibration: Float32Array | null, calibrationRows: number, label?: string, calibrationLabel?: string,
+  ): Promise<Uint8Array>;
   simdPath(): string;
   cosine(a: Float32Array, b: Float32Array): number;
   dot(a: Float32Array, b: Float32Array): number;
@@ -80,11 +85,7 @@ export function toMatrix(e: EmbeddingsLike, what: string): Matrix {
     m = { data: mm.data.length === mm.rows * mm.dim ? mm.data : mm.data.subarray(0, mm.rows * mm.dim), rows: mm.rows, dim: mm.dim };
   }
   if (m.rows === 0 || m.dim === 0) throw new EmbedrtError('E_BAD_INPUT', `${what}: is empty (${m.rows} × ${m.dim})`);
-  for (let i = 0; i < m.data.length; i++) {
-    if (!Number.isFinite(m.data[i]!)) {
-      throw new EmbedrtError('E_BAD_INPUT', `${what}: row ${Math.floor(i / m.dim)}, dimension ${i % m.dim} is ${m.data[i]}`);
-    }
-  }
+  // NaN and ±Infinity are found by the native call that receives the matrix (on its worker thread).
   return m;
 }
 
@@ -129,7 +130,7 @@ export async function similarity(a: EmbeddingsLike, b: EmbeddingsLike, opts: { s
   sameDim(ma, mb, 'similarity');
   const score = scoreOf(opts.scoreFunction ?? 'cosine', 'similarity');
   try {
-    const data = await api().similarity(ma.data, ma.rows, mb.data, mb.rows, ma.dim, score);
+    const data = await api().similarity(ma.data, ma.rows, mb.data, mb.rows, ma.dim, score, 'similarity: a', 'similarity: b');
     return { data, rows: ma.rows, cols: mb.rows };
   } catch (e) {
     rethrowNative(e);
@@ -146,18 +147,29 @@ export async function semanticSearch(
   corpus: EmbeddingsLike,
   opts: { topK?: number; scoreFunction?: ScoreFunction; queryChunkSize?: number; corpusChunkSize?: number } = {},
 ): Promise<SearchHit[][]> {
-  const q = toMatrix(queries, 'semanticSearch: queries');
-  const c = toMatrix(corpus, 'semanticSearch: corpus');
-  sameDim(q, c, 'semanticSearch');
+  return search(queries, corpus, opts, 'semanticSearch', ['semanticSearch: queries', 'semanticSearch: corpus']);
+}
+
+/** semanticSearch as `where` calls it: its errors name `where` and the arguments as `labels` say. */
+async function search(
+  queries: EmbeddingsLike,
+  corpus: EmbeddingsLike,
+  opts: { topK?: number; scoreFunction?: ScoreFunction; queryChunkSize?: number; corpusChunkSize?: number },
+  where: string,
+  labels: [string, string],
+): Promise<SearchHit[][]> {
+  const q = toMatrix(queries, labels[0]);
+  const c = toMatrix(corpus, labels[1]);
+  sameDim(q, c, where);
   const topK = opts.topK ?? 10;
-  if (!isInteger(topK) || topK <= 0) throw new EmbedrtError('E_BAD_INPUT', `semanticSearch: topK must be a positive integer, got ${String(opts.topK)}`);
+  if (!isInteger(topK) || topK <= 0) throw new EmbedrtError('E_BAD_INPUT', `${where}: topK must be a positive integer, got ${String(opts.topK)}`);
   for (const k of ['queryChunkSize', 'corpusChunkSize'] as const) {
     const v = opts[k];
-    if (v !== undefined && (!isInteger(v) || v <= 0)) throw new EmbedrtError('E_BAD_INPUT', `semanticSearch: ${k} must be a positive integer, got ${String(v)}`);
+    if (v !== undefined && (!isInteger(v) || v <= 0)) throw new EmbedrtError('E_BAD_INPUT', `${where}: ${k} must be a positive integer, got ${String(v)}`);
   }
-  const score = scoreOf(opts.scoreFunction ?? 'cosine', 'semanticSearch');
+  const score = scoreOf(opts.scoreFunction ?? 'cosine', where);
   try {
-    return hitsOf(await api().semanticSearch(q.data, q.rows, c.data, c.rows, q.dim, topK, score));
+    return hitsOf(await api().semanticSearch(q.data, q.rows, c.data, c.rows, q.dim, topK, score, labels[0], labels[1]));
   } catch (e) {
     rethrowNative(e);
   }
@@ -178,27 +190,24 @@ export async function quantizeEmbeddings(
   const p = PRECISIONS[precision];
   if (p === undefined) throw new EmbedrtError('E_BAD_INPUT', `quantizeEmbeddings: precision must be 'int8', 'uint8', 'binary' or 'ubinary', got ${JSON.stringify(precision)}`);
   let ranges: Float32Array | null = null;
+  let calibration: Matrix | null = null;
   if (precision === 'int8' || precision === 'uint8') {
     if (opts.ranges !== undefined) {
       ranges = opts.ranges instanceof Float32Array ? opts.ranges : Float32Array.from([...(opts.ranges[0] ?? []), ...(opts.ranges[1] ?? [])]);
       if (ranges.length !== 2 * m.dim) throw new EmbedrtError('E_BAD_INPUT', `quantizeEmbeddings: ranges must be 2 × ${m.dim} (min row, max row), got ${ranges.length} values`);
     } else {
-      const src = opts.calibration !== undefined ? toMatrix(opts.calibration, 'quantizeEmbeddings: calibration') : m;
-      sameDim(m, src, 'quantizeEmbeddings (calibration)');
-      ranges = new Float32Array(2 * m.dim).fill(Infinity, 0, m.dim).fill(-Infinity, m.dim);
-      for (let r = 0; r < src.rows; r++) {
-        for (let d = 0; d < m.dim; d++) {
-          const v = src.data[r * m.dim + d]!;
-          if (v < ranges[d]!) ranges[d] = v;
-          if (v > ranges[m.dim + d]!) ranges[m.dim + d] = v;
-        }
+      if (opts.calibration !== undefined) {
+        calibration = toMatrix(opts.calibration, 'quantizeEmbeddings: calibration');
+        sameDim(m, calibration, 'quantizeEmbeddings (calibration)');
       }
+      // Without ranges, each dimension's min and max are taken natively from `calibration` (else the embeddings).
     }
   } else if (m.dim % 8 !== 0) {
     throw new EmbedrtError('E_BAD_INPUT', `quantizeEmbeddings: ${precision} packs 8 dimensions per byte; ${m.dim} is not a multiple of 8`);
   }
   try {
-    const bytes = await api().quantize(m.data, m.rows, m.dim, p, ranges);
+    const bytes = await api().quantize(m.data, m.rows, m.dim, p, ranges, calibration?.data ?? null, calibration?.rows ?? 0,
+      'quantizeEmbeddings: embeddings', 'quantizeEmbeddings: calibration');
     const signed = precision === 'int8' || precision === 'binary';
     const data = signed ? new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
     return { precision, data, rows: m.rows, width: bytes.length / m.rows, dim: m.dim };
@@ -239,13 +248,24 @@ export async function semanticSearchQuantized(
   const fq = toMatrix(opts.rescore.queries, 'semanticSearchQuantized: rescore.queries');
   const fc = toMatrix(opts.rescore.corpus, 'semanticSearchQuantized: rescore.corpus');
   sameDim(fq, fc, 'semanticSearchQuantized (rescore)');
+  if (fq.rows !== queries.rows || fc.rows !== corpus.rows) {
+    throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: rescore has ${fq.rows} queries and ${fc.rows} corpus rows; the quantized sets have ${queries.rows} and ${corpus.rows}`);
+  }
   const score = scoreOf(opts.rescore.scoreFunction ?? 'cosine', 'semanticSearchQuantized');
+  try {
+    await api().checkFinite(fq.data, fq.rows, fq.dim, 'semanticSearchQuantized: rescore.queries');
+    await api().checkFinite(fc.data, fc.rows, fc.dim, 'semanticSearchQuantized: rescore.corpus');
+  } catch (e) {
+    rethrowNative(e);
+  }
   return Promise.all(
     hits.map(async (row, qi) => {
       const ids = row.map((h) => h.corpusId);
       const sub = new Float32Array(ids.length * fc.dim);
       ids.forEach((id, i) => sub.set(fc.data.subarray(id * fc.dim, (id + 1) * fc.dim), i * fc.dim));
-      const m = await api().similarity(fq.data.slice(qi * fq.dim, (qi + 1) * fq.dim), 1, sub, ids.length, fc.dim, score);
+      const m = await api()
+        .similarity(fq.data.slice(qi * fq.dim, (qi + 1) * fq.dim), 1, sub, ids.length, fc.dim, score)
+        .catch((e: unknown) => rethrowNative(e));
       return ids
         .map((corpusId, i) => ({ corpusId, score: m[i]! }))
         .sort((a, b) => b.score - a.score || a.corpusId - b.corpusId)
@@ -304,7 +324,8 @@ export async function paraphraseMining(
   if (!isInteger(maxPairs) || maxPairs <= 1) throw new EmbedrtError('E_BAD_INPUT', `paraphraseMining: maxPairs must be an integer > 1, got ${String(opts.maxPairs)}`);
   const m = toMatrix(embeddings, 'paraphraseMining: embeddings');
   // topK other rows: one more, as every row is its own best match.
-  const hits = await semanticSearch(m, m, { topK: topK + 1, scoreFunction: opts.scoreFunction ?? 'cosine' });
+  const label = 'paraphraseMining: embeddings';
+  const hits = await search(m, m, { topK: topK + 1, scoreFunction: opts.scoreFunction ?? 'cosine' }, 'paraphraseMining', [label, label]);
   const candidates: ParaphrasePair[] = [];
   hits.forEach((row, i) => {
     for (const h of row) if (h.corpusId !== i) candidates.push({ score: h.score, i, j: h.corpusId });

@@ -1,5 +1,6 @@
-// N-API surface of the similarity / search / quantization kernels. lib/search.ts validated every
-// argument (shapes, NaN, topK). Input typed arrays are pinned (referenced) for the job's life and read
+// N-API surface of the similarity / search / quantization kernels. lib/search.ts validated the
+// arguments' shapes and options; the values (NaN, ±Infinity) are checked here, on the worker, so a
+// large corpus is never scanned on the JS thread. Input typed arrays are pinned (referenced) for the job's life and read
 // in place on a worker thread; results are external ArrayBuffers.
 #include "search_binding.h"
 
@@ -34,6 +35,12 @@ class JobWorker : public Napi::AsyncWorker {
   void Execute() override {
     try {
       work_();
+    } catch (const CodedError& e) {
+      code_ = e.code();
+      SetError(e.what());
+    } catch (const std::bad_alloc&) {
+      code_ = "E_NO_MEMORY";
+      SetError("out of memory");
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -45,9 +52,10 @@ class JobWorker : public Napi::AsyncWorker {
       deferred_.Reject(error_from_current_exception(Env()).Value());
     }
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(make_error(Env(), "E_INTERNAL", e.Message()).Value()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(make_error(Env(), code_, e.Message()).Value()); }
 
  private:
+  std::string code_ = "E_INTERNAL";
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::ObjectReference> pins_;
   std::function<void()> work_;
@@ -63,6 +71,22 @@ Napi::Value queue(Napi::Env env, std::vector<Napi::Value> pins, std::function<vo
 }
 
 size_t arg_size(const Napi::Value& v) { return static_cast<size_t>(v.As<Napi::Number>().Int64Value()); }
+
+// The caller's name for an argument (e.g. "similarity: a"), used in error messages.
+std::string arg_label(const Napi::Value& v, const char* fallback) {
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string(fallback);
+}
+
+// E_BAD_INPUT naming the first NaN or ±Infinity of m, if any (run on the worker).
+void require_finite(const MatrixView& m, const std::string& label) {
+  const size_t n = m.rows * m.dim;
+  const size_t i = first_non_finite(m.data, n);
+  if (i == n) return;
+  const float v = m.data[i];
+  const char* what = std::isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+  throw CodedError("E_BAD_INPUT", label + ": row " + std::to_string(i / m.dim) + ", dimension " + std::to_string(i % m.dim) +
+                                      " is " + what);
+}
 
 Napi::Object hits_to_js(Napi::Env env, std::vector<std::vector<Hit>>& hits) {
   std::vector<uint32_t> ids, counts;
@@ -81,20 +105,26 @@ Napi::Object hits_to_js(Napi::Env env, std::vector<std::vector<Hit>>& hits) {
   return out;
 }
 
-// similarity(a, aRows, b, bRows, dim, score): Promise<Float32Array>
+// similarity(a, aRows, b, bRows, dim, score, labelA?, labelB?): Promise<Float32Array>
 Napi::Value Similarity(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
     MatrixView a{info[0].As<Napi::Float32Array>().Data(), arg_size(info[1]), arg_size(info[4])};
     MatrixView b{info[2].As<Napi::Float32Array>().Data(), arg_size(info[3]), arg_size(info[4])};
     const Score score = static_cast<Score>(info[5].As<Napi::Number>().Int32Value());
-    auto out = std::make_shared<std::vector<float>>(a.rows * b.rows);
-    return queue(env, {info[0], info[2]}, [=] { similarity_matrix(a, b, score, out->data()); },
+    const std::string la = arg_label(info[6], "similarity: a"), lb = arg_label(info[7], "similarity: b");
+    auto out = std::make_shared<std::vector<float, ResultAllocator<float>>>(a.rows * b.rows);
+    return queue(env, {info[0], info[2]},
+                 [=] {
+                   require_finite(a, la);
+                   require_finite(b, lb);
+                   similarity_matrix(a, b, score, out->data());
+                 },
                  [out](Napi::Env e) -> Napi::Value { return to_typed_array(e, std::move(*out)); });
   });
 }
 
-// semanticSearch(q, qRows, c, cRows, dim, topK, score): Promise<{ids, scores, counts}>
+// semanticSearch(q, qRows, c, cRows, dim, topK, score, labelQ?, labelC?): Promise<{ids, scores, counts}>
 Napi::Value SemanticSearch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
@@ -102,8 +132,15 @@ Napi::Value SemanticSearch(const Napi::CallbackInfo& info) {
     MatrixView c{info[2].As<Napi::Float32Array>().Data(), arg_size(info[3]), arg_size(info[4])};
     const size_t k = arg_size(info[5]);
     const Score score = static_cast<Score>(info[6].As<Napi::Number>().Int32Value());
+    const std::string lq = arg_label(info[7], "semanticSearch: queries"), lc = arg_label(info[8], "semanticSearch: corpus");
     auto hits = std::make_shared<std::vector<std::vector<Hit>>>();
-    return queue(env, {info[0], info[2]}, [=] { *hits = top_k_search(q, c, k, score); },
+    return queue(env, {info[0], info[2]},
+                 [=] {
+                   require_finite(q, lq);
+                   bool odd = false;  // a NaN / infinite score: then look for the corpus value behind it
+                   *hits = top_k_search(q, c, k, score, &odd);
+                   if (odd) require_finite(c, lc);
+                 },
                  [hits](Napi::Env e) -> Napi::Value { return hits_to_js(e, *hits); });
   });
 }
@@ -128,17 +165,44 @@ Napi::Value SearchQuantized(const Napi::CallbackInfo& info) {
   });
 }
 
-// quantize(emb, rows, dim, precision, ranges | null): Promise<Uint8Array> (bytes; lib/ views as Int8 where signed)
+// quantize(emb, rows, dim, precision, ranges | null, calibration | null, calibrationRows, label?,
+// calibrationLabel?): Promise<Uint8Array> (bytes; lib/ views them as Int8 where signed). int8/uint8
+// without ranges take each dimension's min and max from the calibration set, else the embeddings.
 Napi::Value Quantize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
     MatrixView e{info[0].As<Napi::Float32Array>().Data(), arg_size(info[1]), arg_size(info[2])};
     const Precision p = static_cast<Precision>(info[3].As<Napi::Number>().Int32Value());
-    const float* ranges = info[4].IsTypedArray() ? info[4].As<Napi::Float32Array>().Data() : nullptr;
-    const size_t width = (p == Precision::Binary || p == Precision::Ubinary) ? e.dim / 8 : e.dim;
-    auto out = std::make_shared<std::vector<uint8_t>>(e.rows * width);
-    return queue(env, {info[0], info[4]}, [=] { quantize(e, p, ranges, out->data()); },
+    const float* given = info[4].IsTypedArray() ? info[4].As<Napi::Float32Array>().Data() : nullptr;
+    const bool calibrated = info[5].IsTypedArray();
+    const MatrixView cal{calibrated ? info[5].As<Napi::Float32Array>().Data() : e.data, calibrated ? arg_size(info[6]) : e.rows, e.dim};
+    const std::string le = arg_label(info[7], "quantizeEmbeddings: embeddings"),
+                      lc = arg_label(info[8], "quantizeEmbeddings: calibration");
+    const bool ranged = p == Precision::Int8 || p == Precision::Uint8;
+    const size_t width = ranged ? e.dim : e.dim / 8;
+    auto out = std::make_shared<std::vector<uint8_t, ResultAllocator<uint8_t>>>(e.rows * width);
+    return queue(env, {info[0], info[4], info[5]},
+                 [=] {
+                   require_finite(e, le);
+                   std::vector<float> ranges;
+                   if (ranged && !given) {
+                     if (calibrated) require_finite(cal, lc);
+                     ranges.resize(2 * e.dim);
+                     column_ranges(cal, ranges.data());
+                   }
+                   quantize(e, p, given ? given : ranges.data(), out->data());
+                 },
                  [out](Napi::Env en) -> Napi::Value { return to_typed_array(en, std::move(*out)); });
+  });
+}
+
+// checkFinite(data, rows, dim, label): Promise<void>, rejected with E_BAD_INPUT at the first NaN or ±Infinity.
+Napi::Value CheckFinite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    const MatrixView m{info[0].As<Napi::Float32Array>().Data(), arg_size(info[1]), arg_size(info[2])};
+    const std::string label = arg_label(info[3], "embeddings");
+    return queue(env, {info[0]}, [=] { require_finite(m, label); }, [](Napi::Env e) -> Napi::Value { return e.Undefined(); });
   });
 }
 
@@ -204,6 +268,7 @@ void register_search(Napi::Env env, Napi::Object exports) {
   exports.Set("semanticSearch", Napi::Function::New(env, SemanticSearch, "semanticSearch"));
   exports.Set("searchQuantized", Napi::Function::New(env, SearchQuantized, "searchQuantized"));
   exports.Set("quantize", Napi::Function::New(env, Quantize, "quantize"));
+  exports.Set("checkFinite", Napi::Function::New(env, CheckFinite, "checkFinite"));
   exports.Set("simdPath", Napi::Function::New(env, SimdPath, "simdPath"));
   export_raw(env, exports, "cosine", pair_score<true>);
   export_raw(env, exports, "dot", pair_score<false>);

@@ -1,112 +1,230 @@
 #include "gemm.h"
 
-#include <mutex>
-#include <string>
-#include <thread>
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
 
-#include "ort_runtime.h"
+#include "simd.h"
+#include "thread_pool.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace embedrt {
 
 namespace {
 
-// A minimal protobuf writer for one ONNX model: Gemm(A, B, transB = 1) with symbolic shapes.
-struct Proto {
-  std::string out;
-  void varint(uint64_t v) {
-    while (v >= 0x80) {
-      out.push_back(static_cast<char>((v & 0x7F) | 0x80));
-      v >>= 7;
+// A micro-kernel computes one MR × NR tile from kc steps of packed A (kc × MR, step-major) and packed
+// B (kc × NR, step-major) and stores it to c (row stride ldc), adding to what is there if `accumulate`.
+using MicroKernel = void (*)(size_t kc, const float* ap, const float* bp, float* c, size_t ldc, bool accumulate);
+
+struct Kernel {
+  size_t mr, nr;
+  MicroKernel run;
+};
+
+// ---- portable: plain loops the compiler vectorizes (NEON on AArch64, SSE2 on x86-64) ----
+
+constexpr size_t kPortableMr = 4, kPortableNr = 16;
+
+void micro_portable(size_t kc, const float* ap, const float* bp, float* c, size_t ldc, bool accumulate) {
+  float acc[kPortableMr][kPortableNr] = {};
+  for (size_t p = 0; p < kc; ++p) {
+    for (size_t r = 0; r < kPortableMr; ++r) {
+      const float av = ap[r];
+      for (size_t j = 0; j < kPortableNr; ++j) acc[r][j] += av * bp[j];
     }
-    out.push_back(static_cast<char>(v));
+    ap += kPortableMr;
+    bp += kPortableNr;
   }
-  void tag(int field, int wire) { varint(static_cast<uint64_t>(field << 3 | wire)); }
-  void integer(int field, uint64_t v) {
-    tag(field, 0);
-    varint(v);
+  for (size_t r = 0; r < kPortableMr; ++r) {
+    float* cr = c + r * ldc;
+    for (size_t j = 0; j < kPortableNr; ++j) cr[j] = accumulate ? cr[j] + acc[r][j] : acc[r][j];
   }
-  void bytes(int field, const std::string& s) {
-    tag(field, 2);
-    varint(s.size());
-    out += s;
+}
+
+#if defined(__x86_64__)
+
+// ---- AVX2 + FMA: 6 rows × 16 columns = 12 ymm accumulators, 2 for B, 1 broadcast ----
+
+constexpr size_t kAvx2Mr = 6, kAvx2Nr = 16;
+
+__attribute__((target("avx2,fma"))) void micro_avx2(size_t kc, const float* ap, const float* bp, float* c, size_t ldc,
+                                                     bool accumulate) {
+  __m256 acc[kAvx2Mr][2];
+  for (size_t r = 0; r < kAvx2Mr; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (size_t p = 0; p < kc; ++p) {
+    const __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
+#pragma GCC unroll 6
+    for (size_t r = 0; r < kAvx2Mr; ++r) {
+      const __m256 av = _mm256_broadcast_ss(ap + r);
+      acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
+    }
+    ap += kAvx2Mr;
+    bp += kAvx2Nr;
+  }
+  for (size_t r = 0; r < kAvx2Mr; ++r) {
+    float* cr = c + r * ldc;
+    if (accumulate) {
+      acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(cr));
+      acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(cr + 8));
+    }
+    _mm256_storeu_ps(cr, acc[r][0]);
+    _mm256_storeu_ps(cr + 8, acc[r][1]);
+  }
+}
+
+// ---- AVX-512: 12 rows × 32 columns = 24 zmm accumulators, 2 for B, 1 broadcast ----
+
+constexpr size_t kAvx512Mr = 12, kAvx512Nr = 32;
+
+__attribute__((target("avx512f"))) void micro_avx512(size_t kc, const float* ap, const float* bp, float* c, size_t ldc,
+                                                      bool accumulate) {
+  __m512 acc[kAvx512Mr][2];
+  for (size_t r = 0; r < kAvx512Mr; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (size_t p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
+#pragma GCC unroll 12
+    for (size_t r = 0; r < kAvx512Mr; ++r) {
+      const __m512 av = _mm512_set1_ps(ap[r]);
+      acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+    }
+    ap += kAvx512Mr;
+    bp += kAvx512Nr;
+  }
+  for (size_t r = 0; r < kAvx512Mr; ++r) {
+    float* cr = c + r * ldc;
+    if (accumulate) {
+      acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_loadu_ps(cr));
+      acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_loadu_ps(cr + 16));
+    }
+    _mm512_storeu_ps(cr, acc[r][0]);
+    _mm512_storeu_ps(cr + 16, acc[r][1]);
+  }
+}
+
+#endif
+
+Kernel kernel_for(simd::Path path) {
+  switch (path) {
+#if defined(__x86_64__)
+    case simd::Path::Avx512: return {kAvx512Mr, kAvx512Nr, micro_avx512};
+    case simd::Path::Avx2: return {kAvx2Mr, kAvx2Nr, micro_avx2};
+#endif
+    default: return {kPortableMr, kPortableNr, micro_portable};
+  }
+}
+
+// 64-byte aligned float storage (the micro-kernels load packed panels aligned).
+struct AlignedFloats {
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float, Free> ptr;
+  size_t size = 0;
+  float* get(size_t n) {
+    if (n > size) {
+      const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+      ptr.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+      if (!ptr) throw std::bad_alloc();
+      size = n;
+    }
+    return ptr.get();
   }
 };
 
-std::string value_info(const std::string& name, const char* d0, const char* d1) {
-  Proto shape;
-  for (const char* d : {d0, d1}) {
-    Proto dim;
-    dim.bytes(2, d);  // dim_param
-    shape.bytes(1, dim.out);
+// Blocking. KC: the whole depth when it is an embedding's (≤ 1,024), so C is written once; longer
+// depths are split into near-equal slices ≤ 768 and C accumulates. NC: columns of B packed per task
+// (NC × KC floats ≤ 1 MiB, one core's L2). MC: rows of C per sweep over one packed B block.
+constexpr size_t kMaxDepth = 1024, kDepthSlice = 768, kNc = 256;
+
+// Packs rows [0, rows) of `src` (stride ld), depth slice [0, kc), into one panel of `width` rows,
+// step-major (panel[p * width + r] = src[r][p]); missing rows are zero.
+void pack_panel(const float* src, size_t ld, size_t rows, size_t kc, size_t width, float* panel) {
+  for (size_t p = 0; p < kc; ++p) {
+    float* out = panel + p * width;
+    for (size_t r = 0; r < rows; ++r) out[r] = src[r * ld + p];
+    for (size_t r = rows; r < width; ++r) out[r] = 0.f;
   }
-  Proto tensor;
-  tensor.integer(1, 1);  // elem_type FLOAT
-  tensor.bytes(2, shape.out);
-  Proto type;
-  type.bytes(1, tensor.out);
-  Proto vi;
-  vi.bytes(1, name);
-  vi.bytes(2, type.out);
-  return vi.out;
-}
-
-std::string gemm_model() {
-  Proto attr;
-  attr.bytes(1, "transB");
-  attr.integer(3, 1);
-  attr.integer(20, 2);  // INT
-  Proto node;
-  node.bytes(1, "A");
-  node.bytes(1, "B");
-  node.bytes(2, "C");
-  node.bytes(4, "Gemm");
-  node.bytes(5, attr.out);
-  Proto graph;
-  graph.bytes(1, node.out);
-  graph.bytes(2, "gemm_abt");
-  graph.bytes(11, value_info("A", "m", "k"));
-  graph.bytes(11, value_info("B", "n", "k"));
-  graph.bytes(12, value_info("C", "m", "n"));
-  Proto opset;
-  opset.bytes(1, "");
-  opset.integer(2, 17);
-  Proto model;
-  model.integer(1, 8);
-  model.bytes(2, "embedrt");
-  model.bytes(7, graph.out);
-  model.bytes(8, opset.out);
-  return model.out;
-}
-
-Ort::Session& session() {
-  static std::once_flag once;
-  static Ort::Session* s = nullptr;
-  std::call_once(once, [] {
-    Ort::Env& env = ort_env();  // initialises the API table before any Ort:: object
-    Ort::SessionOptions o;
-    o.SetIntraOpNumThreads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-    o.SetInterOpNumThreads(1);
-    o.DisableCpuMemArena();
-    const std::string bytes = gemm_model();
-    s = new Ort::Session(env, bytes.data(), bytes.size(), o);  // lives for the process
-  });
-  return *s;
 }
 
 }  // namespace
 
 void gemm_abt(const float* a, size_t m, const float* b, size_t n, size_t k, float* c) {
-  Ort::Session& s = session();  // first: it initialises the ORT API the tensors below use
-  Ort::MemoryInfo mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-  const int64_t sa[2] = {static_cast<int64_t>(m), static_cast<int64_t>(k)};
-  const int64_t sb[2] = {static_cast<int64_t>(n), static_cast<int64_t>(k)};
-  const int64_t sc[2] = {static_cast<int64_t>(m), static_cast<int64_t>(n)};
-  Ort::Value inputs[2] = {Ort::Value::CreateTensor<float>(mem, const_cast<float*>(a), m * k, sa, 2),
-                          Ort::Value::CreateTensor<float>(mem, const_cast<float*>(b), n * k, sb, 2)};
-  Ort::Value output = Ort::Value::CreateTensor<float>(mem, c, m * n, sc, 2);
-  const char* in_names[] = {"A", "B"};
-  const char* out_names[] = {"C"};
-  s.Run(Ort::RunOptions{}, in_names, inputs, 2, out_names, &output, 1);
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    std::fill(c, c + m * n, 0.f);
+    return;
+  }
+  const Kernel kern = kernel_for(simd::active_path());
+  const size_t mr = kern.mr, nr = kern.nr;
+  const size_t slices = k <= kMaxDepth ? 1 : (k + kDepthSlice - 1) / kDepthSlice;
+  const size_t kc_max = (k + slices - 1) / slices;
+  const size_t panels = (m + mr - 1) / mr;
+  const size_t mc = 8 * mr;
+
+  // A, packed once for every task: slice s holds panels × (kc × mr) floats, from offset panels·mr·s·kc_max.
+  AlignedFloats packed_a;
+  float* ap = packed_a.get(panels * mr * k);
+  auto slice_of = [&](size_t s, size_t& k0, size_t& kc) {
+    k0 = s * kc_max;
+    kc = std::min(kc_max, k - k0);
+  };
+  ThreadPool& pool = ThreadPool::shared();
+  pool.parallel_for(panels, [&](size_t i) {
+    const size_t rows = std::min(mr, m - i * mr);
+    for (size_t s = 0; s < slices; ++s) {
+      size_t k0, kc;
+      slice_of(s, k0, kc);
+      pack_panel(a + i * mr * k + k0, k, rows, kc, mr, ap + panels * mr * k0 + i * mr * kc);
+    }
+  });
+
+  // Tasks: column blocks of B (each packed by its task), times row parts of C when there are fewer
+  // blocks than threads.
+  const size_t nc = std::max(nr, std::min(kNc, (n / pool.size() + nr - 1) / nr * nr));
+  const size_t blocks = (n + nc - 1) / nc;
+  const size_t parts = blocks >= pool.size() ? 1 : std::min(panels, (pool.size() + blocks - 1) / blocks);
+  pool.parallel_for(blocks * parts, [&](size_t t) {
+    thread_local AlignedFloats packed_b;
+    const size_t j0 = (t / parts) * nc, ncols = std::min(nc, n - j0);
+    const size_t part = t % parts;
+    const size_t i_begin = panels * part / parts * mr, i_end = std::min(m, panels * (part + 1) / parts * mr);
+    float* bp = packed_b.get(nc * kc_max);
+    alignas(64) float edge[kAvx512Mr * kAvx512Nr];
+    for (size_t s = 0; s < slices; ++s) {
+      size_t k0, kc;
+      slice_of(s, k0, kc);
+      for (size_t jr = 0; jr < ncols; jr += nr) {
+        pack_panel(b + (j0 + jr) * k + k0, k, std::min(nr, ncols - jr), kc, nr, bp + jr * kc);
+      }
+      const float* aslice = ap + panels * mr * k0;
+      for (size_t ic = i_begin; ic < i_end; ic += mc) {
+        const size_t ie = std::min(i_end, ic + mc);
+        for (size_t jr = 0; jr < ncols; jr += nr) {
+          const size_t cols = std::min(nr, ncols - jr);
+          for (size_t i = ic; i < ie; i += mr) {
+            const size_t rows = std::min(mr, m - i);
+            float* ct = c + i * n + j0 + jr;
+            const float* apanel = aslice + (i / mr) * mr * kc;
+            if (rows == mr && cols == nr) {
+              kern.run(kc, apanel, bp + jr * kc, ct, n, s > 0);
+              continue;
+            }
+            kern.run(kc, apanel, bp + jr * kc, edge, nr, false);  // a partial tile goes through `edge`
+            for (size_t r = 0; r < rows; ++r) {
+              for (size_t j = 0; j < cols; ++j) ct[r * n + j] = (s > 0 ? ct[r * n + j] : 0.f) + edge[r * nr + j];
+            }
+          }
+        }
+      }
+    }
+  });
 }
 
 }  // namespace embedrt

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "gemm.h"
@@ -49,6 +50,7 @@ void finish(std::vector<Hit>& heap) {
   std::sort(heap.begin(), heap.end(), [](const Hit& a, const Hit& b) { return a.score > b.score || (a.score == b.score && a.id < b.id); });
 }
 
+constexpr size_t kGemmMinRows = 24;
 constexpr size_t kCorpusBlock = 256;  // corpus rows per block: ~768 KiB of 768-d vectors stays in L2
 
 // Scores of queries [q0, q0 + nq) against corpus rows [c0, c1), fed to sink(query, corpus, score).
@@ -81,7 +83,9 @@ void similarity_matrix(const MatrixView& a, const MatrixView& b, Score score, fl
   const ScoredRows as(a, score), bs(b, score);
   const float* ad = as.data;
   const float* bd = bs.data;
-  if (score != Score::Euclidean && simd::active_path() != simd::Path::Scalar) {
+  // Few rows of A: packing B for the GEMM would cost more than it saves (measured: 100k × 768, dot,
+  // the row kernels win up to ~24 rows, the GEMM from ~32).
+  if (score != Score::Euclidean && a.rows >= kGemmMinRows) {
     gemm_abt(ad, a.rows, bd, b.rows, a.dim, out);
     return;
   }
@@ -96,7 +100,8 @@ void similarity_matrix(const MatrixView& a, const MatrixView& b, Score score, fl
   });
 }
 
-std::vector<std::vector<Hit>> top_k_search(const MatrixView& queries, const MatrixView& corpus, size_t top_k, Score score) {
+std::vector<std::vector<Hit>> top_k_search(const MatrixView& queries, const MatrixView& corpus, size_t top_k, Score score,
+                                           bool* non_finite) {
   const ScoredRows qs(queries, score), cs(corpus, score);
   const float* qd = qs.data;
   const float* cd = cs.data;
@@ -104,19 +109,26 @@ std::vector<std::vector<Hit>> top_k_search(const MatrixView& queries, const Matr
   // Split the corpus over the pool; each part keeps a heap per query; merge at the end.
   const size_t parts = std::max<size_t>(1, std::min(ThreadPool::shared().size(), (corpus.rows + kCorpusBlock - 1) / kCorpusBlock));
   std::vector<std::vector<std::vector<Hit>>> partial(parts, std::vector<std::vector<Hit>>(queries.rows));
+  std::vector<uint8_t> odd(parts, 0);  // per part: a NaN or infinite score was seen
   ThreadPool::shared().parallel_for(parts, [&](size_t p) {
     const size_t c0 = corpus.rows * p / parts, c1 = corpus.rows * (p + 1) / parts;
     auto& heaps = partial[p];
+    bool seen = false;
     const size_t qblock = 16;
     for (size_t cb = c0; cb < c1; cb += kCorpusBlock) {
       const size_t ce = std::min(c1, cb + kCorpusBlock);
       for (size_t qi = 0; qi < queries.rows; qi += qblock) {
         const size_t nq = std::min(qblock, queries.rows - qi);
         score_block(qd + qi * queries.dim, nq, cd, cb, ce, queries.dim, score,
-                    [&](size_t i, size_t j, float v) { push_hit(heaps[qi + i], k, Hit{v, static_cast<uint32_t>(j)}); });
+                    [&](size_t i, size_t j, float v) {
+                      seen |= !std::isfinite(v);
+                      push_hit(heaps[qi + i], k, Hit{v, static_cast<uint32_t>(j)});
+                    });
       }
     }
+    odd[p] = seen;
   });
+  if (non_finite) *non_finite = std::find(odd.begin(), odd.end(), 1) != odd.end();
   std::vector<std::vector<Hit>> result(queries.rows);
   for (size_t q = 0; q < queries.rows; ++q) {
     for (auto& part : partial) {
@@ -150,6 +162,63 @@ std::vector<std::vector<Hit>> top_k_int8(const int8_t* q, size_t nq, const int8_
 std::vector<std::vector<Hit>> top_k_binary(const uint8_t* q, size_t nq, const uint8_t* c, size_t nc, size_t bytes, size_t top_k) {
   const simd::Kernels& k = simd::kernels();
   return top_k_generic(nq, nc, top_k, [&](size_t i, size_t j) { return -static_cast<float>(k.hamming(q + i * bytes, c + j * bytes, bytes)); });
+}
+
+size_t first_non_finite(const float* p, size_t n) {
+  // Chunks scanned with a branch-free max of the exponent bits (it vectorizes); a chunk that holds an
+  // all-ones exponent is searched again for the exact index.
+  constexpr size_t kChunk = size_t{1} << 16;
+  constexpr uint32_t kExp = 0x7f800000u;
+  const size_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<uint8_t> bad(chunks, 0);
+  ThreadPool::shared().parallel_for(chunks, [&](size_t c) {
+    const size_t end = std::min(n, (c + 1) * kChunk);
+    uint32_t top = 0;
+    for (size_t i = c * kChunk; i < end; ++i) {
+      uint32_t u;
+      std::memcpy(&u, p + i, sizeof u);
+      top = std::max(top, u & kExp);
+    }
+    bad[c] = top == kExp;
+  });
+  for (size_t c = 0; c < chunks; ++c) {
+    if (!bad[c]) continue;
+    for (size_t i = c * kChunk; i < n; ++i) {
+      if (!std::isfinite(p[i])) return i;
+    }
+  }
+  return n;
+}
+
+void column_ranges(const MatrixView& m, float* out) {
+  if (m.rows == 0) {
+    std::fill(out, out + 2 * m.dim, 0.f);
+    return;
+  }
+  // Rows split over the pool, each part with its own min/max rows, merged at the end.
+  const size_t parts = std::max<size_t>(1, std::min(ThreadPool::shared().size(), m.rows / 64));
+  std::vector<float> part(parts * 2 * m.dim);
+  ThreadPool::shared().parallel_for(parts, [&](size_t t) {
+    float* lo = part.data() + t * 2 * m.dim;
+    float* hi = lo + m.dim;
+    const size_t r0 = m.rows * t / parts, r1 = m.rows * (t + 1) / parts;
+    std::copy(m.data + r0 * m.dim, m.data + (r0 + 1) * m.dim, lo);
+    std::copy(m.data + r0 * m.dim, m.data + (r0 + 1) * m.dim, hi);
+    for (size_t r = r0 + 1; r < r1; ++r) {
+      const float* row = m.data + r * m.dim;
+      for (size_t d = 0; d < m.dim; ++d) {
+        lo[d] = std::min(lo[d], row[d]);
+        hi[d] = std::max(hi[d], row[d]);
+      }
+    }
+  });
+  std::copy(part.begin(), part.begin() + 2 * m.dim, out);
+  for (size_t t = 1; t < parts; ++t) {
+    for (size_t d = 0; d < m.dim; ++d) {
+      out[d] = std::min(out[d], part[t * 2 * m.dim + d]);
+      out[m.dim + d] = std::max(out[m.dim + d], part[t * 2 * m.dim + m.dim + d]);
+    }
+  }
 }
 
 void quantize(const MatrixView& emb, Precision p, const float* ranges, uint8_t* out) {

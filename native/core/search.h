@@ -25,13 +25,23 @@ struct Hit {
 };
 
 // For each query, the top_k corpus rows by score, best first; equal scores: the lower corpus id first.
-std::vector<std::vector<Hit>> top_k_search(const MatrixView& queries, const MatrixView& corpus, size_t top_k, Score score);
+// *non_finite (when given) tells whether any score was NaN or infinite: the caller checks the corpus
+// for NaN / ±Infinity only then, instead of reading it twice on every search.
+std::vector<std::vector<Hit>> top_k_search(const MatrixView& queries, const MatrixView& corpus, size_t top_k, Score score,
+                                           bool* non_finite = nullptr);
 
 // Top-k over int8 (dot) or packed binary (negative Hamming distance) corpora.
 std::vector<std::vector<Hit>> top_k_int8(const int8_t* q, size_t nq, const int8_t* c, size_t nc, size_t dim, size_t top_k);
 std::vector<std::vector<Hit>> top_k_binary(const uint8_t* q, size_t nq, const uint8_t* c, size_t nc, size_t bytes, size_t top_k);
 
 enum class Precision : int { Int8 = 0, Uint8 = 1, Binary = 2, Ubinary = 3 };
+
+// Index of the first NaN or ±Infinity among n floats, or n when every one is finite. Spread over the
+// pool: inputs are checked on the worker, not on the JS thread.
+size_t first_non_finite(const float* p, size_t n);
+
+// Per-dimension ranges of a matrix for int8/uint8 quantization: out[d] = min, out[dim + d] = max.
+void column_ranges(const MatrixView& m, float* out);
 
 // quantize_embeddings: int8/uint8 use ranges [2][dim] (min row, then max row); binary packs sign bits
 // (MSB first) and shifts by -128, ubinary packs them as is. out has rows × (dim or dim / 8) bytes.

@@ -62,8 +62,9 @@ describe.each(paths)('SIMD path %s', (p) => {
     expect(setSimdPath(p)).toBe(true);
     expect(simdPath()).toBe(p);
     const r = rng(77);
-    for (const d of [1, 7, 16, 33, 64, 100, 768]) {
-      const m = 9, n = 37;
+    // 9 rows: the row kernels; 40 rows: the GEMM (partial tiles both ways).
+    for (const [d, m] of [1, 7, 16, 33, 64, 100, 768].flatMap((d) => [[d, 9], [d, 40]])) {
+      const n = 37;
       const a = Float32Array.from({ length: m * d }, () => r() * 2 - 1);
       const b = Float32Array.from({ length: n * d }, () => r() * 2 - 1);
       for (const kind of ['cosine', 'dot', 'euclidean'] as const) {
@@ -185,6 +186,31 @@ describe('bad inputs', () => {
     await expectCode(similarity([[1, 2]], [[1, 2]], { scoreFunction: 'manhattan' as never }), /scoreFunction must be/);
     await expectCode(quantizeEmbeddings([[1, 2, 3]], 'binary'), /3 is not a multiple of 8/);
     await expectCode(quantizeEmbeddings([[1, 2]], 'int8', { ranges: [[0], [1]] }), /ranges must be 2 × 2/);
+  });
+
+  it('finds NaN and ±Infinity anywhere in large inputs (checked on the worker) and names the argument', async () => {
+    const big = (rows: number, dim: number, at: number, v: number) => {
+      const data = new Float32Array(rows * dim).fill(0.5);
+      data[at] = v;
+      return { data, rows, dim };
+    };
+    const ok = { data: new Float32Array(3 * 64).fill(0.25), rows: 3, dim: 64 };
+    // Past the first 64 Ki-value chunk, and in the last value.
+    await expectCode(similarity(ok, big(5000, 64, 4321 * 64 + 7, NaN)), /^similarity: b: row 4321, dimension 7 is NaN$/);
+    await expectCode(similarity(big(2, 64, 127, -Infinity), ok), /^similarity: a: row 1, dimension 63 is -Infinity$/);
+    await expectCode(semanticSearch(ok, big(3000, 64, 3000 * 64 - 1, Infinity)), /^semanticSearch: corpus: row 2999, dimension 63 is Infinity$/);
+    await expectCode(paraphraseMining(big(10, 64, 70, NaN)), /^paraphraseMining: embeddings: row 1, dimension 6 is NaN$/);
+    await expectCode(quantizeEmbeddings(big(4, 64, 3, NaN), 'binary'), /^quantizeEmbeddings: embeddings: row 0, dimension 3 is NaN$/);
+    await expectCode(quantizeEmbeddings(ok, 'int8', { calibration: big(9, 64, 64 * 8, Infinity) }), /^quantizeEmbeddings: calibration: row 8, dimension 0 is Infinity$/);
+    const q = await quantizeEmbeddings(ok, 'int8');
+    await expectCode(
+      semanticSearchQuantized(q, q, { rescore: { queries: big(3, 64, 65, NaN), corpus: ok } }),
+      /^semanticSearchQuantized: rescore.queries: row 1, dimension 1 is NaN$/,
+    );
+    await expectCode(
+      semanticSearchQuantized(q, q, { rescore: { queries: big(2, 64, 0, 1), corpus: ok } }),
+      /rescore has 2 queries and 3 corpus rows; the quantized sets have 3 and 3/,
+    );
   });
 
   it('takes encode results and arrays without copying or changing them', async () => {
