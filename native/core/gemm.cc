@@ -26,9 +26,13 @@ struct Kernel {
   MicroKernel run;
 };
 
+// The largest tile of any micro-kernel (a partial tile is computed into a buffer of this size).
+constexpr size_t kMaxTile = 12 * 32;
+
 // ---- portable: plain loops the compiler vectorizes (NEON on AArch64, SSE2 on x86-64) ----
 
 constexpr size_t kPortableMr = 4, kPortableNr = 16;
+static_assert(kPortableMr * kPortableNr <= kMaxTile, "edge buffer");
 
 void micro_portable(size_t kc, const float* ap, const float* bp, float* c, size_t ldc, bool accumulate) {
   float acc[kPortableMr][kPortableNr] = {};
@@ -51,6 +55,7 @@ void micro_portable(size_t kc, const float* ap, const float* bp, float* c, size_
 // ---- AVX2 + FMA: 6 rows × 16 columns = 12 ymm accumulators, 2 for B, 1 broadcast ----
 
 constexpr size_t kAvx2Mr = 6, kAvx2Nr = 16;
+static_assert(kAvx2Mr * kAvx2Nr <= kMaxTile, "edge buffer");
 
 __attribute__((target("avx2,fma"))) void micro_avx2(size_t kc, const float* ap, const float* bp, float* c, size_t ldc,
                                                      bool accumulate) {
@@ -81,6 +86,7 @@ __attribute__((target("avx2,fma"))) void micro_avx2(size_t kc, const float* ap, 
 // ---- AVX-512: 12 rows × 32 columns = 24 zmm accumulators, 2 for B, 1 broadcast ----
 
 constexpr size_t kAvx512Mr = 12, kAvx512Nr = 32;
+static_assert(kAvx512Mr * kAvx512Nr <= kMaxTile, "edge buffer");
 
 __attribute__((target("avx512f"))) void micro_avx512(size_t kc, const float* ap, const float* bp, float* c, size_t ldc,
                                                       bool accumulate) {
@@ -196,7 +202,7 @@ void gemm_abt(const float* a, size_t m, const float* b, size_t n, size_t k, floa
     const size_t part = t % parts;
     const size_t i_begin = panels * part / parts * mr, i_end = std::min(m, panels * (part + 1) / parts * mr);
     float* bp = packed_b.get(nc * kc_max);
-    alignas(64) float edge[kAvx512Mr * kAvx512Nr];
+    alignas(64) float edge[kMaxTile];
     for (size_t s = 0; s < slices; ++s) {
       size_t k0, kc;
       slice_of(s, k0, kc);
