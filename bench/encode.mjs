@@ -60,16 +60,23 @@ async function prepare() {
     }
     convertCheckpoint(modelDir, path.join(tjs, 'onnx'), { externalData: false });
   }
-  // The int8 file embedrt builds, inline, where transformers.js looks for dtype 'q8'.
+  // The int8 file embedrt runs (CLS-only last layer, as for every CLS-pooled model), inline, where
+  // transformers.js looks for dtype 'q8'. (Its fp32 file above is the full graph, as a transformers.js
+  // user has it; embedrt and onnxruntime-node run embedrt's graph, model.info().graph.)
   const q8 = path.join(tjs, 'onnx', 'model_quantized.onnx');
   const int8 = await SentenceTransformer.load(modelDir, { cacheDir, quantize: 'int8' });
   const int8Graph = int8.info().graph;
   int8.dispose();
-  if (!fs.existsSync(q8)) {
+  // Rebuilt whenever the builder's rules change (the stamp beside it names the rules it was built by).
+  const { QUANTIZATION_RULES, GRAPH_RULES } = await import(path.join(root, 'dist', 'onnx', 'bert.js'));
+  const rules = `${QUANTIZATION_RULES}|${GRAPH_RULES}|cls-only`;
+  const stamp = `${q8}.rules`;
+  if (!fs.existsSync(q8) || !fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== rules) {
     const tmp = path.join(tjs, 'q8-tmp');
-    convertCheckpoint(modelDir, tmp, { externalData: false, quantize: 'int8' });
+    convertCheckpoint(modelDir, tmp, { externalData: false, quantize: 'int8', clsOnly: true });
     fs.renameSync(path.join(tmp, 'model.onnx'), q8);
     fs.rmSync(tmp, { recursive: true, force: true });
+    fs.writeFileSync(stamp, rules);
   }
   return { graph, tjs, int8Graph };
 }
@@ -113,9 +120,9 @@ async function run(kind, graph, tjsDir) {
         const dims = [rows.length, seq];
         const out = await session.run({ input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims), token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims) });
         const h = out.last_hidden_state;
-        const H = h.dims[2];
+        const [, S, H] = h.dims; // S is 1 for a graph that returns only the CLS row
         for (let b = 0; b < rows.length; b++) {
-          const cls = h.data.subarray(b * seq * H, b * seq * H + H);
+          const cls = h.data.subarray(b * S * H, b * S * H + H);
           let n = 0;
           for (const v of cls) n += v * v;
           n = Math.sqrt(n);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EmbedrtError, rethrowNative } from './errors.js';
 import { native } from './native.js';
 import { cachedSnapshot, downloadModel, hubCacheDir, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
-import { QUANTIZATION_RULES, buildBertOnnx, parseBertConfig, type BertConfig, type Quantization } from './onnx/bert.js';
+import { GRAPH_RULES, QUANTIZATION_RULES, buildBertOnnx, parseBertConfig, type BertConfig, type Quantization } from './onnx/bert.js';
 import { SafetensorsFile } from './safetensors.js';
 import { Tokenizer, type NativeTokenizerHandle } from './tokenizer.js';
 import { isInteger, readJsonFile } from './validate.js';
@@ -98,7 +98,7 @@ interface NativeModelHandle {
     onProgress: ((done: number, total: number) => void) | undefined,
     cancel: unknown,
   ): Promise<{ data: Float32Array; rows: number; dim: number; truncated: Uint8Array; tokens: number; paddedTokens: number }>;
-  info(): { provider: string; fallbackReason: string; hiddenSize: number };
+  info(): { provider: string; fallbackReason: string; hiddenSize: number; clsOnly: boolean };
   dispose(): void;
 }
 
@@ -189,7 +189,7 @@ function readBertConfig(dir: string): BertConfig {
  * model.onnx.data unless externalData is false); returns the model.onnx path. What `embedrt convert`
  * writes and what load() caches.
  */
-export function convertCheckpoint(dir: string, outDir: string, opts: { externalData?: boolean; quantize?: Quantization } = {}): string {
+export function convertCheckpoint(dir: string, outDir: string, opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean } = {}): string {
   const weights = path.join(dir, 'model.safetensors');
   const cfg = readBertConfig(dir);
   const st = SafetensorsFile.open(weights);
@@ -202,9 +202,10 @@ export function convertCheckpoint(dir: string, outDir: string, opts: { externalD
 
 /**
  * The ONNX graph of a model folder: options.onnxFile, else onnx/model.onnx as shipped, else built from
- * model.safetensors (options.quantize 'int8': with int8 weights).
+ * model.safetensors (options.quantize 'int8': with int8 weights; `clsOnly`: the last layer computes
+ * only the first row, for CLS-pooled models — output [batch, 1, hidden]).
  */
-export function onnxGraphFor(dir: string, opts: LoadOptions = {}): string {
+export function onnxGraphFor(dir: string, opts: LoadOptions = {}, build: { clsOnly?: boolean } = {}): string {
   if (opts.quantize !== undefined && opts.quantize !== 'int8' && opts.quantize !== 'int8-fast') {
     throw new EmbedrtError('E_BAD_INPUT', `options.quantize must be 'int8', 'int8-fast' or absent, got ${JSON.stringify(opts.quantize)}`);
   }
@@ -227,7 +228,7 @@ export function onnxGraphFor(dir: string, opts: LoadOptions = {}): string {
     throw new EmbedrtError('E_MODEL_FILES', `${dir}: no onnx/model.onnx and no model.safetensors; embedrt needs one of them`);
   }
   // Part of the cache key: a graph built by an older builder (other quantization rules) is not reused.
-  const variant = opts.quantize ? `|${opts.quantize}|${QUANTIZATION_RULES}` : '';
+  const variant = (opts.quantize ? `|${opts.quantize}|${QUANTIZATION_RULES}` : '') + (build.clsOnly ? `|cls-only|${GRAPH_RULES}` : '');
   const cfg = readBertConfig(dir);
   // Keyed by the checkpoint's content; a (path, size, mtime) index spares re-hashing it on every load.
   const stat = fs.statSync(weights);
@@ -256,7 +257,7 @@ export function onnxGraphFor(dir: string, opts: LoadOptions = {}): string {
   }
   // Build into a temporary folder, then rename: a crash never leaves a half-written graph in the cache.
   const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
-  convertCheckpoint(dir, tmp, opts.quantize ? { quantize: opts.quantize } : {});
+  convertCheckpoint(dir, tmp, { ...(opts.quantize ? { quantize: opts.quantize } : {}), ...(build.clsOnly ? { clsOnly: true } : {}) });
   fs.mkdirSync(path.dirname(out), { recursive: true });
   try {
     fs.renameSync(tmp, out);
@@ -335,7 +336,9 @@ export class SentenceTransformer {
     const maxPos = typeof bertCfg.max_position_embeddings === 'number' ? bertCfg.max_position_embeddings : 512;
     const maxSeqLength = Math.min(typeof sbert.max_seq_length === 'number' ? sbert.max_seq_length : maxPos, maxPos);
     const tokenizer = Tokenizer.fromPretrained(dir);
-    const graph = onnxGraphFor(dir, opts);
+    // CLS pooling alone (BGE): the built graph skips the last layer's work on every other token.
+    const clsOnly = pooling.length === 1 && pooling[0] === 0;
+    const graph = onnxGraphFor(dir, opts, { clsOnly });
     const Native = (native() as unknown as { NativeModel: NativeModelClass }).NativeModel;
     const tokHandle = (tokenizer as unknown as { handle: NativeTokenizerHandle }).handle;
     // ONNX Runtime's optimized graph is cached per graph, ORT version, CPU and device: the first load
@@ -363,6 +366,10 @@ export class SentenceTransformer {
       rethrowNative(e);
     }
     if (!haveOptimized) commitOptimized(tmp, optimized);
+    if (handle.info().clsOnly && !clsOnly) {
+      handle.dispose();
+      throw new EmbedrtError('E_UNSUPPORTED', `${graph}: the graph returns only the first (CLS) row, but ${poolingFile} pools over every token`);
+    }
     const hidden = handle.info().hiddenSize;
     const dim = hidden * pooling.length;
     const truncateDim = opts.truncateDim ?? 0;
@@ -402,6 +409,8 @@ export class SentenceTransformer {
       graph: this.settings.graph,
       /** ONNX Runtime's cached optimized graph this session started from, if any. */
       optimizedGraph: this.settings.optimizedGraph,
+      /** The graph returns only the CLS row: built so for CLS-pooled models, its last layer skips the other tokens. */
+      clsOnly: i.clsOnly,
       dimension: this.dimension,
       maxSeqLength: this.settings.maxSeqLength,
       normalize: this.settings.normalizeModule,

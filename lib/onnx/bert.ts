@@ -1,6 +1,7 @@
 // Builds a standard ONNX BERT encoder (opset 17) from a checkpoint's weights: inputs input_ids,
 // attention_mask, token_type_ids (int64, [batch, sequence]); output last_hidden_state
-// ([batch, sequence, hidden], float32). Weights go to an external data file beside the graph.
+// ([batch, sequence, hidden], float32; [batch, 1, hidden] with clsOnly). Weights go to an external
+// data file beside the graph.
 import fs from 'node:fs';
 import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
@@ -27,7 +28,9 @@ export interface BertConfig {
 export type Quantization = 'int8' | 'int8-fast';
 
 /** Changes whenever the quantized graphs the builder writes change; part of the graph cache key. */
-export const QUANTIZATION_RULES = 'q3';
+export const QUANTIZATION_RULES = 'q4';
+/** The same for float graphs (part of the cache key: bump when the builder's float output changes). */
+export const GRAPH_RULES = 'g2';
 
 export type WeightSource = (name: string) => { shape: number[]; data: Float32Array } | undefined;
 
@@ -165,7 +168,7 @@ export function quantizeColumnsInt8(w: Float32Array, rows: number, cols: number)
 }
 
 /** Block size (along K) of the blockwise 8-bit layers. */
-const NBITS_BLOCK = 128;
+const NBITS_BLOCK = 256;
 
 /**
  * MatMulNBits' 8-bit layout of a [K, N] matrix: for each column n and block of `block` rows, one scale
@@ -207,7 +210,7 @@ export function buildBertOnnx(
   weights: WeightSource,
   outDir: string,
   source: string,
-  opts: { externalData?: boolean; quantize?: Quantization } = {},
+  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean } = {},
 ): string {
   const prefix = weights('bert.embeddings.word_embeddings.weight') ? 'bert.' : '';
   const need = (name: string, shape: number[]): Float32Array => {
@@ -310,7 +313,21 @@ export function buildBertOnnx(
     const p = `encoder.layer.${l}`;
     const heads4 = (t: string, perm: number[]) => g.op1('Transpose', [g.op1('Reshape', [t, splitHeads])], [{ name: 'perm', ints: perm }]);
     const qkvNames = ['query', 'key', 'value'].map((m) => `${p}.attention.self.${m}`);
-    const [qLin, kLin, vLin] = quantized ? linearN(x, qkvNames, H, H, 'dynamic') : qkvNames.map((name) => linear(x, name, H, H));
+    let qLin: string | undefined, kLin: string | undefined, vLin: string | undefined;
+    if (opts.clsOnly && l === cfg.num_hidden_layers - 1) {
+      // CLS pooling reads one row of the last layer: keys and values need every token, but the query,
+      // the attention output, the feed-forward block and both LayerNorms only the first. The rest of
+      // the layer runs on the first two rows ([batch, 2, hidden]; the output keeps the first): about
+      // 1/12 of BERT-base's work saved. Two, not one: ONNX Runtime's GEMM takes another path for a
+      // single row (a one-text batch), whose rounding differs, and a text's embedding must not depend
+      // on the batch it came in.
+      const all = x;
+      x = g.op1('Slice', [all, g.constInt64([0]), g.constInt64([2]), g.constInt64([1])]);
+      qLin = linear(x, qkvNames[0]!, H, H);
+      [kLin, vLin] = quantized ? linearN(all, qkvNames.slice(1), H, H, 'dynamic') : qkvNames.slice(1).map((name) => linear(all, name, H, H));
+    } else {
+      [qLin, kLin, vLin] = quantized ? linearN(x, qkvNames, H, H, 'dynamic') : qkvNames.map((name) => linear(x, name, H, H));
+    }
     const q = heads4(qLin!, [0, 2, 1, 3]);
     const k = heads4(kLin!, [0, 2, 3, 1]);
     const v = heads4(vLin!, [0, 2, 1, 3]);
@@ -336,6 +353,7 @@ export function buildBertOnnx(
     const out = linear(act, `${p}.output.dense`, cfg.intermediate_size, H, howFfn);
     x = layerNorm(g.op1('Add', [out, x]), `${p}.output.LayerNorm`);
   }
+  if (opts.clsOnly) x = g.op1('Slice', [x, g.constInt64([0]), g.constInt64([1]), g.constInt64([1])]);
   g.nodes.push({ op: 'Identity', inputs: [x], outputs: ['last_hidden_state'], name: 'output' });
 
   g.writeData();
@@ -348,7 +366,7 @@ export function buildBertOnnx(
     nodes: g.nodes,
     initializers: g.initializers,
     inputs: ['input_ids', 'attention_mask', 'token_type_ids'].map((name) => ({ name, elemType: DataType.INT64, shape: ['batch', 'sequence'] })),
-    outputs: [{ name: 'last_hidden_state', elemType: DataType.FLOAT, shape: ['batch', 'sequence', H] }],
+    outputs: [{ name: 'last_hidden_state', elemType: DataType.FLOAT, shape: ['batch', opts.clsOnly ? 1 : 'sequence', H] }],
   });
   fs.writeFileSync(modelFile, bytes);
   return modelFile;

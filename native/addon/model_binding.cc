@@ -189,6 +189,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     out.Set("provider", session->provider());
     out.Set("fallbackReason", session->fallback_reason());
     out.Set("hiddenSize", static_cast<double>(session->hidden_size()));
+    out.Set("clsOnly", session->cls_only());
     return out;
   }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <stdexcept>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -14,6 +15,9 @@ namespace embedrt {
 EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const std::vector<std::string>& texts,
                   const EmbedOptions& opts, const Progress& progress, const std::atomic<bool>* cancel) {
   const size_t n = texts.size();
+  if (session.cls_only() && (opts.pooling.size() != 1 || opts.pooling[0] != PoolingMode::Cls)) {
+    throw std::invalid_argument("the graph returns only the CLS row, and the pooling needs every token");
+  }
   EncodeOptions eo;
   eo.max_length = opts.max_length;
   std::vector<Encoding> encs(n);
@@ -69,8 +73,9 @@ EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const s
     session.run(ids, mask, types, batch, seq, hidden_states);
     r.padded_tokens += batch * seq;
     largest_run_tokens = std::max(largest_run_tokens, batch * seq);
+    const size_t out_seq = session.cls_only() ? 1 : seq;  // a CLS-only graph returns [batch, 1, hidden]
     for (size_t b = 0; b < batch; ++b) {
-      pool(hidden_states.data() + b * seq * hidden, mask.data() + b * seq, seq, hidden, opts.pooling, row.data());
+      pool(hidden_states.data() + b * out_seq * hidden, mask.data() + b * seq, out_seq, hidden, opts.pooling, row.data());
       if (opts.normalize_module) l2_normalize(row.data(), pooled);
       float* dst = r.data.data() + order[start + b] * dim;
       std::copy(row.begin(), row.begin() + static_cast<long>(dim), dst);

@@ -92,6 +92,7 @@ InferenceSession::InferenceSession(const SessionConfig& c) {
   auto shape = session_->GetOutputTypeInfo(0).GetTensorTypeAndShapeInfo().GetShape();
   if (shape.size() != 3 || shape[2] <= 0) throw std::runtime_error("the graph's first output is not [batch, sequence, hidden]");
   hidden_ = static_cast<size_t>(shape[2]);
+  cls_only_ = shape[1] == 1;
 }
 
 void InferenceSession::run(const std::vector<int64_t>& ids, const std::vector<int64_t>& mask,
@@ -109,8 +110,9 @@ void InferenceSession::run(const std::vector<int64_t>& ids, const std::vector<in
     names.push_back("token_type_ids");
     inputs.push_back(tensor(types));
   }
-  out.resize(batch * seq * hidden_);
-  const int64_t out_shape[3] = {static_cast<int64_t>(batch), static_cast<int64_t>(seq), static_cast<int64_t>(hidden_)};
+  const size_t out_seq = cls_only_ ? 1 : seq;
+  out.resize(batch * out_seq * hidden_);
+  const int64_t out_shape[3] = {static_cast<int64_t>(batch), static_cast<int64_t>(out_seq), static_cast<int64_t>(hidden_)};
   Ort::Value output = Ort::Value::CreateTensor<float>(mem, out.data(), out.size(), out_shape, 3);
   const char* out_names[] = {"last_hidden_state"};
   Ort::RunOptions run_options;

@@ -22,11 +22,15 @@ class InferenceSession {
  public:
   explicit InferenceSession(const SessionConfig& config);
 
-  // ids, mask and type ids are row-major [batch, seq]; out receives [batch, seq, hidden].
+  // ids, mask and type ids are row-major [batch, seq]; out receives [batch, seq, hidden], or
+  // [batch, 1, hidden] from a graph that returns only the first (CLS) row (cls_only()).
   void run(const std::vector<int64_t>& ids, const std::vector<int64_t>& mask, const std::vector<int64_t>& types,
            size_t batch, size_t seq, std::vector<float>& out) const;
 
   size_t hidden_size() const { return hidden_; }
+  // The graph's output has a fixed sequence length of 1: the CLS row only (embedrt builds such a
+  // graph for CLS-pooled models).
+  bool cls_only() const { return cls_only_; }
   // The execution provider in use, and why 'auto' fell back to the CPU ("" when it did not).
   const std::string& provider() const { return provider_; }
   const std::string& fallback_reason() const { return fallback_; }
@@ -35,6 +39,7 @@ class InferenceSession {
   std::unique_ptr<Ort::Session> session_;
   bool has_token_type_ids_ = false;
   size_t hidden_ = 0;
+  bool cls_only_ = false;
   std::string provider_;
   std::string fallback_;
 };

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbedrtError, SentenceTransformer, evaluateIR } from '../../lib/index.js';
 import { qaDataset, readQaRows } from '../../lib/irdata.js';
-import { onnxGraphFor } from '../../lib/model.js';
+import { convertCheckpoint, onnxGraphFor } from '../../lib/model.js';
 import { quantizeBlocksUint8, quantizeColumnsInt8 } from '../../lib/onnx/bert.js';
 import { financialQa, repoRoot, rng } from '../helpers/data.js';
 import { l2normalize, makeModel, maxAbsDiff, miniLmDir, ort, ortHidden, poolReference, tempDir } from '../helpers/models.js';
@@ -122,6 +122,11 @@ describe('int8 graphs', () => {
     expect(Array.from((await shipped.encode(texts)).data)).toEqual(Array.from((await built.encode(texts)).data));
     shipped.dispose();
     built.dispose();
+    // A graph that returns only the CLS row cannot serve mean pooling.
+    const clsDir = path.join(root, 'cls-graph');
+    convertCheckpoint(tiny, clsDir, { externalData: false, clsOnly: true });
+    fs.copyFileSync(path.join(clsDir, 'model.onnx'), path.join(onnxOnly, 'onnx', 'cls.onnx'));
+    await err(SentenceTransformer.load(onnxOnly, { cacheDir: cache, onnxFile: 'onnx/cls.onnx' }), 'E_UNSUPPORTED', /returns only the first \(CLS\) row, but .*1_Pooling.config\.json pools over every token/);
   });
 
   it('embedrt convert --quantize int8 writes the graph load() builds', () => {

@@ -76,6 +76,8 @@ describe('against sentence-transformers fixtures', () => {
       generateTestModel(dir, { ...m, tokenizerDir: bgeDir });
       expect(sha256(path.join(dir, 'model.safetensors'))).toBe(fx.safetensors_sha256);
       const model = await SentenceTransformer.load(dir, { cacheDir: path.join(root, 'cache') });
+      // CLS pooling runs the graph whose last layer computes the CLS row only; the fixtures check it.
+      expect(model.info().clsOnly).toBe(m.pooling === 'cls');
       for (const r of await compareFixture(model, fx)) {
         expect(r.maxDiff, JSON.stringify(r.options)).toBeLessThanOrEqual(1e-5);
       }
