@@ -126,24 +126,6 @@ Kernel kernel_for(simd::Path path) {
   }
 }
 
-// 64-byte aligned float storage (the micro-kernels load packed panels aligned).
-struct AlignedFloats {
-  struct Free {
-    void operator()(float* p) const { std::free(p); }
-  };
-  std::unique_ptr<float, Free> ptr;
-  size_t size = 0;
-  float* get(size_t n) {
-    if (n > size) {
-      const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
-      ptr.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-      if (!ptr) throw std::bad_alloc();
-      size = n;
-    }
-    return ptr.get();
-  }
-};
-
 // Blocking. KC: the whole depth when it is an embedding's (≤ 1,024), so C is written once; longer
 // depths are split into near-equal slices ≤ 768 and C accumulates. NC: columns of B packed per task
 // (NC × KC floats ≤ 1 MiB, one core's L2). MC: rows of C per sweep over one packed B block.
@@ -161,75 +143,95 @@ void pack_panel(const float* src, size_t ld, size_t rows, size_t kc, size_t widt
 
 }  // namespace
 
-void gemm_abt(const float* a, size_t m, const float* b, size_t n, size_t k, float* c) {
-  if (m == 0 || n == 0) return;
-  if (k == 0) {
-    std::fill(c, c + m * n, 0.f);
-    return;
-  }
-  const Kernel kern = kernel_for(simd::active_path());
-  const size_t mr = kern.mr, nr = kern.nr;
-  const size_t slices = k <= kMaxDepth ? 1 : (k + kDepthSlice - 1) / kDepthSlice;
-  const size_t kc_max = (k + slices - 1) / slices;
-  const size_t panels = (m + mr - 1) / mr;
-  const size_t mc = 8 * mr;
+void AlignedFloats::Free::operator()(float* p) const { std::free(p); }
 
-  // A, packed once for every task: slice s holds panels × (kc × mr) floats, from offset panels·mr·s·kc_max.
-  AlignedFloats packed_a;
-  float* ap = packed_a.get(panels * mr * k);
-  auto slice_of = [&](size_t s, size_t& k0, size_t& kc) {
-    k0 = s * kc_max;
-    kc = std::min(kc_max, k - k0);
-  };
-  ThreadPool& pool = ThreadPool::shared();
-  pool.parallel_for(panels, [&](size_t i) {
-    const size_t rows = std::min(mr, m - i * mr);
-    for (size_t s = 0; s < slices; ++s) {
-      size_t k0, kc;
-      slice_of(s, k0, kc);
-      pack_panel(a + i * mr * k + k0, k, rows, kc, mr, ap + panels * mr * k0 + i * mr * kc);
+float* AlignedFloats::get(size_t n) {
+  if (n > size_) {
+    const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    ptr_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    if (!ptr_) throw std::bad_alloc();
+    size_ = n;
+  }
+  return ptr_.get();
+}
+
+PackedA::PackedA(const float* a, size_t m, size_t k) : m_(m), k_(k) {
+  const Kernel kern = kernel_for(simd::active_path());
+  mr_ = kern.mr;
+  nr_ = kern.nr;
+  micro_ = kern.run;
+  slices_ = k <= kMaxDepth ? 1 : (k + kDepthSlice - 1) / kDepthSlice;
+  kc_max_ = k == 0 ? 0 : (k + slices_ - 1) / slices_;
+  panels_ = (m + mr_ - 1) / mr_;
+  if (m == 0 || k == 0) return;
+  // Slice s holds panels × (kc × mr) floats, from offset panels · mr · s · kc_max.
+  float* ap = data_.get(panels_ * mr_ * k);
+  ThreadPool::shared().parallel_for(panels_, [&](size_t i) {
+    const size_t rows = std::min(mr_, m - i * mr_);
+    for (size_t s = 0; s < slices_; ++s) {
+      const size_t k0 = s * kc_max_, kc = std::min(kc_max_, k - k0);
+      pack_panel(a + i * mr_ * k + k0, k, rows, kc, mr_, ap + panels_ * mr_ * k0 + i * mr_ * kc);
     }
   });
+}
 
-  // Tasks: column blocks of B (each packed by its task), times row parts of C when there are fewer
-  // blocks than threads.
-  const size_t nc = std::max(nr, std::min(kNc, (n / pool.size() + nr - 1) / nr * nr));
-  const size_t blocks = (n + nc - 1) / nc;
-  const size_t parts = blocks >= pool.size() ? 1 : std::min(panels, (pool.size() + blocks - 1) / blocks);
-  pool.parallel_for(blocks * parts, [&](size_t t) {
-    thread_local AlignedFloats packed_b;
-    const size_t j0 = (t / parts) * nc, ncols = std::min(nc, n - j0);
-    const size_t part = t % parts;
-    const size_t i_begin = panels * part / parts * mr, i_end = std::min(m, panels * (part + 1) / parts * mr);
-    float* bp = packed_b.get(nc * kc_max);
-    alignas(64) float edge[kMaxTile];
-    for (size_t s = 0; s < slices; ++s) {
-      size_t k0, kc;
-      slice_of(s, k0, kc);
+void gemm_abt_block(const PackedA& a, size_t i_begin, size_t i_end, const float* b, size_t n, float* c, size_t ldc) {
+  const size_t m = a.m_, k = a.k_, mr = a.mr_, nr = a.nr_, panels = a.panels_, kc_max = a.kc_max_;
+  if (i_begin >= i_end || n == 0) return;
+  if (k == 0) {
+    for (size_t i = i_begin; i < i_end; ++i) std::fill(c + (i - i_begin) * ldc, c + (i - i_begin) * ldc + n, 0.f);
+    return;
+  }
+  const MicroKernel run = a.micro_;
+  const size_t mc = 8 * mr;
+  thread_local AlignedFloats packed_b;
+  float* bp = packed_b.get(std::min(n, kNc) / nr * nr * kc_max + nr * kc_max);
+  alignas(64) float edge[kMaxTile];
+  for (size_t j0 = 0; j0 < n; j0 += kNc) {
+    const size_t ncols = std::min(kNc, n - j0);
+    for (size_t s = 0; s < a.slices_; ++s) {
+      const size_t k0 = s * kc_max, kc = std::min(kc_max, k - k0);
       for (size_t jr = 0; jr < ncols; jr += nr) {
         pack_panel(b + (j0 + jr) * k + k0, k, std::min(nr, ncols - jr), kc, nr, bp + jr * kc);
       }
-      const float* aslice = ap + panels * mr * k0;
+      const float* aslice = a.data_.get() + panels * mr * k0;
       for (size_t ic = i_begin; ic < i_end; ic += mc) {
         const size_t ie = std::min(i_end, ic + mc);
         for (size_t jr = 0; jr < ncols; jr += nr) {
           const size_t cols = std::min(nr, ncols - jr);
           for (size_t i = ic; i < ie; i += mr) {
-            const size_t rows = std::min(mr, m - i);
-            float* ct = c + i * n + j0 + jr;
+            const size_t rows = std::min(mr, std::min(m, i_end) - i);
+            float* ct = c + (i - i_begin) * ldc + j0 + jr;
             const float* apanel = aslice + (i / mr) * mr * kc;
             if (rows == mr && cols == nr) {
-              kern.run(kc, apanel, bp + jr * kc, ct, n, s > 0);
+              run(kc, apanel, bp + jr * kc, ct, ldc, s > 0);
               continue;
             }
-            kern.run(kc, apanel, bp + jr * kc, edge, nr, false);  // a partial tile goes through `edge`
+            run(kc, apanel, bp + jr * kc, edge, nr, false);  // a partial tile goes through `edge`
             for (size_t r = 0; r < rows; ++r) {
-              for (size_t j = 0; j < cols; ++j) ct[r * n + j] = (s > 0 ? ct[r * n + j] : 0.f) + edge[r * nr + j];
+              for (size_t j = 0; j < cols; ++j) ct[r * ldc + j] = (s > 0 ? ct[r * ldc + j] : 0.f) + edge[r * nr + j];
             }
           }
         }
       }
     }
+  }
+}
+
+void gemm_abt(const float* a, size_t m, const float* b, size_t n, size_t k, float* c) {
+  if (m == 0 || n == 0) return;
+  const PackedA packed(a, m, k);
+  // Tasks: column blocks of B (each packed by its task), times row parts of C when there are fewer
+  // blocks than threads.
+  ThreadPool& pool = ThreadPool::shared();
+  const size_t mr = packed.panel_rows(), nr = packed.panel_cols(), panels = (m + mr - 1) / mr;
+  const size_t nc = std::max(nr, std::min(kNc, (n / pool.size() + nr - 1) / nr * nr));
+  const size_t blocks = (n + nc - 1) / nc;
+  const size_t parts = blocks >= pool.size() ? 1 : std::min(panels, (pool.size() + blocks - 1) / blocks);
+  pool.parallel_for(blocks * parts, [&](size_t t) {
+    const size_t j0 = (t / parts) * nc, part = t % parts;
+    const size_t i_begin = panels * part / parts * mr, i_end = std::min(m, panels * (part + 1) / parts * mr);
+    gemm_abt_block(packed, i_begin, i_end, b + j0 * k, std::min(nc, n - j0), c + i_begin * n + j0, n);
   });
 }
 

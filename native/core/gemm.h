@@ -7,10 +7,46 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
 namespace embedrt {
 
 // A is m × k, B is n × k, C is m × n (all row-major, densely packed).
 void gemm_abt(const float* a, size_t m, const float* b, size_t n, size_t k, float* c);
+
+// 64-byte aligned float storage that grows on demand.
+class AlignedFloats {
+ public:
+  float* get(size_t n);
+  float* get() const { return ptr_.get(); }
+
+ private:
+  struct Free {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float, Free> ptr_;
+  size_t size_ = 0;
+};
+
+// A (m × k) packed once, on the pool, into the panels of the active path's micro-kernel, for products
+// with many blocks of B (top-k search streams the corpus through it).
+class PackedA {
+ public:
+  PackedA(const float* a, size_t m, size_t k);
+  size_t rows() const { return m_; }
+  size_t depth() const { return k_; }
+  size_t panel_rows() const { return mr_; }  // row ranges given to gemm_abt_block start at multiples of this
+  size_t panel_cols() const { return nr_; }
+
+ private:
+  friend void gemm_abt_block(const PackedA&, size_t, size_t, const float*, size_t, float*, size_t);
+  size_t m_, k_, mr_ = 1, nr_ = 1, slices_ = 1, kc_max_ = 0, panels_ = 0;
+  void (*micro_)(size_t, const float*, const float*, float*, size_t, bool) = nullptr;
+  AlignedFloats data_;
+};
+
+// C = A[i_begin, i_end) · Bᵀ for B n × k, on the calling thread (B is packed in thread-local storage):
+// C's row r (stride ldc) is A's row i_begin + r. i_begin must be a multiple of a.panel_rows().
+void gemm_abt_block(const PackedA& a, size_t i_begin, size_t i_end, const float* b, size_t n, float* c, size_t ldc);
 
 }  // namespace embedrt

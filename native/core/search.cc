@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include "gemm.h"
 #include "pooling.h"
@@ -110,10 +111,35 @@ std::vector<std::vector<Hit>> top_k_search(const MatrixView& queries, const Matr
   const size_t parts = std::max<size_t>(1, std::min(ThreadPool::shared().size(), (corpus.rows + kCorpusBlock - 1) / kCorpusBlock));
   std::vector<std::vector<std::vector<Hit>>> partial(parts, std::vector<std::vector<Hit>>(queries.rows));
   std::vector<uint8_t> odd(parts, 0);  // per part: a NaN or infinite score was seen
+  // Many queries: the scores of each corpus block come from the GEMM (queries packed once), then go
+  // through the heaps; few queries: the row kernels, with no packing.
+  std::unique_ptr<PackedA> packed;
+  if (score != Score::Euclidean && queries.rows >= kGemmMinRows) packed = std::make_unique<PackedA>(qd, queries.rows, queries.dim);
   ThreadPool::shared().parallel_for(parts, [&](size_t p) {
     const size_t c0 = corpus.rows * p / parts, c1 = corpus.rows * (p + 1) / parts;
     auto& heaps = partial[p];
     bool seen = false;
+    if (packed) {
+      // Queries in chunks of at most ~1,024 rows (a whole number of panels): the score tile stays ≤ 1 MiB.
+      const size_t chunk = std::max<size_t>(1, 1024 / packed->panel_rows()) * packed->panel_rows();
+      std::vector<float> tile(std::min(chunk, queries.rows) * kCorpusBlock);
+      for (size_t cb = c0; cb < c1; cb += kCorpusBlock) {
+        const size_t nb = std::min(c1, cb + kCorpusBlock) - cb;
+        for (size_t q0 = 0; q0 < queries.rows; q0 += chunk) {
+          const size_t q1 = std::min(queries.rows, q0 + chunk);
+          gemm_abt_block(*packed, q0, q1, cd + cb * corpus.dim, nb, tile.data(), kCorpusBlock);
+          for (size_t i = q0; i < q1; ++i) {
+            const float* row = tile.data() + (i - q0) * kCorpusBlock;
+            for (size_t j = 0; j < nb; ++j) {
+              seen |= !std::isfinite(row[j]);
+              push_hit(heaps[i], k, Hit{row[j], static_cast<uint32_t>(cb + j)});
+            }
+          }
+        }
+      }
+      odd[p] = seen;
+      return;
+    }
     const size_t qblock = 16;
     for (size_t cb = c0; cb < c1; cb += kCorpusBlock) {
       const size_t ce = std::min(c1, cb + kCorpusBlock);

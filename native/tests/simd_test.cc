@@ -2,6 +2,7 @@
 // that exercise the vector bodies, the masked tails and the scalar remainders. Runs under ASan/UBSan.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -103,6 +104,22 @@ TEST_P(SimdPaths, GemmMatchesDoublePrecision) {
       }
     }
     EXPECT_EQ(bad, 0u) << m << "x" << n << "x" << k;
+    // The same product from a packed A, rows from the second panel on, into a wider C (stride n + 3):
+    // equal to gemm_abt's bit for bit; the padding columns untouched.
+    const embedrt::PackedA packed(a.data(), m, k);
+    const size_t i0 = std::min(m, packed.panel_rows());
+    std::vector<float> wide((m - i0) * (n + 3), -7.f);
+    embedrt::gemm_abt_block(packed, i0, m, b.data(), n, wide.data(), n + 3);
+    for (size_t i = i0; i < m; ++i) {
+      for (size_t j = 0; j < n + 3; ++j) {
+        const float got = wide[(i - i0) * (n + 3) + j];
+        if (j < n) {
+          ASSERT_EQ(got, c[i * n + j]) << m << "x" << n << "x" << k << " at " << i << "," << j;
+        } else {
+          ASSERT_EQ(got, -7.f) << "wrote past the row at " << i << "," << j;
+        }
+      }
+    }
   }
 }
 
