@@ -12,7 +12,7 @@
 // sentences/s, real tokens/s, single-text p50/p99 latency, load time, peak RSS and the ratios, and
 // saves bench/results/encode-<date>.json. fastembed is not measured: it only loads models from its hub.
 //
-//   node bench/encode.mjs [--texts 1000] [--latency 100] [--only kind,kind]
+//   node bench/encode.mjs [--texts 1000] [--latency 100] [--only kind,kind] [--rounds 1]
 //   node bench/encode.mjs --rss      RSS over all 7,000 contexts, sampled every 500 texts
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -82,6 +82,7 @@ async function prepare() {
 }
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function run(kind, graph, tjsDir) {
@@ -225,21 +226,32 @@ async function main() {
   // Preparing (generating weights, writing graphs) peaks high; a child does it, so the workers (which
   // inherit the peak RSS of this process through fork/exec) start from a small parent.
   const { graph, tjs, int8Graph } = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--prepare'], { encoding: 'utf8' }));
-  const results = {};
   const all = ['embedrt', 'ort-node', 'ort-node-sorted', 'transformersjs', 'embedrt-int8', 'embedrt-int8-fast', 'ort-node-sorted-int8', 'transformersjs-int8'];
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : all;
-  for (const kind of all.filter((k) => only.includes(k))) {
-    process.stderr.write(`[bench] ${kind}…\n`);
-    const g = kind.endsWith('int8') ? int8Graph : graph;
-    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', kind, g, tjs, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    results[kind] = JSON.parse(out);
+  // --rounds N: every contender N times, interleaved (round 1 runs them all, then round 2, ...), and
+  // each number is the median over the rounds: this machine's speed drifts by ±10% over minutes.
+  const rounds = arg('--rounds', 1);
+  const perRound = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const kind of all.filter((k) => only.includes(k))) {
+      process.stderr.write(`[bench] ${kind}${rounds > 1 ? ` (round ${r + 1}/${rounds})` : ''}…\n`);
+      const g = kind.endsWith('int8') ? int8Graph : graph;
+      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', kind, g, tjs, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      (perRound[kind] ??= []).push(JSON.parse(out));
+    }
   }
+  const results = Object.fromEntries(
+    Object.entries(perRound).map(([kind, runs]) => [
+      kind,
+      Object.fromEntries(Object.keys(runs[0]).map((key) => [key, typeof runs[0][key] === 'number' ? median(runs.map((x) => x[key])) : runs[0][key]])),
+    ]),
+  );
   const e = results.embedrt, t = results.transformersjs, o = results['ort-node'], os_ = results['ort-node-sorted'];
   const e8 = results['embedrt-int8'], e8f = results['embedrt-int8-fast'], t8 = results['transformersjs-int8'];
   const ratio = (name, a, b) => (a !== undefined && b !== undefined ? [[name, a / b]] : []);
   const ratios = Object.fromEntries([
     ...ratio('throughput / transformers.js (target ≥ 1.4)', e?.sentencesPerSecond, t?.sentencesPerSecond),
-    ...ratio('real tokens/s / best ORT-node padded tokens/s (target ≥ 0.95)', e?.realTokensPerSecond, o && os_ ? Math.max(o.paddedTokensPerSecond, os_.paddedTokensPerSecond) : undefined),
+    ...ratio('real tokens/s / best ORT-node padded tokens/s (target ≥ 0.95)', e?.realTokensPerSecond, o || os_ ? Math.max(o?.paddedTokensPerSecond ?? 0, os_?.paddedTokensPerSecond ?? 0) : undefined),
     ...ratio('throughput / ORT-node unsorted batches', e?.sentencesPerSecond, o?.sentencesPerSecond),
     ...ratio('single-text p50 latency / transformers.js (target ≤ 0.8)', e?.latencyP50Ms, t?.latencyP50Ms),
     ...ratio('peak RSS / transformers.js (target < 1)', e?.peakRssMb, t?.peakRssMb),
@@ -247,7 +259,7 @@ async function main() {
     ...ratio('int8 throughput / transformers.js on the same int8 file (target ≥ 1.3)', e8?.sentencesPerSecond, t8?.sentencesPerSecond),
     ...ratio('int8-fast throughput / embedrt fp32', e8f?.sentencesPerSecond, e?.sentencesPerSecond),
   ]);
-  console.log(`Encode, flagship shape (BERT-base), ${Object.values(results)[0].texts} texts, batches of ${BATCH} — ${os.cpus()[0]?.model} × ${os.availableParallelism()}`);
+  console.log(`Encode, flagship shape (BERT-base), ${Object.values(results)[0].texts} texts, batches of ${BATCH}${rounds > 1 ? `, medians of ${rounds} interleaved rounds` : ''} — ${os.cpus()[0]?.model} × ${os.availableParallelism()}`);
   console.log('  contender            sent/s  real tok/s  padded tok/s  pad%   p50 ms  p99 ms  load s  peak RSS MB');
   for (const r of Object.values(results)) {
     const f = (v, d = 0, w = 8) => (v === undefined ? '—' : v.toFixed(d)).padStart(w);
@@ -257,7 +269,7 @@ async function main() {
   for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(64)} ${v.toFixed(2)}`);
   const subset = only === all ? '' : `-${only.join('+')}`;
   const file = path.join(here, 'results', `encode-${new Date().toISOString().slice(0, 16).replace(':', '')}${subset}.json`);
-  fs.writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, threads: os.availableParallelism(), node: process.version }, results, ratios }, null, 2)}\n`);
+  fs.writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, threads: os.availableParallelism(), node: process.version }, rounds, results, ratios, ...(rounds > 1 ? { perRound } : {}) }, null, 2)}\n`);
   console.log(`saved ${path.relative(root, file)}`);
 }
 
