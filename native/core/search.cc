@@ -119,6 +119,10 @@ std::vector<std::vector<Hit>> top_k_search(const MatrixView& queries, const Matr
     const size_t c0 = corpus.rows * p / parts, c1 = corpus.rows * (p + 1) / parts;
     auto& heaps = partial[p];
     bool seen = false;
+    auto take = [&](size_t query, size_t row, float v) {
+      seen |= !std::isfinite(v);
+      push_hit(heaps[query], k, Hit{v, static_cast<uint32_t>(row)});
+    };
     if (packed) {
       // Queries in chunks of at most ~1,024 rows (a whole number of panels): the score tile stays ≤ 1 MiB.
       const size_t chunk = std::max<size_t>(1, 1024 / packed->panel_rows()) * packed->panel_rows();
@@ -130,10 +134,7 @@ std::vector<std::vector<Hit>> top_k_search(const MatrixView& queries, const Matr
           gemm_abt_block(*packed, q0, q1, cd + cb * corpus.dim, nb, tile.data(), kCorpusBlock);
           for (size_t i = q0; i < q1; ++i) {
             const float* row = tile.data() + (i - q0) * kCorpusBlock;
-            for (size_t j = 0; j < nb; ++j) {
-              seen |= !std::isfinite(row[j]);
-              push_hit(heaps[i], k, Hit{row[j], static_cast<uint32_t>(cb + j)});
-            }
+            for (size_t j = 0; j < nb; ++j) take(i, cb + j, row[j]);
           }
         }
       }
@@ -145,11 +146,7 @@ std::vector<std::vector<Hit>> top_k_search(const MatrixView& queries, const Matr
       const size_t ce = std::min(c1, cb + kCorpusBlock);
       for (size_t qi = 0; qi < queries.rows; qi += qblock) {
         const size_t nq = std::min(qblock, queries.rows - qi);
-        score_block(qd + qi * queries.dim, nq, cd, cb, ce, queries.dim, score,
-                    [&](size_t i, size_t j, float v) {
-                      seen |= !std::isfinite(v);
-                      push_hit(heaps[qi + i], k, Hit{v, static_cast<uint32_t>(j)});
-                    });
+        score_block(qd + qi * queries.dim, nq, cd, cb, ce, queries.dim, score, [&](size_t i, size_t j, float v) { take(qi + i, j, v); });
       }
     }
     odd[p] = seen;
