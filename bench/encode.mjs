@@ -82,7 +82,6 @@ async function prepare() {
 }
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function run(kind, graph, tjsDir) {
@@ -229,7 +228,8 @@ async function main() {
   const all = ['embedrt', 'ort-node', 'ort-node-sorted', 'transformersjs', 'embedrt-int8', 'embedrt-int8-fast', 'ort-node-sorted-int8', 'transformersjs-int8'];
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : all;
   // --rounds N: every contender N times, interleaved (round 1 runs them all, then round 2, ...), and
-  // each number is the median over the rounds: this machine's speed drifts by ±10% over minutes.
+  // each number is the median over the rounds (the upper one for an even count): this machine's speed
+  // drifts by ±10% over minutes.
   const rounds = arg('--rounds', 1);
   const perRound = {};
   for (let r = 0; r < rounds; r++) {
@@ -243,7 +243,7 @@ async function main() {
   const results = Object.fromEntries(
     Object.entries(perRound).map(([kind, runs]) => [
       kind,
-      Object.fromEntries(Object.keys(runs[0]).map((key) => [key, typeof runs[0][key] === 'number' ? median(runs.map((x) => x[key])) : runs[0][key]])),
+      Object.fromEntries(Object.keys(runs[0]).map((key) => [key, typeof runs[0][key] === 'number' ? pct(runs.map((x) => x[key]), 50) : runs[0][key]])),
     ]),
   );
   const e = results.embedrt, t = results.transformersjs, o = results['ort-node'], os_ = results['ort-node-sorted'];

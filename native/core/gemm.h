@@ -33,8 +33,6 @@ class AlignedFloats {
 class PackedA {
  public:
   PackedA(const float* a, size_t m, size_t k);
-  size_t rows() const { return m_; }
-  size_t depth() const { return k_; }
   size_t panel_rows() const { return mr_; }  // row ranges given to gemm_abt_block start at multiples of this
   size_t panel_cols() const { return nr_; }
 
