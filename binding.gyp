@@ -17,6 +17,8 @@
         "native/core/cpu_features.cc",
         "native/core/embedder.cc",
         "native/core/gemm.cc",
+        "native/core/linear.cc",
+        "native/core/linear_op.cc",
         "native/core/ort_runtime.cc",
         "native/core/pooling.cc",
         "native/core/search.cc",

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EmbedrtError, rethrowNative } from './errors.js';
 import { native } from './native.js';
 import { cachedSnapshot, downloadModel, hubCacheDir, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
-import { GRAPH_RULES, QUANTIZATION_RULES, buildBertOnnx, parseBertConfig, type BertConfig, type Quantization } from './onnx/bert.js';
+import { GRAPH_RULES, LINEAR_RULES, QUANTIZATION_RULES, buildBertOnnx, parseBertConfig, type BertConfig, type Quantization } from './onnx/bert.js';
 import { SafetensorsFile } from './safetensors.js';
 import { Tokenizer, type NativeTokenizerHandle } from './tokenizer.js';
 import { isInteger, readJsonFile } from './validate.js';
@@ -189,7 +189,11 @@ function readBertConfig(dir: string): BertConfig {
  * model.onnx.data unless externalData is false); returns the model.onnx path. What `embedrt convert`
  * writes and what load() caches.
  */
-export function convertCheckpoint(dir: string, outDir: string, opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean } = {}): string {
+export function convertCheckpoint(
+  dir: string,
+  outDir: string,
+  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean } = {},
+): string {
   const weights = path.join(dir, 'model.safetensors');
   const cfg = readBertConfig(dir);
   const st = SafetensorsFile.open(weights);
@@ -203,9 +207,10 @@ export function convertCheckpoint(dir: string, outDir: string, opts: { externalD
 /**
  * The ONNX graph of a model folder: options.onnxFile, else onnx/model.onnx as shipped, else built from
  * model.safetensors (options.quantize 'int8': with int8 weights; `clsOnly`: the last layer computes
- * only the first row, for CLS-pooled models — output [batch, 1, hidden]).
+ * only the first row, for CLS-pooled models — output [batch, 1, hidden]; `embedrtOps`: the projections
+ * run as com.embedrt.Linear, for embedrt's CPU sessions only).
  */
-export function onnxGraphFor(dir: string, opts: LoadOptions = {}, build: { clsOnly?: boolean } = {}): string {
+export function onnxGraphFor(dir: string, opts: LoadOptions = {}, build: { clsOnly?: boolean; embedrtOps?: boolean } = {}): string {
   if (opts.quantize !== undefined && opts.quantize !== 'int8' && opts.quantize !== 'int8-fast') {
     throw new EmbedrtError('E_BAD_INPUT', `options.quantize must be 'int8', 'int8-fast' or absent, got ${JSON.stringify(opts.quantize)}`);
   }
@@ -228,7 +233,11 @@ export function onnxGraphFor(dir: string, opts: LoadOptions = {}, build: { clsOn
     throw new EmbedrtError('E_MODEL_FILES', `${dir}: no onnx/model.onnx and no model.safetensors; embedrt needs one of them`);
   }
   // Part of the cache key: a graph built by an older builder (other quantization rules) is not reused.
-  const variant = (opts.quantize ? `|${opts.quantize}|${QUANTIZATION_RULES}` : '') + (build.clsOnly ? `|cls-only|${GRAPH_RULES}` : '');
+  const embedrtOps = build.embedrtOps === true && !opts.quantize;
+  const variant =
+    (opts.quantize ? `|${opts.quantize}|${QUANTIZATION_RULES}` : '') +
+    (build.clsOnly ? `|cls-only|${GRAPH_RULES}` : '') +
+    (embedrtOps ? `|embedrt-ops|${LINEAR_RULES}` : '');
   const cfg = readBertConfig(dir);
   // Keyed by the checkpoint's content; a (path, size, mtime) index spares re-hashing it on every load.
   const stat = fs.statSync(weights);
@@ -257,7 +266,11 @@ export function onnxGraphFor(dir: string, opts: LoadOptions = {}, build: { clsOn
   }
   // Build into a temporary folder, then rename: a crash never leaves a half-written graph in the cache.
   const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
-  convertCheckpoint(dir, tmp, { ...(opts.quantize ? { quantize: opts.quantize } : {}), ...(build.clsOnly ? { clsOnly: true } : {}) });
+  convertCheckpoint(dir, tmp, {
+    ...(opts.quantize ? { quantize: opts.quantize } : {}),
+    ...(build.clsOnly ? { clsOnly: true } : {}),
+    ...(embedrtOps ? { embedrtOps: true } : {}),
+  });
   fs.mkdirSync(path.dirname(out), { recursive: true });
   try {
     fs.renameSync(tmp, out);
@@ -338,7 +351,9 @@ export class SentenceTransformer {
     const tokenizer = Tokenizer.fromPretrained(dir);
     // CLS pooling alone (BGE): the built graph skips the last layer's work on every other token.
     const clsOnly = pooling.length === 1 && pooling[0] === 0;
-    const graph = onnxGraphFor(dir, opts, { clsOnly });
+    // On the CPU the projections run on embedrt's own kernels (com.embedrt.Linear); a GPU provider keeps
+    // ONNX's MatMul, which it runs on the device.
+    const graph = onnxGraphFor(dir, opts, { clsOnly, embedrtOps: device === 'cpu' });
     const Native = (native() as unknown as { NativeModel: NativeModelClass }).NativeModel;
     const tokHandle = (tokenizer as unknown as { handle: NativeTokenizerHandle }).handle;
     // ONNX Runtime's optimized graph is cached per graph, ORT version, CPU and device: the first load

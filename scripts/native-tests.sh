@@ -64,6 +64,7 @@ if [[ $which == all || $which == fuzz ]]; then
   sysroot=$(node scripts/assemble-ort.mjs --aarch64-sysroot)
   "$clangxx" --target=aarch64-linux-gnu -std=c++17 -fsyntax-only -Werror -Wall -Wextra -Wconversion -Wno-sign-conversion \
     -nostdinc++ -isystem "$sysroot/include/c++/12" -isystem "$sysroot/include/c++/12/aarch64-linux-gnu" \
-    -isystem "$sysroot/include" -I native/core native/core/simd.cc native/core/search.cc native/core/pooling.cc native/core/gemm.cc
+    -isystem "$sysroot/include" -I native/core native/core/simd.cc native/core/search.cc native/core/pooling.cc native/core/gemm.cc \
+    native/core/linear.cc
   echo "aarch64 compile: 1 passed, 0 failed"
 fi

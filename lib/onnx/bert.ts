@@ -32,6 +32,18 @@ export const QUANTIZATION_RULES = 'q4';
 /** The same for float graphs (part of the cache key: bump when the builder's float output changes). */
 export const GRAPH_RULES = 'g2';
 
+/**
+ * embedrt's own ONNX Runtime op domain (native/core/linear_op.h): `Linear(X, W, B[N]) = X · W + B` with W
+ * the K × N weights in panels of 16 columns (LINEAR_PANEL),
+ * its streaming / packed-GEMM kernels in place of MatMul + Add. Only embedrt's sessions can run a
+ * graph that uses it; `embedrt convert` writes standard ONNX.
+ */
+export const EMBEDRT_DOMAIN = 'com.embedrt';
+/** Part of the cache key of graphs that use it. */
+export const LINEAR_RULES = 'l1';
+/** Linear's W: [ceil(N / 16), K, 16], panels of 16 columns of the K × N matrix, the last zero-padded. */
+const LINEAR_PANEL = 16;
+
 export type WeightSource = (name: string) => { shape: number[]; data: Float32Array } | undefined;
 
 /** Checks config.json's BERT fields; anything the builder cannot express is refused by name. */
@@ -210,7 +222,7 @@ export function buildBertOnnx(
   weights: WeightSource,
   outDir: string,
   source: string,
-  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean } = {},
+  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean } = {},
 ): string {
   const prefix = weights('bert.embeddings.word_embeddings.weight') ? 'bert.' : '';
   const need = (name: string, shape: number[]): Float32Array => {
@@ -269,6 +281,13 @@ export function buildBertOnnx(
         { name: 'accuracy_level', i: 4 },
       ];
       y = g.op('MatMulNBits', [x, pw, g.weight(`${label}.weight_scales`, [N * blocks], scales), '', '', b], attrs, 1, 'com.microsoft')[0]!;
+    } else if (opts.embedrtOps) {
+      const panels = Math.ceil(N / LINEAR_PANEL);
+      const wp = new Float32Array(panels * inDim * LINEAR_PANEL);
+      for (let r = 0; r < inDim; r++) {
+        for (let c = 0; c < N; c++) wp[(Math.floor(c / LINEAR_PANEL) * inDim + r) * LINEAR_PANEL + (c % LINEAR_PANEL)] = wt[r * N + c]!;
+      }
+      y = g.op('Linear', [x, g.weight(`${label}.weight_panels`, [panels, inDim, LINEAR_PANEL], wp), b], [], 1, EMBEDRT_DOMAIN)[0]!;
     } else {
       y = g.op1('Add', [g.op1('MatMul', [x, g.weight(`${label}.weight_t`, [inDim, N], wt)]), b]);
     }
@@ -360,7 +379,10 @@ export function buildBertOnnx(
   const bytes = encodeModel({
     irVersion: 8,
     opset: 17,
-    ...(quantized ? { extraOpsets: [{ domain: 'com.microsoft', version: 1 }] } : {}),
+    extraOpsets: [
+      ...(quantized ? [{ domain: 'com.microsoft', version: 1 }] : []),
+      ...(opts.embedrtOps && !quantized ? [{ domain: EMBEDRT_DOMAIN, version: 1 }] : []),
+    ],
     producer: 'embedrt',
     graphName: 'bert',
     nodes: g.nodes,

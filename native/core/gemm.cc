@@ -141,7 +141,27 @@ void pack_panel(const float* src, size_t ld, size_t rows, size_t kc, size_t widt
   }
 }
 
+// Packs columns [0, cols) of a matrix in kPanelCols-column panels (src: the first panel's row k0;
+// panel_stride: floats from one panel to the next), rows [0, kc), into one micro-panel of `width`
+// columns, step-major; missing columns are zero.
+void pack_from_panels(const float* src, size_t panel_stride, size_t cols, size_t kc, size_t width, float* panel) {
+  for (size_t p = 0; p < kc; ++p) {
+    float* out = panel + p * width;
+    for (size_t q = 0; q < width; q += kPanelCols) {
+      const size_t take = q < cols ? std::min(kPanelCols, cols - q) : 0;
+      const float* in = src + (q / kPanelCols) * panel_stride + p * kPanelCols;
+      std::copy(in, in + take, out + q);
+      std::fill(out + q + take, out + q + kPanelCols, 0.f);
+    }
+  }
+}
+
 }  // namespace
+
+size_t gemm_depth_slice(size_t k) {
+  const size_t slices = k <= kMaxDepth ? 1 : (k + kDepthSlice - 1) / kDepthSlice;
+  return (k + slices - 1) / slices;
+}
 
 void AlignedFloats::Free::operator()(float* p) const { std::free(p); }
 
@@ -155,18 +175,18 @@ float* AlignedFloats::get(size_t n) {
   return ptr_.get();
 }
 
-PackedA::PackedA(const float* a, size_t m, size_t k) : m_(m), k_(k) {
+PackedA::PackedA(const float* a, size_t m, size_t k, const ParallelFor& parallel) : m_(m), k_(k) {
   const Kernel kern = kernel_for(simd::active_path());
   mr_ = kern.mr;
   nr_ = kern.nr;
   micro_ = kern.run;
-  slices_ = k <= kMaxDepth ? 1 : (k + kDepthSlice - 1) / kDepthSlice;
-  kc_max_ = k == 0 ? 0 : (k + slices_ - 1) / slices_;
+  kc_max_ = gemm_depth_slice(k);
+  slices_ = k == 0 ? 1 : (k + kc_max_ - 1) / kc_max_;
   panels_ = (m + mr_ - 1) / mr_;
   if (m == 0 || k == 0) return;
   // Slice s holds panels × (kc × mr) floats, from offset panels · mr · s · kc_max.
   float* ap = data_.get(panels_ * mr_ * k);
-  ThreadPool::shared().parallel_for(panels_, [&](size_t i) {
+  parallel(panels_, [&](size_t i) {
     const size_t rows = std::min(mr_, m - i * mr_);
     for (size_t s = 0; s < slices_; ++s) {
       const size_t k0 = s * kc_max_, kc = std::min(kc_max_, k - k0);
@@ -176,6 +196,10 @@ PackedA::PackedA(const float* a, size_t m, size_t k) : m_(m), k_(k) {
 }
 
 void gemm_abt_block(const PackedA& a, size_t i_begin, size_t i_end, const float* b, size_t n, float* c, size_t ldc) {
+  gemm_block(a, i_begin, i_end, b, false, n, c, ldc);
+}
+
+void gemm_block(const PackedA& a, size_t i_begin, size_t i_end, const float* b, bool b_panels, size_t n, float* c, size_t ldc) {
   const size_t m = a.m_, k = a.k_, mr = a.mr_, nr = a.nr_, panels = a.panels_, kc_max = a.kc_max_;
   if (i_begin >= i_end || n == 0) return;
   if (k == 0) {
@@ -192,7 +216,11 @@ void gemm_abt_block(const PackedA& a, size_t i_begin, size_t i_end, const float*
     for (size_t s = 0; s < a.slices_; ++s) {
       const size_t k0 = s * kc_max, kc = std::min(kc_max, k - k0);
       for (size_t jr = 0; jr < ncols; jr += nr) {
-        pack_panel(b + (j0 + jr) * k + k0, k, std::min(nr, ncols - jr), kc, nr, bp + jr * kc);
+        if (b_panels) {
+          pack_from_panels(b + (j0 + jr) * k + k0 * kPanelCols, k * kPanelCols, std::min(nr, ncols - jr), kc, nr, bp + jr * kc);
+        } else {
+          pack_panel(b + (j0 + jr) * k + k0, k, std::min(nr, ncols - jr), kc, nr, bp + jr * kc);
+        }
       }
       const float* aslice = a.data_.get() + panels * mr * k0;
       for (size_t ic = i_begin; ic < i_end; ic += mc) {
@@ -218,21 +246,34 @@ void gemm_abt_block(const PackedA& a, size_t i_begin, size_t i_end, const float*
   }
 }
 
-void gemm_abt(const float* a, size_t m, const float* b, size_t n, size_t k, float* c) {
+namespace {
+
+void gemm(const float* a, size_t m, const float* b, size_t n, size_t k, bool b_panels, float* c, const ParallelFor& parallel) {
   if (m == 0 || n == 0) return;
-  const PackedA packed(a, m, k);
+  const PackedA packed(a, m, k, parallel);
   // Tasks: column blocks of B (each packed by its task), times row parts of C when there are fewer
   // blocks than threads.
-  ThreadPool& pool = ThreadPool::shared();
+  const size_t threads = ThreadPool::shared().size();
   const size_t mr = packed.panel_rows(), nr = packed.panel_cols(), panels = (m + mr - 1) / mr;
-  const size_t nc = std::max(nr, std::min(kNc, (n / pool.size() + nr - 1) / nr * nr));
+  const size_t nc = std::max(nr, std::min(kNc, (n / threads + nr - 1) / nr * nr));
   const size_t blocks = (n + nc - 1) / nc;
-  const size_t parts = blocks >= pool.size() ? 1 : std::min(panels, (pool.size() + blocks - 1) / blocks);
-  pool.parallel_for(blocks * parts, [&](size_t t) {
+  const size_t parts = blocks >= threads ? 1 : std::min(panels, (threads + blocks - 1) / blocks);
+  parallel(blocks * parts, [&](size_t t) {
     const size_t j0 = (t / parts) * nc, part = t % parts;
     const size_t i_begin = panels * part / parts * mr, i_end = std::min(m, panels * (part + 1) / parts * mr);
-    gemm_abt_block(packed, i_begin, i_end, b + j0 * k, std::min(nc, n - j0), c + i_begin * n + j0, n);
+    // Column j0 starts row j0 of B (n × k) or, in panels, panel j0 / 16: both at b + j0 · k.
+    gemm_block(packed, i_begin, i_end, b + j0 * k, b_panels, std::min(nc, n - j0), c + i_begin * n + j0, n);
   });
+}
+
+}  // namespace
+
+void gemm_abt(const float* a, size_t m, const float* b, size_t n, size_t k, float* c, const ParallelFor& parallel) {
+  gemm(a, m, b, n, k, false, c, parallel);
+}
+
+void gemm_ab_panels(const float* a, size_t m, const float* b, size_t n, size_t k, float* c, const ParallelFor& parallel) {
+  gemm(a, m, b, n, k, true, c, parallel);
 }
 
 }  // namespace embedrt

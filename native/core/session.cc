@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "linear_op.h"
 #include "ort_runtime.h"
 
 namespace embedrt {
@@ -17,6 +18,7 @@ Ort::SessionOptions base_options(const SessionConfig& c) {
   if (c.intra_op_threads > 0) o.SetIntraOpNumThreads(c.intra_op_threads);
   o.SetInterOpNumThreads(1);
   o.SetGraphOptimizationLevel(c.optimize ? GraphOptimizationLevel::ORT_ENABLE_ALL : GraphOptimizationLevel::ORT_DISABLE_ALL);
+  o.Add(embedrt_op_domain());  // com.embedrt.Linear, in the graphs embedrt builds for the CPU
   if (!c.optimized_model_path.empty()) {
     o.SetOptimizedModelFilePath(c.optimized_model_path.c_str());
     // Weights go beside the saved graph, so models past protobuf's 2 GB limit can be saved too.

@@ -99,4 +99,9 @@ ThreadPool& ThreadPool::shared() {
   return *pool;
 }
 
+const ParallelFor& ThreadPool::shared_for() {
+  static const ParallelFor* run = new ParallelFor([](size_t n, const std::function<void(size_t)>& fn) { shared().parallel_for(n, fn); });
+  return *run;
+}
+
 }  // namespace embedrt

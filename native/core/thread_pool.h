@@ -11,6 +11,10 @@
 
 namespace embedrt {
 
+// Runs fn(i) for every i in [0, n) and returns when all are done: ThreadPool::shared(), or (inside an
+// ONNX Runtime kernel) ONNX Runtime's own intra-op threads.
+using ParallelFor = std::function<void(size_t n, const std::function<void(size_t)>& fn)>;
+
 class ThreadPool {
  public:
   explicit ThreadPool(size_t threads);
@@ -26,6 +30,8 @@ class ThreadPool {
 
   // The process-wide pool (hardware threads), created on first use.
   static ThreadPool& shared();
+  // shared() as a ParallelFor.
+  static const ParallelFor& shared_for();
 
  private:
   void worker_loop();

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "gemm.h"
+#include "linear.h"
 #include "simd.h"
 
 namespace embedrt::simd {
@@ -119,6 +120,52 @@ TEST_P(SimdPaths, GemmMatchesDoublePrecision) {
           ASSERT_EQ(got, -7.f) << "wrote past the row at " << i << "," << j;
         }
       }
+    }
+  }
+}
+
+// W (k × n) into linear.h's panels of 16 columns, the last zero-padded.
+std::vector<float> to_panels(const std::vector<float>& w, size_t k, size_t n) {
+  const size_t panels = (n + 15) / 16;
+  std::vector<float> out(panels * k * 16, 0.f);
+  for (size_t p = 0; p < k; ++p) {
+    for (size_t j = 0; j < n; ++j) out[((j / 16) * k + p) * 16 + j % 16] = w[p * n + j];
+  }
+  return out;
+}
+
+TEST_P(SimdPaths, LinearMatchesDoublePrecisionAndEveryRowCountGivesTheSameBits) {
+  std::mt19937 gen(5);
+  std::uniform_real_distribution<float> u(-1, 1);
+  using Shape = std::tuple<size_t, size_t>;
+  // (k, n): panel tails (n % 16 ≠ 0), one and several depth slices (k > 1,024), k = 0.
+  for (auto [k, n] : {Shape{7, 5}, Shape{32, 96}, Shape{100, 130}, Shape{768, 48}, Shape{1500, 40}, Shape{3072, 17}, Shape{9, 0},
+                      Shape{0, 20}}) {
+    const size_t m_max = embedrt::linear_streaming_rows() + 30;  // both the streaming and the GEMM path
+    std::vector<float> x(m_max * k), w(k * n), bias(n);
+    for (float& v : x) v = u(gen);
+    for (float& v : w) v = u(gen);
+    for (float& v : bias) v = u(gen);
+    const std::vector<float> wp = to_panels(w, k, n);
+    std::vector<float> all(m_max * n, std::nanf(""));
+    embedrt::linear_forward(x.data(), m_max, k, wp.data(), n, bias.data(), all.data());
+    const double tol = 2e-6 * (static_cast<double>(k) + 1);
+    size_t bad = 0;
+    for (size_t i = 0; i < m_max; ++i) {
+      for (size_t j = 0; j < n; ++j) {
+        double ref = bias[j];
+        for (size_t t = 0; t < k; ++t) ref += static_cast<double>(x[i * k + t]) * w[t * n + j];
+        if (!(std::fabs(all[i * n + j] - ref) <= tol) && bad++ < 5) {
+          ADD_FAILURE() << m_max << "x" << n << "x" << k << " at " << i << "," << j << ": " << all[i * n + j] << " vs " << ref;
+        }
+      }
+    }
+    EXPECT_EQ(bad, 0u) << "k " << k << ", n " << n;
+    // A row's result does not depend on how many rows come with it (streaming or GEMM, which pass).
+    for (size_t m : {size_t{1}, size_t{2}, size_t{7}, size_t{25}, embedrt::linear_streaming_rows(), m_max - 1}) {
+      std::vector<float> some(m * n, std::nanf(""));
+      embedrt::linear_forward(x.data(), m, k, wp.data(), n, bias.data(), some.data());
+      for (size_t i = 0; i < m * n; ++i) ASSERT_EQ(some[i], all[i]) << "m " << m << ", k " << k << ", n " << n << " at " << i;
     }
   }
 }

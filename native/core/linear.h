@@ -1,0 +1,24 @@
+// A linear layer, y = x · W + bias, for the encoder's projections (ONNX Runtime runs it as the custom
+// op com.embedrt.Linear; linear_op.h). W (k × n) is stored in panels of 16 columns (gemm_ab_panels'
+// layout: each panel k × 16 row-major, the last zero-padded), so a panel is one contiguous stream.
+//
+// Few rows (a short text on its own) make the product bound by streaming W from memory: each weight is
+// used by m rows only. Then each panel is read once for up to 24 rows (AVX-512; 6 with AVX2), prefetched
+// ahead, one panel per task. Many rows go through the packed GEMM (gemm.h).
+#pragma once
+
+#include <cstddef>
+
+#include "gemm.h"
+#include "thread_pool.h"
+
+namespace embedrt {
+
+// y (m × n, row-major) = x (m × k) · w (k × n, in panels: ceil(n / 16) × k × 16 floats) + bias (n).
+void linear_forward(const float* x, size_t m, size_t k, const float* w, size_t n, const float* bias, float* y,
+                    const ParallelFor& parallel = ThreadPool::shared_for());
+
+// Rows up to which linear_forward streams W instead of running the packed GEMM.
+size_t linear_streaming_rows();
+
+}  // namespace embedrt
