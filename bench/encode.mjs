@@ -2,7 +2,8 @@
 // End-to-end embedding speed on the flagship's shape (generated BERT-base weights, CLS pooling,
 // Normalize), every contender in its own process, in one run:
 //   - embedrt (SentenceTransformer.encode, batches of 32 sorted by length);
-//   - onnxruntime-node session.run on the same graph and the same ids, batches of 32 in input order
+//   - onnxruntime-node session.run on the same ids and the standard ONNX graph with the same arithmetic
+//     (embedrt's own differs in its projections: com.embedrt.Linear), batches of 32 in input order
 //     padded per batch (what a Node user does today), and the same sorted by length (its best case);
 //   - transformers.js (@huggingface/transformers, the same weights as one ONNX file, pooling cls,
 //     normalize, batches of 32).
@@ -44,13 +45,16 @@ async function texts() {
 
 async function prepare() {
   const { generateTestModel, SentenceTransformer } = await lib();
-  const { convertCheckpoint } = await import(path.join(root, 'dist', 'model.js'));
+  const { convertCheckpoint, onnxGraphFor } = await import(path.join(root, 'dist', 'model.js'));
   if (!fs.existsSync(path.join(modelDir, 'model.safetensors'))) {
     generateTestModel(modelDir, { shape: 'flagship', pooling: 'cls', seed: 42, tokenizerDir: path.join(root, '..', 'shared', 'models', 'bge-base-en-v1.5') });
   }
+  // onnxruntime-node runs the standard ONNX graph with the same arithmetic as embedrt's (CLS-only last
+  // layer); embedrt's own graph differs only in its projections, com.embedrt.Linear, which only
+  // embedrt's sessions run.
   const model = await SentenceTransformer.load(modelDir, { cacheDir });
-  const graph = model.info().graph;
   model.dispose();
+  const graph = onnxGraphFor(modelDir, { cacheDir }, { clsOnly: true });
   // transformers.js reads <model>/onnx/model.onnx as one file: the same weights, inline.
   const tjs = path.join(modelsDir, 'flagship-tjs');
   if (!fs.existsSync(path.join(tjs, 'onnx', 'model.onnx'))) {
@@ -62,7 +66,7 @@ async function prepare() {
   }
   // The int8 file embedrt runs (CLS-only last layer, as for every CLS-pooled model), inline, where
   // transformers.js looks for dtype 'q8'. (Its fp32 file above is the full graph, as a transformers.js
-  // user has it; embedrt and onnxruntime-node run embedrt's graph, model.info().graph.)
+  // user has it; onnxruntime-node runs the CLS-only standard graph.)
   const q8 = path.join(tjs, 'onnx', 'model_quantized.onnx');
   const int8 = await SentenceTransformer.load(modelDir, { cacheDir, quantize: 'int8' });
   const int8Graph = int8.info().graph;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <numeric>
 
 #include "simd.h"
 #include "thread_pool.h"
@@ -257,7 +258,12 @@ void gemm(const float* a, size_t m, const float* b, size_t n, size_t k, bool b_p
   const size_t mr = packed.panel_rows(), nr = packed.panel_cols(), panels = (m + mr - 1) / mr;
   const size_t nc = std::max(nr, std::min(kNc, (n / threads + nr - 1) / nr * nr));
   const size_t blocks = (n + nc - 1) / nc;
-  const size_t parts = blocks >= threads ? 1 : std::min(panels, (threads + blocks - 1) / blocks);
+  // Row parts so the tasks spread evenly: a multiple of the thread count (3 blocks on 2 threads would
+  // leave one thread idle for a third of the time), unless there are so many blocks that the last
+  // round hardly matters. Each part packs its own copy of its B block.
+  size_t parts = 1;
+  if (blocks < 8 * threads) parts = std::max((threads + blocks - 1) / blocks, threads / std::gcd(blocks, threads));
+  parts = std::max<size_t>(1, std::min(panels, parts));
   parallel(blocks * parts, [&](size_t t) {
     const size_t j0 = (t / parts) * nc, part = t % parts;
     const size_t i_begin = panels * part / parts * mr, i_end = std::min(m, panels * (part + 1) / parts * mr);

@@ -17,8 +17,8 @@ namespace {
 
 // A streaming kernel computes rows [0, R) × one panel of 16 columns of y from x packed step-major
 // (xp[p * R + r]) and the panel (w: k × 16, row-major): one pass over those columns of W.
-using StreamKernel = void (*)(size_t p0, size_t p1, const float* xp, const float* w, const float* bias, float* y, size_t ldy,
-                              int stage);
+using StreamKernel = void (*)(size_t p0, size_t p1, const float* xp, const float* w, const float* next, const float* bias,
+                              float* y, size_t ldy, int stage);
 
 struct StreamPath {
   size_t max_rows;              // rows per pass
@@ -35,7 +35,8 @@ constexpr size_t kCols = kPanelCols;
 enum Stage { kFirst = 0, kMiddle = 1, kLast = 2, kOnly = 3 };
 
 template <int R>
-void stream_portable(size_t p0, size_t p1, const float* xp, const float* w, const float* bias, float* y, size_t ldy, int stage) {
+void stream_portable(size_t p0, size_t p1, const float* xp, const float* w, const float* /*next*/, const float* bias, float* y,
+                     size_t ldy, int stage) {
   float acc[R][kCols] = {};
   for (size_t p = p0; p < p1; ++p) {
     const float* wr = w + p * kCols;
@@ -60,21 +61,23 @@ constexpr StreamKernel kPortable[] = {nullptr, stream_portable<1>, stream_portab
 // Panel rows prefetched ahead of the one being read: about one memory latency of work.
 constexpr size_t kPrefetchFloats = 24 * kCols;
 
-// Prefetches w[offset] (computed as an integer: near the end it lies past the panel, which a prefetch
-// may touch but pointer arithmetic may not).
-inline void prefetch(const float* w, size_t offset) {
+// Prefetches w[offset] into L1 (computed as an integer: near the end it lies past the panel, which a
+// prefetch may touch but pointer arithmetic may not), and the same row of the task's next panel into L2:
+// by the time a panel is read it is in L2, so two memory streams are in flight per core.
+inline void prefetch(const float* w, size_t offset, const float* next, size_t row) {
   _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(w) + offset * sizeof(float)), _MM_HINT_T0);
+  if (next != nullptr) _mm_prefetch(reinterpret_cast<const char*>(next + row), _MM_HINT_T1);
 }
 
 // ---- AVX2 + FMA: up to 6 rows (12 ymm accumulators) ----
 
 template <int R>
-__attribute__((target("avx2,fma"))) void stream_avx2(size_t p0, size_t p1, const float* xp, const float* w, const float* bias,
-                                                      float* y, size_t ldy, int stage) {
+__attribute__((target("avx2,fma"))) void stream_avx2(size_t p0, size_t p1, const float* xp, const float* w, const float* next,
+                                                      const float* bias, float* y, size_t ldy, int stage) {
   __m256 acc[R][2];
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
   for (size_t p = p0; p < p1; ++p) {
-    prefetch(w, p * kCols + kPrefetchFloats);
+    prefetch(w, p * kCols + kPrefetchFloats, next, p * kCols);
     const __m256 w0 = _mm256_loadu_ps(w + p * kCols), w1 = _mm256_loadu_ps(w + p * kCols + 8);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
@@ -99,12 +102,12 @@ constexpr StreamKernel kAvx2[] = {nullptr,        stream_avx2<1>, stream_avx2<2>
 // ---- AVX-512: up to 24 rows (24 zmm accumulators; x comes as embedded broadcasts) ----
 
 template <int R>
-__attribute__((target("avx512f"))) void stream_avx512(size_t p0, size_t p1, const float* xp, const float* w, const float* bias,
-                                                       float* y, size_t ldy, int stage) {
+__attribute__((target("avx512f"))) void stream_avx512(size_t p0, size_t p1, const float* xp, const float* w, const float* next,
+                                                       const float* bias, float* y, size_t ldy, int stage) {
   __m512 acc[R];
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
   for (size_t p = p0; p < p1; ++p) {
-    prefetch(w, p * kCols + kPrefetchFloats);
+    prefetch(w, p * kCols + kPrefetchFloats, next, p * kCols);
     const __m512 wv = _mm512_loadu_ps(w + p * kCols);
 #pragma GCC unroll 24
     for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(xp[p * R + r]), wv, acc[r]);
@@ -159,6 +162,9 @@ void linear_streaming(const float* x, size_t m, size_t k, const float* w, size_t
   parallel(panels, [&](size_t s) {
     const size_t j = s * kCols, cols = std::min(kCols, n - j);
     const float* panel = w + s * k * kCols;
+    // The panel after this one, prefetched into L2 during the last pass over this one (tasks come in
+    // contiguous runs per thread, so it is usually this thread's next).
+    const float* next = s + 1 < panels ? panel + k * kCols : nullptr;
     for (size_t i = 0; i < passes; ++i) {
       const size_t r0 = first[i], rows = first[i + 1] - r0;
       // The last, partial panel (zero-padded in W) goes through a buffer, its columns copied out.
@@ -170,7 +176,8 @@ void linear_streaming(const float* x, size_t m, size_t k, const float* w, size_t
         const size_t p1 = std::min(k, p0 + slice);
         const int stage = p0 == 0 ? (p1 == k ? kOnly : kFirst) : (p1 == k ? kLast : kMiddle);
         // x packed per pass: step p of the pass's rows at xp + r0 · k + p · rows.
-        path.kernels[rows](p0, p1, xp + r0 * k, panel, full ? bias + j : tail_bias, out, full ? n : kCols, stage);
+        path.kernels[rows](p0, p1, xp + r0 * k, panel, i + 1 == passes ? next : nullptr, full ? bias + j : tail_bias, out,
+                           full ? n : kCols, stage);
       }
       if (!full) {
         for (size_t r = 0; r < rows; ++r) std::copy(tail + r * kCols, tail + r * kCols + cols, y + (r0 + r) * n + j);

@@ -2,6 +2,7 @@
 
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "linear_op.h"
 #include "ort_runtime.h"
@@ -19,6 +20,11 @@ Ort::SessionOptions base_options(const SessionConfig& c) {
   o.SetInterOpNumThreads(1);
   o.SetGraphOptimizationLevel(c.optimize ? GraphOptimizationLevel::ORT_ENABLE_ALL : GraphOptimizationLevel::ORT_DISABLE_ALL);
   o.Add(embedrt_op_domain());  // com.embedrt.Linear, in the graphs embedrt builds for the CPU
+  // EMBEDRT_ORT_PROFILE=<prefix>: ONNX Runtime's per-node profile, written to <prefix>_<date>.json when
+  // the session closes (for bench/README.md's "where the time goes").
+  if (const char* profile = std::getenv("EMBEDRT_ORT_PROFILE"); profile != nullptr && *profile != '\0') {
+    o.EnableProfiling(profile);
+  }
   if (!c.optimized_model_path.empty()) {
     o.SetOptimizedModelFilePath(c.optimized_model_path.c_str());
     // Weights go beside the saved graph, so models past protobuf's 2 GB limit can be saved too.
