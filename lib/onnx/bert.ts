@@ -40,7 +40,7 @@ export const GRAPH_RULES = 'g2';
  */
 export const EMBEDRT_DOMAIN = 'com.embedrt';
 /** Part of the cache key of graphs that use it. */
-export const LINEAR_RULES = 'l1';
+export const LINEAR_RULES = 'l2';
 /** Linear's W: [ceil(N / 16), K, 16], panels of 16 columns of the K × N matrix, the last zero-padded. */
 const LINEAR_PANEL = 16;
 
@@ -297,6 +297,10 @@ export function buildBertOnnx(
   // 'int8': attention projections dynamic, feed-forward layers blockwise. 'int8-fast': all dynamic.
   const howMost = quantized ? 'dynamic' : 'float';
   const howFfn = opts.quantize === 'int8' ? 'blockwise' : howMost;
+  // Query, key and value as one product (one matrix, split after): quantized, so the activation is
+  // quantized once; with com.embedrt.Linear, one pass over the input and one task split instead of three.
+  const fuseQkv = quantized || opts.embedrtOps === true;
+  const howQkv = quantized ? 'dynamic' : 'float';
   const linear = (x: string, name: string, inDim: number, outDim: number, how: 'float' | 'dynamic' | 'blockwise' = howMost): string =>
     linearN(x, [name], inDim, outDim, how)[0]!;
   const layerNorm = (x: string, name: string): string => {
@@ -343,9 +347,9 @@ export function buildBertOnnx(
       const all = x;
       x = g.op1('Slice', [all, g.constInt64([0]), g.constInt64([2]), g.constInt64([1])]);
       qLin = linear(x, qkvNames[0]!, H, H);
-      [kLin, vLin] = quantized ? linearN(all, qkvNames.slice(1), H, H, 'dynamic') : qkvNames.slice(1).map((name) => linear(all, name, H, H));
+      [kLin, vLin] = fuseQkv ? linearN(all, qkvNames.slice(1), H, H, howQkv) : qkvNames.slice(1).map((name) => linear(all, name, H, H));
     } else {
-      [qLin, kLin, vLin] = quantized ? linearN(x, qkvNames, H, H, 'dynamic') : qkvNames.map((name) => linear(x, name, H, H));
+      [qLin, kLin, vLin] = fuseQkv ? linearN(x, qkvNames, H, H, howQkv) : qkvNames.map((name) => linear(x, name, H, H));
     }
     const q = heads4(qLin!, [0, 2, 1, 3]);
     const k = heads4(kLin!, [0, 2, 3, 1]);
