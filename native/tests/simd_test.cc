@@ -141,7 +141,8 @@ TEST_P(SimdPaths, LinearMatchesDoublePrecisionAndEveryRowCountGivesTheSameBits) 
   // (k, n): panel tails (n % 16 ≠ 0), one and several depth slices (k > 1,024), k = 0.
   for (auto [k, n] : {Shape{7, 5}, Shape{32, 96}, Shape{100, 130}, Shape{768, 48}, Shape{1500, 40}, Shape{3072, 17}, Shape{9, 0},
                       Shape{0, 20}}) {
-    const size_t m_max = embedrt::linear_streaming_rows() + 30;  // both the streaming and the GEMM path
+    // Both the streaming and the GEMM path, and (k ≤ 100) more rows than one GEMM call takes.
+    const size_t m_max = k <= 100 ? 2100 : embedrt::linear_streaming_rows() + 30;
     std::vector<float> x(m_max * k), w(k * n), bias(n);
     for (float& v : x) v = u(gen);
     for (float& v : w) v = u(gen);
