@@ -1,7 +1,8 @@
 // Builds a standard ONNX BERT encoder (opset 17) from a checkpoint's weights: inputs input_ids,
 // attention_mask, token_type_ids (int64, [batch, sequence]); output last_hidden_state
 // ([batch, sequence, hidden], float32; [batch, 1, hidden] with clsOnly). Weights go to an external
-// data file beside the graph.
+// data file beside the graph. With embedrtOps the fp32 projections are com.embedrt.Linear nodes (for
+// embedrt's own CPU sessions only); otherwise the graph is standard ONNX + com.microsoft contrib ops.
 import fs from 'node:fs';
 import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
@@ -215,7 +216,7 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
  * Writes `<outDir>/model.onnx` and `<outDir>/model.onnx.data` for a BERT checkpoint. Tensor names
  * may carry a `bert.` prefix (BertForX checkpoints) or not (BertModel / sentence-transformers).
  * `externalData: false` keeps the weights inside model.onnx (under protobuf's 2 GB limit), for tools
- * that load a single file.
+ * that load a single file. `embedrtOps`: com.embedrt.Linear for the fp32 projections (EMBEDRT_DOMAIN).
  */
 export function buildBertOnnx(
   cfg: BertConfig,
