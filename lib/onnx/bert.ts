@@ -34,10 +34,10 @@ export const QUANTIZATION_RULES = 'q4';
 export const GRAPH_RULES = 'g2';
 
 /**
- * embedrt's own ONNX Runtime op domain (native/core/linear_op.h): `Linear(X, W, B[N]) = X · W + B` with W
- * the K × N weights in panels of 16 columns (LINEAR_PANEL),
- * its streaming / packed-GEMM kernels in place of MatMul + Add. Only embedrt's sessions can run a
- * graph that uses it; `embedrt convert` writes standard ONNX.
+ * embedrt's own ONNX Runtime op domain (native/core/linear_op.h): `Linear(X, W, B) = X · W + B`, W the
+ * K × N weights in panels of 16 columns (LINEAR_PANEL), run by embedrt's streaming / packed-GEMM
+ * kernels in place of MatMul + Add. Only embedrt's sessions can run a graph that uses it;
+ * `embedrt convert` writes standard ONNX.
  */
 export const EMBEDRT_DOMAIN = 'com.embedrt';
 /** Part of the cache key of graphs that use it. */

@@ -27,12 +27,12 @@ struct StreamPath {
 
 constexpr size_t kCols = kPanelCols;
 
-// ---- portable: up to 4 rows per pass (NEON on AArch64, SSE2 on x86-64) ----
-
 // Every kernel computes depth steps [p0, p1) and stores to y (stage First), adds to y (Middle), or adds
 // to y and then the bias (Last, or Only for a single slice): the packed GEMM's order of operations, so
 // a row gives the same bits whichever path computes it (gemm_depth_slice).
 enum Stage { kFirst = 0, kMiddle = 1, kLast = 2, kOnly = 3 };
+
+// ---- portable: up to 4 rows per pass (NEON on AArch64, SSE2 on x86-64) ----
 
 template <int R>
 void stream_portable(size_t p0, size_t p1, const float* xp, const float* w, const float* /*next*/, const float* bias, float* y,
