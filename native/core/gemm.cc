@@ -252,7 +252,8 @@ namespace {
 void gemm(const float* a, size_t m, const float* b, size_t n, size_t k, bool b_panels, float* c, const ParallelFor& parallel) {
   if (m == 0 || n == 0) return;
   const PackedA packed(a, m, k, parallel);
-  // Tasks: column blocks of B (each packed by its task), times row parts of C.
+  // Tasks: column blocks of B (each packed by its task), times row parts of C. (The thread count is the
+  // shared pool's, one per hardware thread, also when `parallel` runs on ONNX Runtime's intra-op pool.)
   const size_t threads = ThreadPool::shared().size();
   const size_t mr = packed.panel_rows(), nr = packed.panel_cols(), panels = (m + mr - 1) / mr;
   const size_t nc = std::max(nr, std::min(kNc, (n / threads + nr - 1) / nr * nr));

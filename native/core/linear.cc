@@ -27,6 +27,7 @@ struct StreamPath {
 };
 
 constexpr size_t kCols = kPanelCols;
+constexpr size_t kMaxPassRows = 24;  // the most rows any path's kernels take in one pass
 
 // Every kernel computes depth steps [p0, p1) and stores to y (stage First), adds to y (Middle), or adds
 // to y and then the bias (Last, or Only for a single slice): the packed GEMM's order of operations, so
@@ -127,6 +128,7 @@ constexpr StreamKernel kAvx512[] = {
     stream_avx512<12>, stream_avx512<13>, stream_avx512<14>, stream_avx512<15>, stream_avx512<16>, stream_avx512<17>,
     stream_avx512<18>, stream_avx512<19>, stream_avx512<20>, stream_avx512<21>, stream_avx512<22>, stream_avx512<23>,
     stream_avx512<24>};
+static_assert(sizeof(kAvx512) / sizeof(kAvx512[0]) == kMaxPassRows + 1, "the tail buffer holds a pass");
 
 #endif
 
@@ -156,13 +158,14 @@ void linear_streaming(const float* x, size_t m, size_t k, const float* w, size_t
   for (size_t i = 0; i <= passes; ++i) first[i] = m * i / passes;
   thread_local AlignedFloats packed;
   float* xp = packed.get(m * k);
-  for (size_t i = 0; i < passes; ++i) {
+  // One task per pass (up to 11 at 256 rows: packing them on the calling thread alone cost ~10% there).
+  parallel(passes, [&](size_t i) {
     const size_t r0 = first[i], rows = first[i + 1] - r0;
     float* out = xp + r0 * k;
     for (size_t p = 0; p < k; ++p) {
       for (size_t r = 0; r < rows; ++r) out[p * rows + r] = x[(r0 + r) * k + p];
     }
-  }
+  });
   const size_t panels = (n + kCols - 1) / kCols, slice = gemm_depth_slice(k);
   parallel(panels, [&](size_t s) {
     const size_t j = s * kCols, cols = std::min(kCols, n - j);
@@ -173,7 +176,7 @@ void linear_streaming(const float* x, size_t m, size_t k, const float* w, size_t
     for (size_t i = 0; i < passes; ++i) {
       const size_t r0 = first[i], rows = first[i + 1] - r0;
       // The last, partial panel (zero-padded in W) goes through a buffer, its columns copied out.
-      float tail[24 * kCols], tail_bias[kCols] = {};
+      float tail[kMaxPassRows * kCols], tail_bias[kCols] = {};
       const bool full = cols == kCols;
       if (!full) std::copy(bias + j, bias + n, tail_bias);
       float* out = full ? y + r0 * n + j : tail;
