@@ -10,6 +10,7 @@
 
 #include "embedder.h"
 #include "napi_util.h"
+#include "promise_worker.h"
 #include "session.h"
 #include "tokenizer_binding.h"
 #include "unicode.h"
@@ -40,20 +41,22 @@ struct ProgressData {
 };
 
 void call_progress(Napi::Env env, Napi::Function fn, std::nullptr_t*, ProgressData* data) {
-  if (env != nullptr && fn != nullptr) {
+  std::unique_ptr<ProgressData> owned(data);
+  if (env == nullptr || fn == nullptr || !can_run_js(env)) return;  // the environment is going away
+  try {
+    // lib/model.ts's wrapper catches what the user's callback throws; this only guards the crossing.
     fn.Call({Napi::Number::New(env, static_cast<double>(data->done)), Napi::Number::New(env, static_cast<double>(data->total))});
+  } catch (...) {
   }
-  delete data;
 }
 
 using ProgressTsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, ProgressData, call_progress>;
 
-class EncodeWorker : public Napi::AsyncWorker {
+class EncodeWorker : public PromiseWorker {
  public:
   EncodeWorker(Napi::Env env, std::shared_ptr<const Tokenizer> tok, std::shared_ptr<const InferenceSession> session,
                std::vector<std::u16string> texts, EmbedOptions opts, CancelFlag cancel)
-      : Napi::AsyncWorker(env, "embedrt:encode"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : PromiseWorker(env, "embedrt:encode"),
         tok_(std::move(tok)),
         session_(std::move(session)),
         texts_(std::move(texts)),
@@ -70,52 +73,29 @@ class EncodeWorker : public Napi::AsyncWorker {
     has_progress_ = true;
   }
 
-  Napi::Promise promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      std::vector<std::string> utf8(texts_.size());
-      for (size_t i = 0; i < texts_.size(); ++i) unicode::utf16_to_utf8(texts_[i].data(), texts_[i].size(), utf8[i]);
-      texts_.clear();
-      Progress progress;
-      if (has_progress_) {
-        progress = [this](size_t done, size_t total) { progress_.NonBlockingCall(new ProgressData{done, total}); };
-      }
-      result_ = embed(*tok_, *session_, utf8, opts_, progress, cancel_.get());
-    } catch (const Cancelled& e) {
-      code_ = "E_ABORTED";
-      SetError(e.what());
-    } catch (const Ort::Exception& e) {
-      code_ = "E_RUNTIME";
-      SetError(std::string("ONNX Runtime: ") + e.what());
-    } catch (const std::bad_alloc&) {
-      code_ = "E_NO_MEMORY";
-      SetError("out of memory while encoding");
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    try {
-      Napi::Object out = Napi::Object::New(env);
-      out.Set("rows", static_cast<double>(result_.rows));
-      out.Set("dim", static_cast<double>(result_.dim));
-      out.Set("tokens", static_cast<double>(result_.tokens));
-      out.Set("paddedTokens", static_cast<double>(result_.padded_tokens));
-      out.Set("data", to_typed_array(env, std::move(result_.data)));
-      out.Set("truncated", to_typed_array(env, std::move(result_.truncated)));
-      deferred_.Resolve(out);
-    } catch (...) {
-      deferred_.Reject(error_from_current_exception(env).Value());
-    }
-  }
-
-  void OnError(const Napi::Error& e) override { deferred_.Reject(make_error(Env(), code_, e.Message()).Value()); }
-
  private:
-  Napi::Promise::Deferred deferred_;
+  void work() override {
+    std::vector<std::string> utf8(texts_.size());
+    for (size_t i = 0; i < texts_.size(); ++i) unicode::utf16_to_utf8(texts_[i].data(), texts_[i].size(), utf8[i]);
+    texts_.clear();
+    Progress progress;
+    if (has_progress_) {
+      progress = [this](size_t done, size_t total) { progress_.NonBlockingCall(new ProgressData{done, total}); };
+    }
+    result_ = embed(*tok_, *session_, utf8, opts_, progress, cancel_.get());
+  }
+
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("rows", static_cast<double>(result_.rows));
+    out.Set("dim", static_cast<double>(result_.dim));
+    out.Set("tokens", static_cast<double>(result_.tokens));
+    out.Set("paddedTokens", static_cast<double>(result_.padded_tokens));
+    out.Set("data", to_typed_array(env, std::move(result_.data)));
+    out.Set("truncated", to_typed_array(env, std::move(result_.truncated)));
+    return out;
+  }
+
   std::shared_ptr<const Tokenizer> tok_;
   std::shared_ptr<const InferenceSession> session_;
   std::vector<std::u16string> texts_;
@@ -124,7 +104,6 @@ class EncodeWorker : public Napi::AsyncWorker {
   ProgressTsfn progress_;
   bool has_progress_ = false;
   EmbedResult result_;
-  std::string code_ = "E_INTERNAL";
 };
 
 class NativeModel : public Napi::ObjectWrap<NativeModel> {
@@ -150,8 +129,6 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       sc.device_id = c.Get("deviceId").As<Napi::Number>().Int32Value();
       tok_ = tokenizer_of(info[1]);
       session_ = std::make_shared<const InferenceSession>(sc);
-    } catch (const ProviderError& e) {
-      throw make_error(env, "E_PROVIDER", e.what());
     } catch (...) {
       throw error_from_current_exception(env);
     }
@@ -176,9 +153,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       if (info[3].IsExternal()) flag = *info[3].As<Napi::External<CancelFlag>>().Data();
       auto* worker = new EncodeWorker(env, tok_, session, std::move(copies), read_embed_options(info[1].As<Napi::Object>()), flag);
       if (info[2].IsFunction()) worker->set_progress(env, info[2].As<Napi::Function>());
-      Napi::Promise promise = worker->promise();
-      worker->Queue();
-      return promise;
+      return worker->start();
     });
   }
 

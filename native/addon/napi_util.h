@@ -11,17 +11,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "errors.h"
+
 namespace embedrt {
-
-// An error the native side raises on purpose, with one of the stable codes of lib/errors.ts.
-class CodedError : public std::runtime_error {
- public:
-  CodedError(std::string code, const std::string& message) : std::runtime_error(message), code_(std::move(code)) {}
-  const std::string& code() const { return code_; }
-
- private:
-  std::string code_;
-};
 
 inline Napi::Error make_error(Napi::Env env, const std::string& code, const std::string& message) {
   Napi::Error err = Napi::Error::New(env, message);
@@ -29,22 +21,40 @@ inline Napi::Error make_error(Napi::Env env, const std::string& code, const std:
   return err;
 }
 
-// Maps a C++ exception (the current one) to a coded JS error.
+// The one table from a C++ exception to a stable code (lib/errors.ts's ErrorCode) and a message. It
+// runs on worker threads too, so it touches no JS value: Napi::Error is rethrown for the caller.
+struct CodedMessage {
+  std::string code;
+  std::string message;
+};
+
+inline CodedMessage classify(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const CodedError& e) {
+    return {e.code(), e.what()};
+  } catch (const Ort::Exception& e) {
+    return {"E_RUNTIME", std::string("ONNX Runtime: ") + e.what()};
+  } catch (const std::bad_alloc&) {
+    return {"E_NO_MEMORY", "out of memory"};
+  } catch (const std::length_error&) {
+    return {"E_NO_MEMORY", "out of memory (a size past what this process can allocate)"};
+  } catch (const std::exception& e) {
+    return {"E_INTERNAL", e.what()};
+  } catch (...) {
+    return {"E_INTERNAL", "unknown native error"};
+  }
+}
+
+// The current exception as a coded JS error (on the JS thread).
 inline Napi::Error error_from_current_exception(Napi::Env env) {
   try {
-    throw;
+    const CodedMessage m = classify(std::current_exception());
+    return make_error(env, m.code, m.message);
   } catch (const Napi::Error& e) {
     return e;
-  } catch (const CodedError& e) {
-    return make_error(env, e.code(), e.what());
-  } catch (const Ort::Exception& e) {
-    return make_error(env, "E_RUNTIME", std::string("ONNX Runtime: ") + e.what());
-  } catch (const std::bad_alloc&) {
-    return make_error(env, "E_NO_MEMORY", "out of memory");
-  } catch (const std::exception& e) {
-    return make_error(env, "E_INTERNAL", e.what());
-  } catch (...) {
-    return make_error(env, "E_INTERNAL", "unknown native error");
   }
 }
 
@@ -60,8 +70,11 @@ Napi::Value guard(Napi::Env env, Fn&& fn) {
 
 }  // namespace embedrt
 
+#include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <utility>
 #include <vector>
@@ -113,6 +126,43 @@ struct ResultAllocator : std::allocator<T> {
   }
 };
 
+// Memory embedrt handed to JS as external ArrayBuffers, by address. A job that is given a view of such
+// a buffer shares its ownership (pin() below), so the memory outlives the job even if JS transfers the
+// buffer away (structuredClone, postMessage) and the collector frees the transferred copy meanwhile.
+class ExternalRegistry {
+ public:
+  static ExternalRegistry& get() {
+    static ExternalRegistry* r = new ExternalRegistry();  // never destroyed: finalizers may run at exit
+    return *r;
+  }
+  void add(const void* data, size_t bytes, const std::shared_ptr<const void>& owner) {
+    std::lock_guard<std::mutex> lock(mu_);
+    blocks_[reinterpret_cast<uintptr_t>(data)] = Block{bytes, owner};
+  }
+  void remove(const void* data) {
+    std::lock_guard<std::mutex> lock(mu_);
+    blocks_.erase(reinterpret_cast<uintptr_t>(data));
+  }
+  // The owner of the block holding [data, data + bytes), or null.
+  std::shared_ptr<const void> owner_of(const void* data, size_t bytes) {
+    const auto p = reinterpret_cast<uintptr_t>(data);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = blocks_.upper_bound(p);
+    if (it == blocks_.begin()) return nullptr;
+    --it;
+    if (p + bytes > it->first + it->second.bytes) return nullptr;
+    return it->second.owner.lock();
+  }
+
+ private:
+  struct Block {
+    size_t bytes;
+    std::weak_ptr<const void> owner;
+  };
+  std::mutex mu_;
+  std::map<uintptr_t, Block> blocks_;
+};
+
 // Hands a vector's storage to JS as an external ArrayBuffer (zero copy) freed by a finalizer; copies
 // where external buffers are not allowed (Electron's V8 sandbox). Reports the memory to V8.
 template <typename T, typename A>
@@ -120,24 +170,28 @@ Napi::ArrayBuffer to_array_buffer(Napi::Env env, std::vector<T, A>&& data) {
   using Vec = std::vector<T, A>;
   const size_t bytes = data.size() * sizeof(T);
   if (bytes == 0) return Napi::ArrayBuffer::New(env, 0);
-  auto* owned = new Vec(std::move(data));
+  auto vec = std::make_shared<Vec>(std::move(data));
+  auto* owned = new std::shared_ptr<const void>(vec);
   napi_value buffer = nullptr;
   napi_status status = napi_create_external_arraybuffer(
-      env, owned->data(), bytes,
-      [](napi_env finalize_env, void*, void* hint) {
-        auto* vec = static_cast<Vec*>(hint);
-        const int64_t freed = static_cast<int64_t>(vec->size() * sizeof(T));
-        delete vec;
+      env, vec->data(), bytes,
+      [](napi_env finalize_env, void* external, void* hint) {
+        auto* owner = static_cast<std::shared_ptr<const void>*>(hint);
+        const int64_t freed = static_cast<int64_t>(static_cast<const Vec*>(owner->get())->size() * sizeof(T));
+        ExternalRegistry::get().remove(external);
+        delete owner;  // a job that pinned the memory keeps its own share
         int64_t ignored = 0;
         napi_adjust_external_memory(finalize_env, -freed, &ignored);
       },
       owned, &buffer);
   if (status == napi_ok) {
+    ExternalRegistry::get().add(vec->data(), bytes, vec);
     int64_t ignored = 0;
     napi_adjust_external_memory(env, static_cast<int64_t>(bytes), &ignored);
     return Napi::ArrayBuffer(env, buffer);
   }
   // External buffers refused: fall back to one copy.
+  delete owned;
   bool pending = false;
   napi_is_exception_pending(env, &pending);
   if (pending) {
@@ -145,9 +199,61 @@ Napi::ArrayBuffer to_array_buffer(Napi::Env env, std::vector<T, A>&& data) {
     napi_get_and_clear_last_exception(env, &ignored);
   }
   Napi::ArrayBuffer copy = Napi::ArrayBuffer::New(env, bytes);
-  std::memcpy(copy.Data(), owned->data(), bytes);
-  delete owned;
+  std::memcpy(copy.Data(), vec->data(), bytes);
   return copy;
+}
+
+// The bytes of a typed array, valid for a job's whole life whatever JS does meanwhile. A view of
+// memory embedrt returned is shared (no copy); any other buffer is copied, on the JS thread, because
+// JS may detach it (transfer) and the collector free it while a worker reads it.
+class Pinned {
+ public:
+  Pinned() = default;
+  template <typename T>
+  const T* as() const {
+    return static_cast<const T*>(data_);
+  }
+
+ private:
+  friend Pinned pin(Napi::Env env, const Napi::Value& value, size_t needed, const std::string& label);
+  std::shared_ptr<const void> owner_;
+  const void* data_ = nullptr;
+};
+
+// Pins the first `needed` elements of a typed array; fewer than that is an E_BAD_INPUT error naming
+// `label`, whatever the caller claimed about its shape (lib/ checks shapes too; this makes a forged
+// shape harmless).
+inline Pinned pin(Napi::Env env, const Napi::Value& value, size_t needed, const std::string& label) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (!value.IsTypedArray() || napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok) {
+    throw CodedError("E_BAD_INPUT", label + ": expected a typed array");
+  }
+  if (length < needed) {
+    throw CodedError("E_BAD_INPUT", label + ": holds " + std::to_string(length) + " values, its shape needs " + std::to_string(needed));
+  }
+  const size_t bytes = needed * value.As<Napi::TypedArray>().ElementSize();
+  Pinned p;
+  p.owner_ = ExternalRegistry::get().owner_of(data, bytes);
+  if (p.owner_) {
+    p.data_ = data;
+    return p;
+  }
+  auto copy = std::make_shared<std::vector<double>>((bytes + sizeof(double) - 1) / sizeof(double));
+  if (bytes > 0) std::memcpy(copy->data(), data, bytes);
+  p.data_ = copy->data();
+  p.owner_ = std::move(copy);
+  return p;
+}
+
+// rows × cols as a size, refusing what cannot be a shape (lib/ passes non-negative integers).
+inline size_t shape_size(const Napi::Value& rows, const Napi::Value& cols, const std::string& label) {
+  const double r = rows.As<Napi::Number>().DoubleValue(), c = cols.As<Napi::Number>().DoubleValue();
+  if (!(r >= 0 && c >= 0 && r <= 9007199254740991.0 && c <= 9007199254740991.0) || (c > 0 && r > 9007199254740991.0 / c)) {
+    throw CodedError("E_BAD_INPUT", label + ": not a valid shape");
+  }
+  return static_cast<size_t>(r) * static_cast<size_t>(c);
 }
 
 template <typename T, typename A>

@@ -1,7 +1,8 @@
 // N-API surface of the similarity / search / quantization kernels. lib/search.ts validated the
 // arguments' shapes and options; the values (NaN, ±Infinity) are checked here, on the worker, so a
-// large corpus is never scanned on the JS thread. Input typed arrays are pinned (referenced) for the job's life and read
-// in place on a worker thread; results are external ArrayBuffers.
+// large corpus is never scanned on the JS thread. Input typed arrays are pinned for the job's life
+// (napi_util.h: embedrt's own results shared, other buffers copied) and every shape is checked against
+// its array's length again here; results are external ArrayBuffers.
 #include "search_binding.h"
 
 #include <algorithm>
@@ -12,69 +13,71 @@
 #include <vector>
 
 #include "napi_util.h"
+#include "promise_worker.h"
 #include "search.h"
 #include "simd.h"
 
 namespace embedrt {
 namespace {
 
-// Runs work() on a libuv worker, then done(env) on the JS thread; keeps `pins` alive until then.
-class JobWorker : public Napi::AsyncWorker {
+// Runs work() on a libuv worker, then done(env) on the JS thread. The inputs it reads are Pinned
+// (captured by work), so they stay valid whatever JS does with its buffers meanwhile.
+class JobWorker : public PromiseWorker {
  public:
-  JobWorker(Napi::Env env, std::vector<Napi::Value> pins, std::function<void()> work,
-            std::function<Napi::Value(Napi::Env)> done)
-      : Napi::AsyncWorker(env, "embedrt:search"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        work_(std::move(work)),
-        done_(std::move(done)) {
-    for (Napi::Value& v : pins) {
-      if (v.IsObject()) pins_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-    }
-  }
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      work_();
-    } catch (const CodedError& e) {
-      code_ = e.code();
-      SetError(e.what());
-    } catch (const std::bad_alloc&) {
-      code_ = "E_NO_MEMORY";
-      SetError("out of memory");
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
-  void OnOK() override {
-    try {
-      deferred_.Resolve(done_(Env()));
-    } catch (...) {
-      deferred_.Reject(error_from_current_exception(Env()).Value());
-    }
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(make_error(Env(), code_, e.Message()).Value()); }
+  JobWorker(Napi::Env env, std::function<void()> work, std::function<Napi::Value(Napi::Env)> done)
+      : PromiseWorker(env, "embedrt:search"), work_(std::move(work)), done_(std::move(done)) {}
 
  private:
-  std::string code_ = "E_INTERNAL";
-  Napi::Promise::Deferred deferred_;
-  std::vector<Napi::ObjectReference> pins_;
+  void work() override {
+    work_();
+    work_ = nullptr;  // releases the pinned inputs now
+  }
+  Napi::Value result(Napi::Env env) override { return done_(env); }
+
   std::function<void()> work_;
   std::function<Napi::Value(Napi::Env)> done_;
 };
 
-Napi::Value queue(Napi::Env env, std::vector<Napi::Value> pins, std::function<void()> work,
-                  std::function<Napi::Value(Napi::Env)> done) {
-  auto* w = new JobWorker(env, std::move(pins), std::move(work), std::move(done));
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+Napi::Value queue(Napi::Env env, std::function<void()> work, std::function<Napi::Value(Napi::Env)> done) {
+  return (new JobWorker(env, std::move(work), std::move(done)))->start();
 }
 
-size_t arg_size(const Napi::Value& v) { return static_cast<size_t>(v.As<Napi::Number>().Int64Value()); }
+// A count argument (topK): a non-negative integer.
+size_t arg_count(const Napi::Value& v, const char* what) {
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 9007199254740991.0) || d != static_cast<double>(static_cast<int64_t>(d))) {
+    throw CodedError("E_BAD_INPUT", std::string(what) + " must be a non-negative integer");
+  }
+  return static_cast<size_t>(d);
+}
 
 // The caller's name for an argument (e.g. "similarity: a"), used in error messages.
 std::string arg_label(const Napi::Value& v, const char* fallback) {
   return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string(fallback);
+}
+
+// A float matrix argument: data (a Float32Array), rows and dim, pinned for the job.
+struct PinnedMatrix {
+  Pinned memory;
+  MatrixView view;
+};
+
+PinnedMatrix pin_matrix(Napi::Env env, const Napi::Value& data, const Napi::Value& rows, const Napi::Value& dim,
+                        const std::string& label) {
+  if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw CodedError("E_BAD_INPUT", label + ": expected a Float32Array");
+  }
+  PinnedMatrix m;
+  m.memory = pin(env, data, shape_size(rows, dim, label), label);
+  m.view = MatrixView{m.memory.as<float>(), static_cast<size_t>(rows.As<Napi::Number>().DoubleValue()),
+                      static_cast<size_t>(dim.As<Napi::Number>().DoubleValue())};
+  return m;
+}
+
+Score arg_score(const Napi::Value& v) {
+  const int32_t s = v.As<Napi::Number>().Int32Value();
+  if (s < 0 || s > 2) throw CodedError("E_BAD_INPUT", "unknown score function");
+  return static_cast<Score>(s);
 }
 
 // E_BAD_INPUT naming the first NaN or ±Infinity of m, if any (run on the worker).
@@ -109,16 +112,16 @@ Napi::Object hits_to_js(Napi::Env env, std::vector<std::vector<Hit>>& hits) {
 Napi::Value Similarity(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    MatrixView a{info[0].As<Napi::Float32Array>().Data(), arg_size(info[1]), arg_size(info[4])};
-    MatrixView b{info[2].As<Napi::Float32Array>().Data(), arg_size(info[3]), arg_size(info[4])};
-    const Score score = static_cast<Score>(info[5].As<Napi::Number>().Int32Value());
     const std::string la = arg_label(info[6], "similarity: a"), lb = arg_label(info[7], "similarity: b");
-    auto out = std::make_shared<std::vector<float, ResultAllocator<float>>>(a.rows * b.rows);
-    return queue(env, {info[0], info[2]},
+    const PinnedMatrix a = pin_matrix(env, info[0], info[1], info[4], la);
+    const PinnedMatrix b = pin_matrix(env, info[2], info[3], info[4], lb);
+    const Score score = arg_score(info[5]);
+    auto out = std::make_shared<std::vector<float, ResultAllocator<float>>>(shape_size(info[1], info[3], "similarity"));
+    return queue(env,
                  [=] {
-                   require_finite(a, la);
-                   require_finite(b, lb);
-                   similarity_matrix(a, b, score, out->data());
+                   require_finite(a.view, la);
+                   require_finite(b.view, lb);
+                   similarity_matrix(a.view, b.view, score, out->data());
                  },
                  [out](Napi::Env e) -> Napi::Value { return to_typed_array(e, std::move(*out)); });
   });
@@ -128,38 +131,38 @@ Napi::Value Similarity(const Napi::CallbackInfo& info) {
 Napi::Value SemanticSearch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    MatrixView q{info[0].As<Napi::Float32Array>().Data(), arg_size(info[1]), arg_size(info[4])};
-    MatrixView c{info[2].As<Napi::Float32Array>().Data(), arg_size(info[3]), arg_size(info[4])};
-    const size_t k = arg_size(info[5]);
-    const Score score = static_cast<Score>(info[6].As<Napi::Number>().Int32Value());
     const std::string lq = arg_label(info[7], "semanticSearch: queries"), lc = arg_label(info[8], "semanticSearch: corpus");
+    const PinnedMatrix q = pin_matrix(env, info[0], info[1], info[4], lq);
+    const PinnedMatrix c = pin_matrix(env, info[2], info[3], info[4], lc);
+    const size_t k = arg_count(info[5], "topK");
+    const Score score = arg_score(info[6]);
     auto hits = std::make_shared<std::vector<std::vector<Hit>>>();
-    return queue(env, {info[0], info[2]},
+    return queue(env,
                  [=] {
-                   require_finite(q, lq);
+                   require_finite(q.view, lq);
                    bool odd = false;  // a NaN / infinite score: then look for the corpus value behind it
-                   *hits = top_k_search(q, c, k, score, &odd);
-                   if (odd) require_finite(c, lc);
+                   *hits = top_k_search(q.view, c.view, k, score, &odd);
+                   if (odd) require_finite(c.view, lc);
                  },
                  [hits](Napi::Env e) -> Napi::Value { return hits_to_js(e, *hits); });
   });
 }
 
-// searchQuantized(q, qRows, c, cRows, width, topK, binary): Promise<{ids, scores, counts}>
+// searchQuantized(q, qRows, c, cRows, width, topK, binary): Promise<{ids, scores, counts}>; q and c are
+// Int8Array or Uint8Array of rows × width bytes.
 Napi::Value SearchQuantized(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    const auto* q = static_cast<const uint8_t*>(info[0].As<Napi::TypedArray>().ArrayBuffer().Data()) +
-                    info[0].As<Napi::TypedArray>().ByteOffset();
-    const auto* c = static_cast<const uint8_t*>(info[2].As<Napi::TypedArray>().ArrayBuffer().Data()) +
-                    info[2].As<Napi::TypedArray>().ByteOffset();
-    const size_t nq = arg_size(info[1]), nc = arg_size(info[3]), width = arg_size(info[4]), k = arg_size(info[5]);
+    const Pinned q = pin(env, info[0], shape_size(info[1], info[4], "semanticSearchQuantized: queries"), "semanticSearchQuantized: queries");
+    const Pinned c = pin(env, info[2], shape_size(info[3], info[4], "semanticSearchQuantized: corpus"), "semanticSearchQuantized: corpus");
+    const size_t nq = arg_count(info[1], "rows"), nc = arg_count(info[3], "rows"), width = arg_count(info[4], "width"),
+                 k = arg_count(info[5], "topK");
     const bool binary = info[6].As<Napi::Boolean>().Value();
     auto hits = std::make_shared<std::vector<std::vector<Hit>>>();
-    return queue(env, {info[0], info[2]},
+    return queue(env,
                  [=] {
-                   *hits = binary ? top_k_binary(q, nq, c, nc, width, k)
-                                  : top_k_int8(reinterpret_cast<const int8_t*>(q), nq, reinterpret_cast<const int8_t*>(c), nc, width, k);
+                   *hits = binary ? top_k_binary(q.as<uint8_t>(), nq, c.as<uint8_t>(), nc, width, k)
+                                  : top_k_int8(q.as<int8_t>(), nq, c.as<int8_t>(), nc, width, k);
                  },
                  [hits](Napi::Env e) -> Napi::Value { return hits_to_js(e, *hits); });
   });
@@ -171,26 +174,30 @@ Napi::Value SearchQuantized(const Napi::CallbackInfo& info) {
 Napi::Value Quantize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    MatrixView e{info[0].As<Napi::Float32Array>().Data(), arg_size(info[1]), arg_size(info[2])};
-    const Precision p = static_cast<Precision>(info[3].As<Napi::Number>().Int32Value());
-    const float* given = info[4].IsTypedArray() ? info[4].As<Napi::Float32Array>().Data() : nullptr;
-    const bool calibrated = info[5].IsTypedArray();
-    const MatrixView cal{calibrated ? info[5].As<Napi::Float32Array>().Data() : e.data, calibrated ? arg_size(info[6]) : e.rows, e.dim};
     const std::string le = arg_label(info[7], "quantizeEmbeddings: embeddings"),
                       lc = arg_label(info[8], "quantizeEmbeddings: calibration");
+    const PinnedMatrix e = pin_matrix(env, info[0], info[1], info[2], le);
+    const int32_t precision = info[3].As<Napi::Number>().Int32Value();
+    if (precision < 0 || precision > 3) throw CodedError("E_BAD_INPUT", "quantizeEmbeddings: unknown precision");
+    const Precision p = static_cast<Precision>(precision);
     const bool ranged = p == Precision::Int8 || p == Precision::Uint8;
-    const size_t width = ranged ? e.dim : e.dim / 8;
-    auto out = std::make_shared<std::vector<uint8_t, ResultAllocator<uint8_t>>>(e.rows * width);
-    return queue(env, {info[0], info[4], info[5]},
+    const bool given = info[4].IsTypedArray();
+    const Pinned ranges = given ? pin(env, info[4], 2 * e.view.dim, "quantizeEmbeddings: ranges") : Pinned();
+    const bool calibrated = info[5].IsTypedArray();
+    const PinnedMatrix cal = calibrated ? pin_matrix(env, info[5], info[6], info[2], lc) : PinnedMatrix{};
+    if (!ranged && e.view.dim % 8 != 0) throw CodedError("E_BAD_INPUT", le + ": binary precisions need a multiple of 8 dimensions");
+    const size_t width = ranged ? e.view.dim : e.view.dim / 8;
+    auto out = std::make_shared<std::vector<uint8_t, ResultAllocator<uint8_t>>>(e.view.rows * width);
+    return queue(env,
                  [=] {
-                   require_finite(e, le);
-                   std::vector<float> ranges;
+                   require_finite(e.view, le);
+                   std::vector<float> computed;
                    if (ranged && !given) {
-                     if (calibrated) require_finite(cal, lc);
-                     ranges.resize(2 * e.dim);
-                     column_ranges(cal, ranges.data());
+                     if (calibrated) require_finite(cal.view, lc);
+                     computed.resize(2 * e.view.dim);
+                     column_ranges(calibrated ? cal.view : e.view, computed.data());
                    }
-                   quantize(e, p, given ? given : ranges.data(), out->data());
+                   quantize(e.view, p, given ? ranges.as<float>() : computed.data(), out->data());
                  },
                  [out](Napi::Env en) -> Napi::Value { return to_typed_array(en, std::move(*out)); });
   });
@@ -200,9 +207,9 @@ Napi::Value Quantize(const Napi::CallbackInfo& info) {
 Napi::Value CheckFinite(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    const MatrixView m{info[0].As<Napi::Float32Array>().Data(), arg_size(info[1]), arg_size(info[2])};
     const std::string label = arg_label(info[3], "embeddings");
-    return queue(env, {info[0]}, [=] { require_finite(m, label); }, [](Napi::Env e) -> Napi::Value { return e.Undefined(); });
+    const PinnedMatrix m = pin_matrix(env, info[0], info[1], info[2], label);
+    return queue(env, [=] { require_finite(m.view, label); }, [](Napi::Env e) -> Napi::Value { return e.Undefined(); });
   });
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "napi_util.h"
+#include "promise_worker.h"
 #include "thread_pool.h"
 #include "tokenizer.h"
 #include "unicode.h"
@@ -165,13 +166,12 @@ BatchResult flatten(const TokenizerConfig& config, std::vector<Encoding>& encs, 
   return r;
 }
 
-class EncodeBatchWorker : public Napi::AsyncWorker {
+class EncodeBatchWorker : public PromiseWorker {
  public:
   EncodeBatchWorker(Napi::Env env, std::shared_ptr<const Tokenizer> tok, std::vector<std::u16string> texts,
                     std::vector<std::u16string> pairs, EncodeOptions opts, int64_t pad_to, size_t multiple,
                     size_t threads)
-      : Napi::AsyncWorker(env, "embedrt:encodeBatch"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : PromiseWorker(env, "embedrt:encodeBatch"),
         tok_(std::move(tok)),
         texts_(std::move(texts)),
         pairs_(std::move(pairs)),
@@ -180,42 +180,24 @@ class EncodeBatchWorker : public Napi::AsyncWorker {
         multiple_(multiple),
         threads_(threads) {}
 
-  Napi::Promise promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      std::vector<Encoding> encs(texts_.size());
-      ThreadPool::shared().parallel_for(texts_.size(), [&](size_t i) {
-        const std::string a = to_utf8(texts_[i]);
-        if (pairs_.empty()) {
-          encs[i] = tok_->encode(a, opts_);
-        } else {
-          encs[i] = tok_->encode_pair(a, to_utf8(pairs_[i]), opts_);
-        }
-      }, threads_);
-      texts_.clear();
-      pairs_.clear();
-      result_ = flatten(tok_->config(), encs, pad_to_, multiple_, opts_.with_tokens);
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    try {
-      deferred_.Resolve(to_js(env, std::move(result_)));
-    } catch (...) {
-      deferred_.Reject(error_from_current_exception(env).Value());
-    }
-  }
-
-  void OnError(const Napi::Error& e) override {
-    deferred_.Reject(make_error(Env(), "E_INTERNAL", e.Message()).Value());
-  }
-
  private:
-  Napi::Promise::Deferred deferred_;
+  void work() override {
+    std::vector<Encoding> encs(texts_.size());
+    ThreadPool::shared().parallel_for(texts_.size(), [&](size_t i) {
+      const std::string a = to_utf8(texts_[i]);
+      if (pairs_.empty()) {
+        encs[i] = tok_->encode(a, opts_);
+      } else {
+        encs[i] = tok_->encode_pair(a, to_utf8(pairs_[i]), opts_);
+      }
+    }, threads_);
+    texts_.clear();
+    pairs_.clear();
+    result_ = flatten(tok_->config(), encs, pad_to_, multiple_, opts_.with_tokens);
+  }
+
+  Napi::Value result(Napi::Env env) override { return to_js(env, std::move(result_)); }
+
   std::shared_ptr<const Tokenizer> tok_;
   std::vector<std::u16string> texts_, pairs_;
   EncodeOptions opts_;
@@ -281,9 +263,7 @@ class NativeTokenizer : public Napi::ObjectWrap<NativeTokenizer> {
       const size_t multiple = static_cast<size_t>(info[4].As<Napi::Number>().Int64Value());
       const size_t threads = static_cast<size_t>(info[5].As<Napi::Number>().Int64Value());
       auto* worker = new EncodeBatchWorker(env, tok_, std::move(a), std::move(b), opts, pad_to, multiple, threads);
-      Napi::Promise promise = worker->promise();
-      worker->Queue();
-      return promise;
+      return worker->start();
     });
   }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "errors.h"
 #include "pooling.h"
 #include "session.h"
 #include "tokenizer.h"
@@ -34,10 +35,6 @@ struct EmbedResult {
   size_t padded_tokens = 0;  // tokens the session computed
 };
 
-class Cancelled : public std::runtime_error {
- public:
-  Cancelled() : std::runtime_error("the encode was aborted") {}
-};
 
 using Progress = std::function<void(size_t done, size_t total)>;
 

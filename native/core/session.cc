@@ -91,18 +91,63 @@ InferenceSession::InferenceSession(const SessionConfig& c) {
       if (c.device != "auto") throw;
       fallback_ = e.what();
     } catch (const Ort::Exception& e) {
+      if (is_model_error(e)) throw CodedError("E_MODEL_FILES", c.model_path + ": ONNX Runtime cannot load this graph: " + e.what());
       if (c.device != "auto" || device == "cpu") throw;
       fallback_ = e.what();
     }
   }
+  check_signature(c.model_path);
+}
+
+// The graph must be an encoder as run() feeds it: int64 input_ids and attention_mask (token_type_ids
+// optional), a float last_hidden_state [batch, sequence, hidden]. Anything else is the model's fault.
+void InferenceSession::check_signature(const std::string& path) {
+  const auto bad = [&](const std::string& what) { return CodedError("E_MODEL_FILES", path + ": " + what); };
   Ort::AllocatorWithDefaultOptions alloc;
+  bool ids = false, mask = false;
   for (size_t i = 0; i < session_->GetInputCount(); ++i) {
-    if (std::string(session_->GetInputNameAllocated(i, alloc).get()) == "token_type_ids") has_token_type_ids_ = true;
+    const std::string name = session_->GetInputNameAllocated(i, alloc).get();
+    const auto info = session_->GetInputTypeInfo(i);
+    const bool int64_tensor = info.GetONNXType() == ONNX_TYPE_TENSOR &&
+                              info.GetTensorTypeAndShapeInfo().GetElementType() == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64;
+    if (name == "input_ids" || name == "attention_mask" || name == "token_type_ids") {
+      if (!int64_tensor) throw bad("the graph's input " + name + " is not an int64 tensor");
+      ids = ids || name == "input_ids";
+      mask = mask || name == "attention_mask";
+      has_token_type_ids_ = has_token_type_ids_ || name == "token_type_ids";
+    } else {
+      throw bad("the graph has an input embedrt does not feed: " + name + " (expected input_ids, attention_mask, token_type_ids)");
+    }
   }
-  auto shape = session_->GetOutputTypeInfo(0).GetTensorTypeAndShapeInfo().GetShape();
-  if (shape.size() != 3 || shape[2] <= 0) throw std::runtime_error("the graph's first output is not [batch, sequence, hidden]");
-  hidden_ = static_cast<size_t>(shape[2]);
-  cls_only_ = shape[1] == 1;
+  if (!ids || !mask) throw bad("the graph lacks the input_ids or attention_mask input");
+  for (size_t i = 0; i < session_->GetOutputCount(); ++i) {
+    if (std::string(session_->GetOutputNameAllocated(i, alloc).get()) != "last_hidden_state") continue;
+    const auto info = session_->GetOutputTypeInfo(i);
+    if (info.GetONNXType() != ONNX_TYPE_TENSOR) throw bad("the graph's last_hidden_state is not a tensor");
+    const auto t = info.GetTensorTypeAndShapeInfo();
+    const auto shape = t.GetShape();
+    if (t.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || shape.size() != 3 || shape[2] <= 0) {
+      throw bad("the graph's last_hidden_state is not a float [batch, sequence, hidden] tensor with a fixed hidden size");
+    }
+    hidden_ = static_cast<size_t>(shape[2]);
+    cls_only_ = shape[1] == 1;
+    return;
+  }
+  throw bad("the graph has no last_hidden_state output");
+}
+
+bool InferenceSession::is_model_error(const Ort::Exception& e) {
+  switch (e.GetOrtErrorCode()) {
+    case ORT_NO_SUCHFILE:
+    case ORT_NO_MODEL:
+    case ORT_INVALID_PROTOBUF:
+    case ORT_INVALID_GRAPH:
+    case ORT_INVALID_ARGUMENT:
+    case ORT_NOT_IMPLEMENTED:
+      return true;
+    default:
+      return false;
+  }
 }
 
 void InferenceSession::run(const std::vector<int64_t>& ids, const std::vector<int64_t>& mask,

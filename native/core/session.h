@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "errors.h"
+
 namespace embedrt {
 
 struct SessionConfig {
@@ -36,6 +38,9 @@ class InferenceSession {
   const std::string& fallback_reason() const { return fallback_; }
 
  private:
+  void check_signature(const std::string& path);
+  static bool is_model_error(const Ort::Exception& e);
+
   std::unique_ptr<Ort::Session> session_;
   bool has_token_type_ids_ = false;
   size_t hidden_ = 0;
@@ -44,10 +49,5 @@ class InferenceSession {
   std::string fallback_;
 };
 
-// Thrown when an execution provider cannot be used (its library is missing, no device, ...).
-class ProviderError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 }  // namespace embedrt
