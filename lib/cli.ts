@@ -361,7 +361,7 @@ async function search(argv: string[]): Promise<void> {
     throw new EmbedrtError('E_BAD_INPUT', `${values.corpus}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
   }
   const corpus: string[] = [];
-  for await (const b of batches(raw.split(/\r?\n/), values.corpus.endsWith('.jsonl'), 1 << 30)) corpus.push(...b.filter((t) => t.trim() !== ''));
+  for await (const b of batches(raw.split(/\r?\n/), values.corpus.endsWith('.jsonl'), 4096)) for (const t of b) if (t.trim() !== '') corpus.push(t);
   if (corpus.length === 0) throw new EmbedrtError('E_BAD_INPUT', `${values.corpus}: no passages`);
   let queries = values.query ?? [];
   if (queries.length === 0) {
@@ -375,17 +375,18 @@ async function search(argv: string[]): Promise<void> {
   cli.done();
   const key = crypto.createHash('sha256').update(`${model.info().graph}|${model.dimension}|${raw}`).digest('hex').slice(0, 32);
   const cacheFile = path.join(process.env.EMBEDRT_CACHE ?? path.join(os.homedir(), '.cache', 'embedrt'), 'search', `${key}.f32`);
-  let docs: Float32Array;
-  if (fs.existsSync(cacheFile)) {
-    const b = fs.readFileSync(cacheFile);
-    docs = new Float32Array(b.buffer, b.byteOffset, b.length / 4);
+  // The cached file is used only when it holds exactly corpus × dim finite floats (and its checksum
+  // matches); anything else (truncated, damaged) is recomputed and replaced.
+  let docs = readCachedEmbeddings(cacheFile, corpus.length * model.dimension);
+  if (docs) {
     process.stderr.write(`embedrt: using cached embeddings of ${corpus.length} passages\n`);
   } else {
     docs = (await model.encode(corpus, { normalize: true })).data;
-    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
-    const tmp = `${cacheFile}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, new Uint8Array(docs.buffer, docs.byteOffset, docs.byteLength));
-    fs.renameSync(tmp, cacheFile);
+    try {
+      writeCachedEmbeddings(cacheFile, docs);
+    } catch (e) {
+      process.stderr.write(`embedrt: could not cache the corpus embeddings (${(e as NodeJS.ErrnoException).code ?? e}); continuing\n`);
+    }
   }
   queries = queries.slice();
   const q = await model.encode(queries, { normalize: true });
@@ -401,6 +402,35 @@ async function search(argv: string[]): Promise<void> {
     }
   });
   process.stdout.write(out);
+}
+
+// Cached corpus embeddings: the float32 values, then the sha256 of those bytes (32 bytes).
+function readCachedEmbeddings(file: string, values: number): Float32Array | undefined {
+  let b: Buffer;
+  try {
+    if (!fs.statSync(file).isFile()) return undefined;
+    b = fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  if (b.length !== values * 4 + 32) return undefined;
+  const body = b.subarray(0, values * 4);
+  if (!crypto.createHash('sha256').update(body).digest().equals(b.subarray(values * 4))) return undefined;
+  const docs = new Float32Array(values);
+  new Uint8Array(docs.buffer).set(body);
+  return docs;
+}
+
+function writeCachedEmbeddings(file: string, docs: Float32Array): void {
+  const body = new Uint8Array(docs.buffer, docs.byteOffset, docs.byteLength);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    fs.writeFileSync(tmp, Buffer.concat([body, crypto.createHash('sha256').update(body).digest()]));
+    fs.renameSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 async function convert(argv: string[]): Promise<void> {
@@ -422,7 +452,22 @@ async function convert(argv: string[]): Promise<void> {
     const graph = onnxGraphFor(dir);
     throw new EmbedrtError('E_MODEL_FILES', `${dir}: no model.safetensors to convert (the model ships ${graph})`);
   }
-  process.stdout.write(`${convertCheckpoint(dir, values.out, { externalData: !values.inline, ...(quantize ? { quantize } : {}) })}\n`);
+  if (fs.existsSync(path.join(values.out, 'model.onnx')) || (fs.existsSync(values.out) && !fs.statSync(values.out).isDirectory())) {
+    throw new EmbedrtError('E_BAD_INPUT', `convert: --out ${values.out} already holds a model.onnx (or is a file); give a new folder`);
+  }
+  // Built beside the target and moved into it when complete: a full disk leaves nothing that looks whole.
+  const tmp = `${path.resolve(values.out)}.tmp-${process.pid}`;
+  try {
+    convertCheckpoint(dir, tmp, { externalData: !values.inline, ...(quantize ? { quantize } : {}) });
+    fs.mkdirSync(values.out, { recursive: true });
+    for (const f of fs.readdirSync(tmp)) fs.renameSync(path.join(tmp, f), path.join(values.out, f));
+  } catch (e) {
+    if (e instanceof EmbedrtError) throw e;
+    throw new EmbedrtError('E_BAD_INPUT', `convert: cannot write ${values.out} (${(e as NodeJS.ErrnoException).code ?? e}); nothing was written`);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  process.stdout.write(`${path.join(values.out, 'model.onnx')}\n`);
 }
 
 async function evaluate(argv: string[]): Promise<void> {
@@ -541,9 +586,12 @@ async function encode(argv: string[]): Promise<void> {
   if (values.format === 'npy' && !values.out && process.stdout.isTTY) throw new UsageError('encode: --format npy writes binary; give --out FILE or redirect stdout');
   const dim = positiveInt(values.dim, '--dim');
   const batchSize = positiveInt(values['batch-size'], '--batch-size');
+  // The output file is opened (under a temporary name) before any work, so an unwritable --out fails
+  // at once; it gets its name only when complete, so a full disk never leaves a truncated file that looks whole.
+  const out = values.out === undefined ? undefined : openOutput(values.out);
   const texts: string[] = [];
   const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-  for await (const batch of batches(rl, values.jsonl, 1 << 30)) texts.push(...batch);
+  for await (const batch of batches(rl, values.jsonl, 4096)) for (const t of batch) texts.push(t); // no push(...batch): a spread of 125k+ items overflows the stack
   const cli = hubForCli();
   const quantize = quantizeFlag(values.quantize);
   const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(dim ? { truncateDim: dim } : {}), ...(quantize ? { quantize } : {}) });
@@ -565,8 +613,35 @@ async function encode(argv: string[]): Promise<void> {
     for (let i = 0; i < emb.rows; i++) lines.push(`[${Array.from(emb.row(i)).join(',')}]\n`);
     bytes = Buffer.from(lines.join(''));
   }
-  if (values.out) fs.writeFileSync(values.out, bytes);
+  if (out) out.finish(bytes);
   else await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (e) => (e ? reject(e) : resolve())));
+}
+
+/** An output file written under a temporary name and renamed when complete; removed on failure or exit. */
+function openOutput(file: string): { finish: (bytes: Uint8Array) => void } {
+  const tmp = `${file}.tmp-${process.pid}`;
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, 'w');
+  } catch (e) {
+    throw new EmbedrtError('E_BAD_INPUT', `--out ${file}: cannot write there (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+  const cleanup = () => fs.rmSync(tmp, { force: true });
+  process.once('exit', cleanup);
+  return {
+    finish(bytes) {
+      try {
+        fs.writeSync(fd, bytes);
+        fs.closeSync(fd);
+        fs.renameSync(tmp, file);
+      } catch (e) {
+        cleanup();
+        throw new EmbedrtError('E_BAD_INPUT', `--out ${file}: writing failed (${(e as NodeJS.ErrnoException).code ?? e}); nothing was written`);
+      } finally {
+        process.removeListener('exit', cleanup);
+      }
+    },
+  };
 }
 
 async function* batches(lines: AsyncIterable<string> | Iterable<string>, json: boolean, size: number): AsyncGenerator<string[]> {
@@ -676,12 +751,19 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const isMain = process.argv[1] !== undefined && fs.realpathSync(process.argv[1]) === fs.realpathSync(new URL(import.meta.url));
+// A reader that went away (`embedrt encode | head -1`) ends the command quietly, exit code 0.
+if (isMain) {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
 if (isMain) main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (err instanceof UsageError || String((err as { code?: string }).code).startsWith('ERR_PARSE_ARGS_')) {
       process.stderr.write(`embedrt: ${(err as Error).message}\n`);
       process.exitCode = 2;
     } else if (err instanceof EmbedrtError) {

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'E_HUB_CHECKSUM'
   | 'E_HUB_UNSAFE'
   | 'E_HUB_OFFLINE'
+  | 'E_CACHE'
   | 'E_INTERNAL';
 
 /**

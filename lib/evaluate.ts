@@ -3,7 +3,7 @@
 // per score function), for each Matryoshka dimension.
 import { EmbedrtError } from './errors.js';
 import { semanticSearch, type Matrix, type ScoreFunction } from './search.js';
-import { isInteger } from './validate.js';
+import { describe, isInteger, optionsOf } from './validate.js';
 
 export interface IRData {
   /** query id → text */
@@ -48,6 +48,21 @@ export type IRResults = Record<number, Record<string, IRMetrics>>;
 
 const entries = <V>(m: Record<string, V> | Map<string, V>): [string, V][] => (m instanceof Map ? [...m.entries()] : Object.entries(m));
 
+/** queries and corpus: id → text; relevantDocs: query id → iterable of corpus ids (objects or Maps). */
+function checkData(data: IRData): void {
+  if (data === null || typeof data !== 'object') throw new EmbedrtError('E_BAD_INPUT', `evaluateIR: data must be { queries, corpus, relevantDocs }, got ${describe(data)}`);
+  for (const key of ['queries', 'corpus', 'relevantDocs'] as const) {
+    const v: unknown = data[key];
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      throw new EmbedrtError('E_BAD_INPUT', `evaluateIR: data.${key} must be an object or a Map keyed by id, got ${describe(v)}`);
+    }
+    for (const [id, x] of entries(v as Record<string, unknown>)) {
+      const ok = key === 'relevantDocs' ? x !== null && typeof x === 'object' && Symbol.iterator in (x as object) : typeof x === 'string';
+      if (!ok) throw new EmbedrtError('E_BAD_INPUT', `evaluateIR: data.${key}[${JSON.stringify(id)}] must be ${key === 'relevantDocs' ? 'an array or Set of corpus ids' : 'a string'}, got ${describe(x)}`);
+    }
+  }
+}
+
 function checkKs(name: string, ks: number[] | undefined, dflt: number[]): number[] {
   const v = ks ?? dflt;
   if (!Array.isArray(v) || v.length === 0 || v.some((k) => !isInteger(k) || k <= 0)) {
@@ -79,7 +94,15 @@ const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
  * const results = await evaluateIR({ queries, corpus, relevantDocs }, model);
  * results[256].cosine['ndcg@k'][10];
  */
-export async function evaluateIR(data: IRData, model: Encoder, opts: IROptions = {}): Promise<IRResults> {
+export async function evaluateIR(data: IRData, model: Encoder, options?: IROptions): Promise<IRResults> {
+  const opts = optionsOf(options, 'evaluateIR');
+  checkData(data);
+  if (model === null || typeof model !== 'object' || typeof model.encode !== 'function') {
+    throw new EmbedrtError('E_BAD_INPUT', `evaluateIR: model must have an encode(texts, options) method (a SentenceTransformer), got ${describe(model)}`);
+  }
+  if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') {
+    throw new EmbedrtError('E_BAD_INPUT', `evaluateIR: options.onProgress must be a function, got ${describe(opts.onProgress)}`);
+  }
   const relevant = new Map<string, Set<string>>();
   for (const [q, docs] of entries(data.relevantDocs)) relevant.set(q, new Set(docs));
   const allQueries = entries(data.queries);

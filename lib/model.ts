@@ -2,15 +2,17 @@
 // ONNX Runtime session, and an async, zero-copy encode that follows sentence-transformers.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { EmbedrtError, rethrowNative } from './errors.js';
 import { native } from './native.js';
 import { cachedSnapshot, downloadModel, hubCacheDir, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
 import { GRAPH_RULES, LINEAR_RULES, QUANTIZATION_RULES, buildBertOnnx, parseBertConfig, type BertConfig, type Quantization } from './onnx/bert.js';
+import { readModelSpec } from './modelspec.js';
 import { SafetensorsFile } from './safetensors.js';
 import { Tokenizer, type NativeTokenizerHandle } from './tokenizer.js';
-import { isInteger, readJsonFile } from './validate.js';
+import { cacheRoot, contentHash, entryIsValid, entryWorkspace, fileIdentity, publishEntry, removeEntry, writeFileAtomic } from './graphcache.js';
+import { ModelFolder } from './modelfiles.js';
+import { countOption, describe, isCount, isInteger, optionsOf, ownKey, signalOf } from './validate.js';
 
 /** Where inference runs. 'auto' tries CUDA and falls back to the CPU, saying why in info(). */
 export type Device = 'cpu' | 'cuda' | 'tensorrt' | 'auto';
@@ -40,6 +42,8 @@ export interface LoadOptions {
    * snapshot is cached with a config, a tokenizer and weights loads without touching the network.
    */
   hub?: Omit<HubOptions, 'revision'>;
+  /** Aborts the load between its steps (download, reading the folder, building the graph, the session). */
+  signal?: AbortSignal;
 }
 
 export interface EncodeOptions {
@@ -81,15 +85,6 @@ export class Embeddings {
     return this.data.subarray(i * this.dim, (i + 1) * this.dim);
   }
 }
-
-const POOLING_MODES = [
-  ['pooling_mode_cls_token', 0],
-  ['pooling_mode_max_tokens', 1],
-  ['pooling_mode_mean_tokens', 2],
-  ['pooling_mode_mean_sqrt_len_tokens', 3],
-  ['pooling_mode_weightedmean_tokens', 4],
-  ['pooling_mode_lasttoken', 5],
-] as const;
 
 interface NativeModelHandle {
   encode(
@@ -144,44 +139,10 @@ export async function locateModel(idOrDir: string, opts: LoadOptions): Promise<s
   return (await downloadModel(idOrDir, hub)).dir;
 }
 
-function readOptionalJson(file: string, what: string): Record<string, unknown> | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  const v = readJsonFile(file, what);
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new EmbedrtError('E_MODEL_FILES', `${file}: expected a JSON object (${what})`);
-  return v as Record<string, unknown>;
-}
-
-function cacheRoot(opts: LoadOptions): string {
-  return opts.cacheDir ?? process.env.EMBEDRT_CACHE ?? path.join(os.homedir(), '.cache', 'embedrt');
-}
-
-function optimizedGraphPath(graph: string, device: string, opts: LoadOptions): string {
-  const st = fs.statSync(graph);
-  const info = (native() as unknown as { runtimeInfo(): { ortVersion: string; simd: string } }).runtimeInfo();
-  const key = crypto
-    .createHash('sha256')
-    .update(`${fs.realpathSync(graph)}|${st.size}|${st.mtimeMs}|${info.ortVersion}|${info.simd}|${device}`)
-    .digest('hex')
-    .slice(0, 32);
-  return path.join(cacheRoot(opts), 'optimized', key, 'model.onnx');
-}
-
-/**
- * Moves a just-saved optimized graph into place, so a half-written one is never loaded. Its weights
- * file keeps the name the graph refers to (`<tmp name>.data`, in the same folder).
- */
-function commitOptimized(tmp: string, final: string): void {
-  if (!fs.existsSync(tmp)) return;
-  try {
-    fs.renameSync(tmp, final);
-  } catch {
-    fs.rmSync(tmp, { force: true });
-  }
-}
-
-function readBertConfig(dir: string): BertConfig {
-  const configFile = path.join(dir, 'config.json');
-  return parseBertConfig(readOptionalJson(configFile, 'the BertConfig') ?? {}, configFile);
+function readBertConfig(folder: ModelFolder): BertConfig {
+  const v = folder.optionalObject('config.json', 'the BertConfig');
+  if (v === undefined) throw new EmbedrtError('E_MODEL_FILES', `${folder.join('config.json')}: not found (expected the BertConfig)`);
+  return parseBertConfig(v, folder.join('config.json'));
 }
 
 /**
@@ -194,8 +155,9 @@ export function convertCheckpoint(
   outDir: string,
   opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean } = {},
 ): string {
-  const weights = path.join(dir, 'model.safetensors');
-  const cfg = readBertConfig(dir);
+  const folder = new ModelFolder(dir);
+  const cfg = readBertConfig(folder);
+  const weights = folder.file('model.safetensors', 'the weights');
   const st = SafetensorsFile.open(weights);
   try {
     return buildBertOnnx(cfg, (name) => (st.tensors.has(name) ? { shape: st.tensors.get(name)!.shape, data: st.float32(name) } : undefined), outDir, weights, opts);
@@ -208,77 +170,135 @@ export function convertCheckpoint(
  * The ONNX graph of a model folder: options.onnxFile, else onnx/model.onnx as shipped, else built from
  * model.safetensors (options.quantize 'int8': with int8 weights; `clsOnly`: the last layer computes
  * only the first row, for CLS-pooled models — output [batch, 1, hidden]; `embedrtOps`: the projections
- * run as com.embedrt.Linear, for embedrt's CPU sessions only).
+ * run as com.embedrt.Linear, for embedrt's CPU sessions only). Every file it reads is confined to the
+ * folder (modelfiles.ts); built graphs are cached by the checkpoint's content (graphcache.ts).
  */
 export function onnxGraphFor(dir: string, opts: LoadOptions = {}, build: { clsOnly?: boolean; embedrtOps?: boolean } = {}): string {
-  if (opts.quantize !== undefined && opts.quantize !== 'int8' && opts.quantize !== 'int8-fast') {
-    throw new EmbedrtError('E_BAD_INPUT', `options.quantize must be 'int8', 'int8-fast' or absent, got ${JSON.stringify(opts.quantize)}`);
+  if (opts.quantize != null && opts.quantize !== 'int8' && opts.quantize !== 'int8-fast') {
+    throw new EmbedrtError('E_BAD_INPUT', `options.quantize must be 'int8', 'int8-fast' or absent, got ${describe(opts.quantize)}`);
   }
-  if (opts.onnxFile !== undefined) {
+  const folder = new ModelFolder(dir);
+  if (opts.onnxFile != null) {
     if (opts.quantize) throw new EmbedrtError('E_BAD_INPUT', 'options.onnxFile and options.quantize exclude each other: the file is used as it is');
-    const file = path.resolve(dir, opts.onnxFile);
-    if (typeof opts.onnxFile !== 'string' || !file.startsWith(path.resolve(dir) + path.sep) || !file.endsWith('.onnx')) {
-      throw new EmbedrtError('E_BAD_INPUT', `options.onnxFile must name a .onnx file inside the model folder, got ${JSON.stringify(opts.onnxFile)}`);
+    if (typeof opts.onnxFile !== 'string' || !opts.onnxFile.endsWith('.onnx') || path.isAbsolute(opts.onnxFile) || opts.onnxFile.split(/[\\/]/).includes('..')) {
+      throw new EmbedrtError('E_BAD_INPUT', `options.onnxFile must name a .onnx file inside the model folder, got ${describe(opts.onnxFile)}`);
     }
-    if (!fs.existsSync(file)) throw new EmbedrtError('E_MODEL_FILES', `${file}: no such file (options.onnxFile)`);
-    return file;
+    return folder.file(opts.onnxFile, 'options.onnxFile');
   }
-  const shipped = path.join(dir, 'onnx', 'model.onnx');
-  const weights = path.join(dir, 'model.safetensors');
-  if (opts.quantize && !fs.existsSync(weights)) {
+  const hasWeights = folder.has('model.safetensors');
+  if (opts.quantize && !hasWeights) {
     throw new EmbedrtError('E_UNSUPPORTED', `${dir}: quantize '${opts.quantize}' builds from model.safetensors, which this folder lacks; run a quantized ONNX file with options.onnxFile`);
   }
-  if (!opts.quantize && fs.existsSync(shipped)) return shipped;
-  if (!fs.existsSync(weights)) {
+  if (!opts.quantize && folder.has('onnx/model.onnx')) return folder.file('onnx/model.onnx', 'the ONNX graph');
+  if (!hasWeights) {
     throw new EmbedrtError('E_MODEL_FILES', `${dir}: no onnx/model.onnx and no model.safetensors; embedrt needs one of them`);
   }
+  const weights = folder.file('model.safetensors', 'the weights');
+  const configFile = folder.file('config.json', 'the BertConfig');
+  const cfg = readBertConfig(folder);
   // Part of the cache key: a graph built by an older builder (other quantization rules) is not reused.
   const embedrtOps = build.embedrtOps === true && !opts.quantize;
   const variant =
     (opts.quantize ? `|${opts.quantize}|${QUANTIZATION_RULES}` : '') +
     (build.clsOnly ? `|cls-only|${GRAPH_RULES}` : '') +
     (embedrtOps ? `|embedrt-ops|${LINEAR_RULES}` : '');
-  const cfg = readBertConfig(dir);
-  // Keyed by the checkpoint's content; a (path, size, mtime) index spares re-hashing it on every load.
-  const stat = fs.statSync(weights);
-  const statKey = crypto.createHash('sha256').update(`${fs.realpathSync(weights)}|${stat.size}|${stat.mtimeMs}|${JSON.stringify(cfg)}${variant}`).digest('hex').slice(0, 32);
-  const index = path.join(cacheRoot(opts), 'onnx', 'by-stat', statKey);
+  const root = path.join(cacheRoot(opts.cacheDir), 'onnx');
+  // Keyed by the checkpoint's content; an index by the files' on-disk identity spares re-hashing
+  // 440 MB on every load, and any change to either file (even one that keeps size and mtime) misses it.
+  const index = path.join(root, 'by-identity', crypto.createHash('sha256').update(`${fileIdentity([weights, configFile])}${variant}`).digest('hex').slice(0, 32));
   let key = fs.existsSync(index) ? fs.readFileSync(index, 'utf8').trim() : '';
-  if (!/^[0-9a-f]{32}$/.test(key) || !fs.existsSync(path.join(cacheRoot(opts), 'onnx', key, 'model.onnx'))) {
-    const hash = crypto.createHash('sha256');
-    const fd = fs.openSync(weights, 'r');
-    const buf = Buffer.alloc(16 << 20);
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
-    fs.closeSync(fd);
-    hash.update(JSON.stringify(cfg));
-    hash.update(`bert-graph-v1${variant}`);
-    key = hash.digest('hex').slice(0, 32);
+  if (!/^[0-9a-f]{32}$/.test(key) || !entryIsValid(path.join(root, key))) {
+    key = contentHash(weights, `${JSON.stringify(cfg)}|bert-graph-v2${variant}`);
   }
-  const out = path.join(cacheRoot(opts), 'onnx', key);
-  const model = path.join(out, 'model.onnx');
-  const remember = () => {
-    fs.mkdirSync(path.dirname(index), { recursive: true });
-    fs.writeFileSync(index, `${key}\n`);
-  };
-  if (fs.existsSync(model)) {
-    remember();
-    return model;
+  const entry = path.join(root, key);
+  if (!entryIsValid(entry)) {
+    const tmp = entryWorkspace(entry);
+    try {
+      convertCheckpoint(dir, tmp, {
+        ...(opts.quantize ? { quantize: opts.quantize } : {}),
+        ...(build.clsOnly ? { clsOnly: true } : {}),
+        ...(embedrtOps ? { embedrtOps: true } : {}),
+      });
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    publishEntry(tmp, entry);
   }
-  // Build into a temporary folder, then rename: a crash never leaves a half-written graph in the cache.
-  const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
-  convertCheckpoint(dir, tmp, {
-    ...(opts.quantize ? { quantize: opts.quantize } : {}),
-    ...(build.clsOnly ? { clsOnly: true } : {}),
-    ...(embedrtOps ? { embedrtOps: true } : {}),
-  });
-  fs.mkdirSync(path.dirname(out), { recursive: true });
+  writeFileAtomic(index, `${key}\n`);
+  return path.join(entry, 'model.onnx');
+}
+
+/**
+ * ONNX Runtime's optimized form of `graph`, cached per source (the identity of every file in the
+ * graph's folder: model.onnx and whatever external data it loads), ORT version, CPU and device.
+ */
+function optimizedEntry(graph: string, device: string, cacheDir: string | undefined): string {
+  const folder = new ModelFolder(path.dirname(graph));
+  const sources = folder.checkAll('.');
+  const info = native().runtimeInfo();
+  const key = crypto
+    .createHash('sha256')
+    .update(`${path.basename(graph)}|${fileIdentity(sources)}|${info.ortVersion}|${info.simd}|${device}`)
+    .digest('hex')
+    .slice(0, 32);
+  return path.join(cacheRoot(cacheDir), 'optimized', key);
+}
+
+const DEVICES: Readonly<Record<Device, true>> = { cpu: true, cuda: true, tensorrt: true, auto: true };
+/** More intra-op threads than this is a mistake, not a machine (each is an OS thread). */
+const MAX_THREADS = 256;
+
+/**
+ * An ONNX Runtime session over `graph`, started from ONNX Runtime's cached optimized form when there is
+ * a valid one. The first load saves that form into the cache; a damaged cached form is dropped and
+ * rebuilt; an unwritable cache only means the optimization is not saved.
+ */
+function openSession(
+  graph: string,
+  tokenizer: NativeTokenizerHandle,
+  o: { device: Device; deviceId: number; threads: number; cacheDir: string | undefined },
+): { handle: NativeModelHandle; optimizedGraph: string | undefined } {
+  const Native = (native() as unknown as { NativeModel: NativeModelClass }).NativeModel;
+  const create = (modelPath: string, saveTo: string) =>
+    new Native({ modelPath, intraOpThreads: o.threads, optimize: true, optimizedModelPath: saveTo, device: o.device, deviceId: o.deviceId }, tokenizer);
+  const entry = optimizedEntry(graph, o.device, o.cacheDir);
+  if (entryIsValid(entry)) {
+    const optimized = path.join(entry, 'model.onnx');
+    try {
+      return { handle: create(optimized, ''), optimizedGraph: optimized };
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'E_MODEL_FILES') rethrowNative(e);
+      removeEntry(entry); // damaged: rebuilt below from the source graph
+    }
+  }
+  let tmp: string | undefined;
   try {
-    fs.renameSync(tmp, out);
+    tmp = entryWorkspace(entry);
   } catch {
-    fs.rmSync(tmp, { recursive: true, force: true }); // another process won the race
+    tmp = undefined; // the cache cannot be written: run without saving the optimized graph
   }
-  remember();
-  return model;
+  let handle: NativeModelHandle;
+  try {
+    handle = create(graph, tmp ? path.join(tmp, 'model.onnx') : '');
+  } catch (e) {
+    if (tmp === undefined) rethrowNative(e);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    tmp = undefined;
+    try {
+      handle = create(graph, ''); // saving failed (a full disk?): the session itself may still start
+    } catch (e2) {
+      rethrowNative(e2);
+    }
+  }
+  if (tmp !== undefined) {
+    try {
+      publishEntry(tmp, entry);
+    } catch {
+      // not cached this time; the session runs all the same
+    }
+  }
+  return { handle, optimizedGraph: undefined };
 }
 
 /**
@@ -315,94 +335,68 @@ export class SentenceTransformer {
   }
 
   /** Loads a model folder, or a hub id: from the Hugging Face cache, downloaded into it when missing. */
-  static async load(idOrDir: string, opts: LoadOptions = {}): Promise<SentenceTransformer> {
+  static async load(idOrDir: string, options?: LoadOptions): Promise<SentenceTransformer> {
+    const opts = optionsOf(options, 'load');
     if (typeof idOrDir !== 'string' || idOrDir === '') {
-      throw new EmbedrtError('E_BAD_INPUT', `SentenceTransformer.load: expected a folder or a hub id, got ${JSON.stringify(idOrDir)}`);
+      throw new EmbedrtError('E_BAD_INPUT', `SentenceTransformer.load: expected a folder or a hub id, got ${describe(idOrDir)}`);
     }
     const device = opts.device ?? 'cpu';
-    if (!['cpu', 'cuda', 'tensorrt', 'auto'].includes(device)) {
-      throw new EmbedrtError('E_BAD_INPUT', `load: options.device must be 'cpu', 'cuda', 'tensorrt' or 'auto', got ${JSON.stringify(device)}`);
+    if (!ownKey(DEVICES, device)) {
+      throw new EmbedrtError('E_BAD_INPUT', `load: options.device must be 'cpu', 'cuda', 'tensorrt' or 'auto', got ${describe(device)}`);
     }
+    const threads = countOption(opts.threads, 'load', 'threads', 1, MAX_THREADS) ?? 0;
+    const deviceId = countOption(opts.deviceId, 'load', 'deviceId', 0, 1023) ?? 0;
+    if (opts.truncateDim != null && (!isInteger(opts.truncateDim) || opts.truncateDim < 1)) {
+      throw new EmbedrtError('E_BAD_INPUT', `load: options.truncateDim must be a positive integer, got ${describe(opts.truncateDim)}`);
+    }
+    if (opts.cacheDir != null && (typeof opts.cacheDir !== 'string' || opts.cacheDir === '')) {
+      throw new EmbedrtError('E_BAD_INPUT', `load: options.cacheDir must be a folder path, got ${describe(opts.cacheDir)}`);
+    }
+    const signal = signalOf(opts.signal, 'load');
+    const step = () => {
+      if (signal?.aborted) throw new EmbedrtError('E_ABORTED', 'load: aborted');
+    };
+    step();
     const dir = await locateModel(idOrDir, opts);
-    const modulesFile = path.join(dir, 'modules.json');
-    const modules = fs.existsSync(modulesFile) ? (readJsonFile(modulesFile, 'the module list') as { type?: string; path?: string }[]) : null;
-    if (modules !== null && !Array.isArray(modules)) throw new EmbedrtError('E_MODEL_FILES', `${modulesFile}: expected a JSON array of modules`);
-    let poolingDir = path.join(dir, '1_Pooling');
-    let normalizeModule = false;
-    for (const m of modules ?? []) {
-      const type = String(m.type ?? '');
-      if (type.endsWith('.Transformer')) continue;
-      if (type.endsWith('.Pooling')) poolingDir = path.join(dir, m.path ?? '1_Pooling');
-      else if (type.endsWith('.Normalize')) normalizeModule = true;
-      else throw new EmbedrtError('E_UNSUPPORTED', `${modulesFile}: module type ${JSON.stringify(type)} is not supported (Transformer, Pooling, Normalize)`);
-    }
-    const poolingFile = path.join(poolingDir, 'config.json');
-    const poolingCfg = readOptionalJson(poolingFile, 'the Pooling config') ?? { pooling_mode_mean_tokens: true };
-    const pooling = POOLING_MODES.filter(([key]) => poolingCfg[key] === true).map(([, mode]) => mode);
-    if (pooling.length === 0) throw new EmbedrtError('E_MODEL_FILES', `${poolingFile}: no pooling_mode_* is true`);
-    if (poolingCfg.include_prompt === false) {
-      throw new EmbedrtError('E_UNSUPPORTED', `${poolingFile}: include_prompt false is not supported yet`);
-    }
-    const sbert = readOptionalJson(path.join(dir, 'sentence_bert_config.json'), 'sentence_bert_config') ?? {};
-    const st = readOptionalJson(path.join(dir, 'config_sentence_transformers.json'), 'config_sentence_transformers') ?? {};
-    const bertCfg = readOptionalJson(path.join(dir, 'config.json'), 'the BertConfig') ?? {};
-    const maxPos = typeof bertCfg.max_position_embeddings === 'number' ? bertCfg.max_position_embeddings : 512;
-    const maxSeqLength = Math.min(typeof sbert.max_seq_length === 'number' ? sbert.max_seq_length : maxPos, maxPos);
+    step();
+    const folder = new ModelFolder(dir);
+    const spec = readModelSpec(folder);
     const tokenizer = Tokenizer.fromPretrained(dir);
+    if (spec.vocabSize !== undefined && tokenizer.vocabSize > spec.vocabSize) {
+      throw new EmbedrtError('E_MODEL_FILES', `${dir}: the tokenizer has ${tokenizer.vocabSize} ids, config.json's vocab_size is ${spec.vocabSize}; the two do not belong together`);
+    }
     // CLS pooling alone (BGE): the built graph skips the last layer's work on every other token.
-    const clsOnly = pooling.length === 1 && pooling[0] === 0;
+    const clsOnly = spec.pooling.length === 1 && spec.pooling[0] === 0;
     // On the CPU the projections run on embedrt's own kernels (com.embedrt.Linear); a GPU provider keeps
     // ONNX's MatMul, which it runs on the device.
+    step();
     const graph = onnxGraphFor(dir, opts, { clsOnly, embedrtOps: device === 'cpu' });
-    const Native = (native() as unknown as { NativeModel: NativeModelClass }).NativeModel;
+    step();
     const tokHandle = (tokenizer as unknown as { handle: NativeTokenizerHandle }).handle;
-    // ONNX Runtime's optimized graph is cached per graph, ORT version, CPU and device: the first load
-    // saves it (to a temporary name, renamed when complete), later loads start from it.
-    const optimized = optimizedGraphPath(graph, device, opts);
-    const haveOptimized = fs.existsSync(optimized);
-    const tmp = `${optimized}.tmp-${process.pid}-${Date.now()}`;
-    if (!haveOptimized) fs.mkdirSync(path.dirname(optimized), { recursive: true });
-    let handle: NativeModelHandle;
-    try {
-      handle = new Native(
-        {
-          modelPath: haveOptimized ? optimized : graph,
-          intraOpThreads: opts.threads ?? 0,
-          optimize: true,
-          optimizedModelPath: haveOptimized ? '' : tmp,
-          device,
-          deviceId: opts.deviceId ?? 0,
-        },
-        tokHandle,
-      );
-    } catch (e) {
-      fs.rmSync(tmp, { force: true });
-      fs.rmSync(`${tmp}.data`, { force: true });
-      rethrowNative(e);
-    }
-    if (!haveOptimized) commitOptimized(tmp, optimized);
-    if (handle.info().clsOnly && !clsOnly) {
+    const { handle, optimizedGraph } = openSession(graph, tokHandle, { device, deviceId, threads, cacheDir: opts.cacheDir ?? undefined });
+    const fail = (e: EmbedrtError): never => {
       handle.dispose();
-      throw new EmbedrtError('E_UNSUPPORTED', `${graph}: the graph returns only the first (CLS) row, but ${poolingFile} pools over every token`);
+      throw e;
+    };
+    if (handle.info().clsOnly && !clsOnly) {
+      fail(new EmbedrtError('E_UNSUPPORTED', `${graph}: the graph returns only the first (CLS) row, but ${spec.poolingFile} pools over every token`));
     }
-    const hidden = handle.info().hiddenSize;
-    const dim = hidden * pooling.length;
+    const dim = handle.info().hiddenSize * spec.pooling.length;
     const truncateDim = opts.truncateDim ?? 0;
-    if (!isInteger(truncateDim) || truncateDim < 0 || truncateDim > dim) {
-      throw new EmbedrtError('E_BAD_INPUT', `load: options.truncateDim must be an integer in [1, ${dim}], got ${String(opts.truncateDim)}`);
-    }
+    if (truncateDim > dim) fail(new EmbedrtError('E_BAD_INPUT', `load: options.truncateDim must be an integer in [1, ${dim}], got ${truncateDim}`));
+    if (signal?.aborted) fail(new EmbedrtError('E_ABORTED', 'load: aborted'));
     return new SentenceTransformer(handle, dir, tokenizer, {
-      maxSeqLength,
-      lowercase: sbert.do_lower_case === true,
-      pooling,
-      normalizeModule,
+      maxSeqLength: spec.maxSeqLength,
+      lowercase: spec.lowercase,
+      pooling: spec.pooling,
+      normalizeModule: spec.normalizeModule,
       dim,
       truncateDim,
-      prompts: (st.prompts as Record<string, string>) ?? {},
-      defaultPromptName: typeof st.default_prompt_name === 'string' ? st.default_prompt_name : undefined,
-      similarity: typeof st.similarity_fn_name === 'string' ? st.similarity_fn_name : 'cosine',
+      prompts: spec.prompts,
+      defaultPromptName: spec.defaultPromptName,
+      similarity: spec.similarity,
       graph,
-      optimizedGraph: haveOptimized ? optimized : undefined,
+      optimizedGraph,
     });
   }
 
@@ -437,42 +431,56 @@ export class SentenceTransformer {
    * Embeds texts on native threads (tokenize, batch by length, run, pool) without blocking the event
    * loop. Results are in input order.
    */
-  async encode(texts: readonly string[] | string, opts: EncodeOptions = {}): Promise<Embeddings> {
+  async encode(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings> {
     const handle = this.live('encode');
+    const opts = optionsOf(options, 'encode');
     const list = typeof texts === 'string' ? [texts] : texts;
-    if (!Array.isArray(list)) throw new EmbedrtError('E_BAD_INPUT', 'encode: expected a string or an array of strings');
-    list.forEach((t, i) => {
-      if (typeof t !== 'string') throw new EmbedrtError('E_BAD_INPUT', `encode: texts[${i}] must be a string, got ${t === null ? 'null' : typeof t}`);
-    });
+    if (!Array.isArray(list)) throw new EmbedrtError('E_BAD_INPUT', `encode: expected a string or an array of strings, got ${describe(texts)}`);
+    // A plain loop: forEach would skip the holes of a sparse array.
+    for (let i = 0; i < list.length; i++) {
+      if (typeof list[i] !== 'string') throw new EmbedrtError('E_BAD_INPUT', `encode: texts[${i}] must be a string, got ${describe(list[i])}`);
+    }
     const batchSize = opts.batchSize ?? 32;
-    if (!isInteger(batchSize) || batchSize < 1) throw new EmbedrtError('E_BAD_INPUT', `encode: options.batchSize must be a positive integer, got ${String(batchSize)}`);
+    if (!isCount(batchSize) || batchSize < 1) throw new EmbedrtError('E_BAD_INPUT', `encode: options.batchSize must be a positive integer, got ${describe(batchSize)}`);
     const maxBatchTokens = opts.maxBatchTokens ?? batchSize * this.settings.maxSeqLength;
-    if (!isInteger(maxBatchTokens) || maxBatchTokens < this.settings.maxSeqLength) {
-      throw new EmbedrtError('E_BAD_INPUT', `encode: options.maxBatchTokens must be an integer ≥ max_seq_length (${this.settings.maxSeqLength}), got ${String(maxBatchTokens)}`);
+    if (!isCount(maxBatchTokens) || maxBatchTokens < this.settings.maxSeqLength) {
+      throw new EmbedrtError('E_BAD_INPUT', `encode: options.maxBatchTokens must be an integer ≥ max_seq_length (${this.settings.maxSeqLength}), got ${describe(maxBatchTokens)}`);
     }
     const truncateDim = opts.truncateDim ?? this.settings.truncateDim;
-    if (!isInteger(truncateDim) || truncateDim < 0 || truncateDim > this.settings.dim) {
-      throw new EmbedrtError('E_BAD_INPUT', `encode: options.truncateDim must be an integer in [1, ${this.settings.dim}], got ${String(truncateDim)}`);
+    if (!isInteger(truncateDim) || truncateDim < 0 || truncateDim > this.settings.dim || (opts.truncateDim != null && truncateDim === 0)) {
+      throw new EmbedrtError('E_BAD_INPUT', `encode: options.truncateDim must be an integer in [1, ${this.settings.dim}], got ${describe(opts.truncateDim)}`);
     }
-    if (opts.prompt !== undefined && opts.promptName !== undefined) {
-      throw new EmbedrtError('E_BAD_INPUT', 'encode: give options.prompt or options.promptName, not both');
+    if (opts.normalize != null && typeof opts.normalize !== 'boolean') {
+      throw new EmbedrtError('E_BAD_INPUT', `encode: options.normalize must be a boolean, got ${describe(opts.normalize)}`);
     }
-    let prompt = opts.prompt;
-    const promptName = opts.promptName ?? (opts.prompt === undefined ? this.settings.defaultPromptName : undefined);
-    if (promptName !== undefined) {
-      prompt = this.settings.prompts[promptName];
-      if (prompt === undefined) {
-        throw new EmbedrtError('E_BAD_INPUT', `encode: prompt name ${JSON.stringify(promptName)} is not in config_sentence_transformers.json (has: ${Object.keys(this.settings.prompts).join(', ') || 'none'})`);
-      }
+    if (opts.onProgress != null && typeof opts.onProgress !== 'function') {
+      throw new EmbedrtError('E_BAD_INPUT', `encode: options.onProgress must be a function, got ${describe(opts.onProgress)}`);
     }
-    if (opts.signal?.aborted) throw new EmbedrtError('E_ABORTED', 'encode: the signal was already aborted');
+    const signal = signalOf(opts.signal, 'encode');
+    const prompt = this.promptOf(opts);
+    if (signal?.aborted) throw new EmbedrtError('E_ABORTED', 'encode: the signal was already aborted');
     // sentence-transformers: prompt + text, then lower-case when do_lower_case.
     let inputs = prompt ? list.map((t) => prompt + t) : [...list];
     if (this.settings.lowercase) inputs = inputs.map((t) => t.toLowerCase());
     const Native = (native() as unknown as { NativeModel: NativeModelClass }).NativeModel;
-    const flag = opts.signal ? Native.createCancelFlag() : undefined;
+    const flag = signal || opts.onProgress ? Native.createCancelFlag() : undefined;
     const onAbort = () => Native.cancel(flag);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // Progress reaches the caller only while the call is pending, in order, ending with (total, total)
+    // before the promise settles; what the callback throws aborts the encode and rejects it.
+    let settled = false;
+    let reported = -1;
+    let progressError: { error: unknown } | undefined;
+    const report = (done: number, total: number) => {
+      if (settled || progressError || done <= reported) return;
+      reported = done;
+      try {
+        opts.onProgress!(done, total);
+      } catch (error) {
+        progressError = { error };
+        Native.cancel(flag);
+      }
+    };
     const callerStack = new Error();
     let r: Awaited<ReturnType<NativeModelHandle['encode']>>;
     try {
@@ -487,17 +495,38 @@ export class SentenceTransformer {
           truncateDim,
           normalize: opts.normalize === true,
         },
-        opts.onProgress,
+        opts.onProgress ? report : undefined,
         flag,
       );
+      if (opts.onProgress) report(inputs.length, inputs.length);
     } catch (e) {
+      if (progressError) throw progressError.error;
       rethrowNative(e, callerStack);
     } finally {
-      opts.signal?.removeEventListener('abort', onAbort);
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
     }
+    if (progressError) throw progressError.error;
     const truncated: number[] = [];
     r.truncated.forEach((t, i) => t && truncated.push(i));
     return new Embeddings(r.data, r.rows, r.dim, truncated, { real: r.tokens, padded: r.paddedTokens });
+  }
+
+  /** The prompt an encode call asks for: options.prompt, options.promptName, else the model's default. */
+  private promptOf(opts: EncodeOptions): string | undefined {
+    if (opts.prompt != null && opts.promptName != null) {
+      throw new EmbedrtError('E_BAD_INPUT', 'encode: give options.prompt or options.promptName, not both');
+    }
+    if (opts.prompt != null) {
+      if (typeof opts.prompt !== 'string') throw new EmbedrtError('E_BAD_INPUT', `encode: options.prompt must be a string, got ${describe(opts.prompt)}`);
+      return opts.prompt;
+    }
+    const name = opts.promptName ?? this.settings.defaultPromptName;
+    if (name === undefined) return undefined;
+    if (!ownKey(this.settings.prompts, name)) {
+      throw new EmbedrtError('E_BAD_INPUT', `encode: prompt name ${describe(name)} is not in config_sentence_transformers.json (has: ${Object.keys(this.settings.prompts).join(', ') || 'none'})`);
+    }
+    return this.settings.prompts[name];
   }
 
   /** Releases the ONNX Runtime session; later calls fail with E_DISPOSED. Idempotent. */

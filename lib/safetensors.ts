@@ -2,6 +2,7 @@
 // dtype, shape and byte range, then the raw little-endian data.
 import fs from 'node:fs';
 import { EmbedrtError } from './errors.js';
+import { isCount, regularFileSize } from './validate.js';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'F64' | 'U8' | 'I8' | 'BOOL';
 
@@ -31,6 +32,7 @@ export class SafetensorsFile {
   }
 
   static open(file: string): SafetensorsFile {
+    regularFileSize(file); // a FIFO or a device would block or never end
     let fd: number;
     try {
       fd = fs.openSync(file, 'r');
@@ -53,12 +55,16 @@ export class SafetensorsFile {
     try {
       header = JSON.parse(json.toString('utf8')) as Record<string, unknown>;
     } catch (e) {
-      return fail(`header is not JSON (${(e as Error).message})`);
+      return fail('header is not JSON');
     }
+    if (header === null || typeof header !== 'object' || Array.isArray(header)) return fail('header is not a JSON object');
     const tensors = new Map<string, TensorInfo>();
     let metadata: Record<string, string> = {};
     for (const [name, v] of Object.entries(header)) {
       if (name === '__metadata__') {
+        if (v !== null && (typeof v !== 'object' || Array.isArray(v) || Object.values(v as object).some((x) => typeof x !== 'string'))) {
+          fail('__metadata__ must be an object of strings');
+        }
         metadata = (v ?? {}) as Record<string, string>;
         continue;
       }
@@ -66,9 +72,12 @@ export class SafetensorsFile {
       if (!t || typeof t.dtype !== 'string' || !(t.dtype in BYTES) || !Array.isArray(t.shape) || !Array.isArray(t.data_offsets)) {
         fail(`tensor ${JSON.stringify(name)} has no valid dtype/shape/data_offsets`);
       }
+      if (!t.shape!.every(isCount) || t.data_offsets!.length !== 2 || !t.data_offsets!.every(isCount)) {
+        fail(`tensor ${JSON.stringify(name)}: shape and data_offsets must be non-negative integers`);
+      }
       const [b, e] = t.data_offsets!;
       const count = t.shape!.reduce((a, d) => a * d, 1);
-      if (e - b !== count * BYTES[t.dtype as SafetensorsDtype] || 8 + n + e > size || b < 0) {
+      if (e < b || e - b !== count * BYTES[t.dtype as SafetensorsDtype] || 8 + n + e > size) {
         fail(`tensor ${JSON.stringify(name)}: data_offsets [${b}, ${e}] do not match its shape or the file size`);
       }
       tensors.set(name, { dtype: t.dtype as SafetensorsDtype, shape: t.shape!, begin: 8 + n + b, end: 8 + n + e });

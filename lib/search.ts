@@ -2,7 +2,7 @@
 // computed by SIMD kernels on the native pool (never on the JS thread).
 import { EmbedrtError, rethrowNative } from './errors.js';
 import { native } from './native.js';
-import { isInteger } from './validate.js';
+import { describe, isCount, isInteger, optionsOf, ownKey } from './validate.js';
 
 /** 'cosine' (util.cos_sim), 'dot' (util.dot_score) or 'euclidean' (negative L2 distance). */
 export type ScoreFunction = 'cosine' | 'dot' | 'euclidean';
@@ -67,32 +67,69 @@ export function toMatrix(e: EmbeddingsLike, what: string): Matrix {
   let m: Matrix;
   if (Array.isArray(e)) {
     if (e.length === 0) throw new EmbedrtError('E_BAD_INPUT', `${what}: is empty`);
-    const dim = e[0]!.length;
+    const first: unknown = e[0];
+    if (!isVector(first)) throw new EmbedrtError('E_BAD_INPUT', `${what}[0]: expected a Float32Array or an array of numbers, got ${describe(first)}`);
+    const dim = first.length;
     const data = new Float32Array(e.length * dim);
-    e.forEach((v, i) => {
+    // A plain loop: forEach would skip the holes of a sparse array.
+    for (let i = 0; i < e.length; i++) {
+      const v: unknown = e[i];
+      if (!isVector(v)) throw new EmbedrtError('E_BAD_INPUT', `${what}[${i}]: expected a Float32Array or an array of numbers, got ${describe(v)}`);
       if (v.length !== dim) throw new EmbedrtError('E_BAD_INPUT', `${what}[${i}] has ${v.length} dimensions, ${what}[0] has ${dim}`);
+      if (!(v instanceof Float32Array)) {
+        for (let j = 0; j < dim; j++) {
+          if (typeof v[j] !== 'number') throw new EmbedrtError('E_BAD_INPUT', `${what}[${i}][${j}]: expected a number, got ${describe(v[j])}`);
+        }
+      }
       data.set(v, i * dim);
-    });
+    }
     m = { data, rows: e.length, dim };
   } else {
-    const mm = e as Matrix;
-    if (!mm || !(mm.data instanceof Float32Array) || !isInteger(mm.rows) || !isInteger(mm.dim)) {
-      throw new EmbedrtError('E_BAD_INPUT', `${what}: expected { data: Float32Array, rows, dim } (an encode result) or an array of vectors`);
+    const mm = e as Partial<Matrix> | null | undefined;
+    if (mm === null || typeof mm !== 'object' || !(mm.data instanceof Float32Array) || !isCount(mm.rows) || !isCount(mm.dim)) {
+      throw new EmbedrtError('E_BAD_INPUT', `${what}: expected { data: Float32Array, rows, dim } with non-negative integer rows and dim (an encode result) or an array of vectors, got ${describe(e)}`);
     }
-    if (mm.data.length < mm.rows * mm.dim) {
-      throw new EmbedrtError('E_BAD_INPUT', `${what}: data holds ${mm.data.length} values, rows × dim is ${mm.rows * mm.dim}`);
+    const size = mm.rows * mm.dim;
+    if (!Number.isSafeInteger(size) || mm.data.length < size) {
+      throw new EmbedrtError('E_BAD_INPUT', `${what}: data holds ${mm.data.length} values, rows × dim is ${size}`);
     }
-    m = { data: mm.data.length === mm.rows * mm.dim ? mm.data : mm.data.subarray(0, mm.rows * mm.dim), rows: mm.rows, dim: mm.dim };
+    m = { data: mm.data.length === size ? mm.data : mm.data.subarray(0, size), rows: mm.rows, dim: mm.dim };
   }
   if (m.rows === 0 || m.dim === 0) throw new EmbedrtError('E_BAD_INPUT', `${what}: is empty (${m.rows} × ${m.dim})`);
   // NaN and ±Infinity are found by the native call that receives the matrix (on its worker thread).
   return m;
 }
 
+function isVector(v: unknown): v is Float32Array | readonly number[] {
+  return v instanceof Float32Array || Array.isArray(v);
+}
+
+/** Checks quantized embeddings: a known precision, the typed array it comes in, and a consistent shape. */
+function checkQuantized(q: QuantizedEmbeddings, what: string): void {
+  if (q === null || typeof q !== 'object') throw new EmbedrtError('E_BAD_INPUT', `${what}: expected quantizeEmbeddings' result, got ${describe(q)}`);
+  if (!ownKey(PRECISIONS, q.precision)) {
+    throw new EmbedrtError('E_BAD_INPUT', `${what}: precision must be 'int8', 'uint8', 'binary' or 'ubinary', got ${describe(q.precision)}`);
+  }
+  const signed = q.precision === 'int8' || q.precision === 'binary';
+  if (!(signed ? q.data instanceof Int8Array : q.data instanceof Uint8Array)) {
+    throw new EmbedrtError('E_BAD_INPUT', `${what}: ${q.precision} data must be ${signed ? 'an Int8Array' : 'a Uint8Array'}, got ${describe(q.data)}`);
+  }
+  if (!isCount(q.rows) || q.rows === 0 || !isCount(q.width) || q.width === 0 || !isCount(q.dim)) {
+    throw new EmbedrtError('E_BAD_INPUT', `${what}: rows, width and dim must be positive integers, got ${describe(q.rows)}, ${describe(q.width)}, ${describe(q.dim)}`);
+  }
+  const binary = q.precision === 'binary' || q.precision === 'ubinary';
+  if (q.dim !== (binary ? q.width * 8 : q.width)) {
+    throw new EmbedrtError('E_BAD_INPUT', `${what}: ${q.width} bytes per row do not hold ${q.dim} ${q.precision} dimensions`);
+  }
+  const size = q.rows * q.width;
+  if (!Number.isSafeInteger(size) || q.data.length < size) {
+    throw new EmbedrtError('E_BAD_INPUT', `${what}: data holds ${q.data.length} bytes, rows × width is ${size}`);
+  }
+}
+
 function scoreOf(s: unknown, where: string): number {
-  const v = SCORES[s as ScoreFunction];
-  if (v === undefined) throw new EmbedrtError('E_BAD_INPUT', `${where}: scoreFunction must be 'cosine', 'dot' or 'euclidean', got ${JSON.stringify(s)}`);
-  return v;
+  if (!ownKey(SCORES, s)) throw new EmbedrtError('E_BAD_INPUT', `${where}: scoreFunction must be 'cosine', 'dot' or 'euclidean', got ${describe(s)}`);
+  return SCORES[s as ScoreFunction];
 }
 
 function sameDim(a: { dim: number }, b: { dim: number }, where: string) {
@@ -125,6 +162,7 @@ export interface SimilarityMatrix {
  * m.data[i * m.cols + j];
  */
 export async function similarity(a: EmbeddingsLike, b: EmbeddingsLike, opts: { scoreFunction?: ScoreFunction } = {}): Promise<SimilarityMatrix> {
+  opts = optionsOf(opts, 'similarity');
   const ma = toMatrix(a, 'similarity: a');
   const mb = toMatrix(b, 'similarity: b');
   sameDim(ma, mb, 'similarity');
@@ -147,6 +185,7 @@ export async function semanticSearch(
   corpus: EmbeddingsLike,
   opts: { topK?: number; scoreFunction?: ScoreFunction; queryChunkSize?: number; corpusChunkSize?: number } = {},
 ): Promise<SearchHit[][]> {
+  opts = optionsOf(opts, 'semanticSearch');
   return search(queries, corpus, opts, 'semanticSearch', ['semanticSearch: queries', 'semanticSearch: corpus']);
 }
 
@@ -162,7 +201,7 @@ async function search(
   const c = toMatrix(corpus, labels[1]);
   sameDim(q, c, where);
   const topK = opts.topK ?? 10;
-  if (!isInteger(topK) || topK <= 0) throw new EmbedrtError('E_BAD_INPUT', `${where}: topK must be a positive integer, got ${String(opts.topK)}`);
+  if (!isCount(topK) || topK === 0) throw new EmbedrtError('E_BAD_INPUT', `${where}: topK must be a positive integer, got ${String(opts.topK)}`);
   for (const k of ['queryChunkSize', 'corpusChunkSize'] as const) {
     const v = opts[k];
     if (v !== undefined && (!isInteger(v) || v <= 0)) throw new EmbedrtError('E_BAD_INPUT', `${where}: ${k} must be a positive integer, got ${String(v)}`);
@@ -186,14 +225,21 @@ export async function quantizeEmbeddings(
   precision: Precision,
   opts: { ranges?: Float32Array | readonly (readonly number[])[]; calibration?: EmbeddingsLike } = {},
 ): Promise<QuantizedEmbeddings> {
+  opts = optionsOf(opts, 'quantizeEmbeddings');
   const m = toMatrix(embeddings, 'quantizeEmbeddings: embeddings');
+  if (!ownKey(PRECISIONS, precision)) throw new EmbedrtError('E_BAD_INPUT', `quantizeEmbeddings: precision must be 'int8', 'uint8', 'binary' or 'ubinary', got ${describe(precision)}`);
   const p = PRECISIONS[precision];
-  if (p === undefined) throw new EmbedrtError('E_BAD_INPUT', `quantizeEmbeddings: precision must be 'int8', 'uint8', 'binary' or 'ubinary', got ${JSON.stringify(precision)}`);
   let ranges: Float32Array | null = null;
   let calibration: Matrix | null = null;
   if (precision === 'int8' || precision === 'uint8') {
     if (opts.ranges !== undefined) {
-      ranges = opts.ranges instanceof Float32Array ? opts.ranges : Float32Array.from([...(opts.ranges[0] ?? []), ...(opts.ranges[1] ?? [])]);
+      const r: unknown = opts.ranges;
+      if (r instanceof Float32Array) ranges = r;
+      else if (Array.isArray(r) && r.length === 2 && r.every((row) => Array.isArray(row) && row.every((v) => typeof v === 'number'))) {
+        ranges = Float32Array.from([...(r[0] as number[]), ...(r[1] as number[])]);
+      } else {
+        throw new EmbedrtError('E_BAD_INPUT', `quantizeEmbeddings: ranges must be a Float32Array or [min row, max row], got ${describe(r)}`);
+      }
       if (ranges.length !== 2 * m.dim) throw new EmbedrtError('E_BAD_INPUT', `quantizeEmbeddings: ranges must be 2 × ${m.dim} (min row, max row), got ${ranges.length} values`);
     } else {
       if (opts.calibration !== undefined) {
@@ -226,17 +272,26 @@ export async function semanticSearchQuantized(
   corpus: QuantizedEmbeddings,
   opts: { topK?: number; rescore?: { queries: EmbeddingsLike; corpus: EmbeddingsLike; multiplier?: number; scoreFunction?: ScoreFunction } } = {},
 ): Promise<SearchHit[][]> {
+  opts = optionsOf(opts, 'semanticSearchQuantized');
+  checkQuantized(queries, 'semanticSearchQuantized: queries');
+  checkQuantized(corpus, 'semanticSearchQuantized: corpus');
   if (queries.precision !== corpus.precision) {
     throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: queries are ${queries.precision}, the corpus ${corpus.precision}`);
   }
   if (queries.width !== corpus.width) throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: queries have ${queries.width} bytes per row, the corpus ${corpus.width}`);
   if (queries.rows === 0 || corpus.rows === 0) throw new EmbedrtError('E_BAD_INPUT', 'semanticSearchQuantized: empty queries or corpus');
   const topK = opts.topK ?? 10;
-  if (!isInteger(topK) || topK <= 0) throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: topK must be a positive integer, got ${String(opts.topK)}`);
+  if (!isCount(topK) || topK === 0) throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: topK must be a positive integer, got ${String(opts.topK)}`);
   const binary = queries.precision === 'binary' || queries.precision === 'ubinary';
   const asSigned = (q: QuantizedEmbeddings) =>
     q.precision === 'uint8' ? Int8Array.from(q.data as Uint8Array, (v) => v - 128) : q.data;
+  if (opts.rescore !== undefined && (opts.rescore === null || typeof opts.rescore !== 'object')) {
+    throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: rescore must be { queries, corpus, multiplier?, scoreFunction? }, got ${describe(opts.rescore)}`);
+  }
   const multiplier = opts.rescore?.multiplier ?? 4;
+  if (!isInteger(multiplier) || multiplier < 1 || !Number.isSafeInteger(topK * multiplier)) {
+    throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: rescore.multiplier must be a positive integer, got ${describe(multiplier)}`);
+  }
   const k = opts.rescore ? topK * multiplier : topK;
   let hits: SearchHit[][];
   try {
@@ -318,9 +373,10 @@ export async function paraphraseMining(
   embeddings: EmbeddingsLike,
   opts: { topK?: number; maxPairs?: number; scoreFunction?: ScoreFunction } = {},
 ): Promise<ParaphrasePair[]> {
+  opts = optionsOf(opts, 'paraphraseMining');
   const topK = opts.topK ?? 100;
   const maxPairs = opts.maxPairs ?? 500000;
-  if (!isInteger(topK) || topK <= 0) throw new EmbedrtError('E_BAD_INPUT', `paraphraseMining: topK must be a positive integer, got ${String(opts.topK)}`);
+  if (!isCount(topK) || topK === 0) throw new EmbedrtError('E_BAD_INPUT', `paraphraseMining: topK must be a positive integer, got ${String(opts.topK)}`);
   if (!isInteger(maxPairs) || maxPairs <= 1) throw new EmbedrtError('E_BAD_INPUT', `paraphraseMining: maxPairs must be an integer > 1, got ${String(opts.maxPairs)}`);
   const m = toMatrix(embeddings, 'paraphraseMining: embeddings');
   // topK other rows: one more, as every row is its own best match.

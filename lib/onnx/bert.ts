@@ -68,13 +68,18 @@ export function parseBertConfig(raw: Record<string, unknown>, file: string): Ber
     }
     return v;
   };
+  const eps = (): number => {
+    const v = raw.layer_norm_eps ?? 1e-12;
+    if (typeof v !== 'number' || !(v > 0 && v < 1)) throw new EmbedrtError('E_MODEL_FILES', `${file}: layer_norm_eps must be a small positive number, got ${JSON.stringify(v)}`);
+    return v;
+  };
   const cfg: BertConfig = {
     hidden_size: int('hidden_size'),
     num_hidden_layers: int('num_hidden_layers'),
     num_attention_heads: int('num_attention_heads'),
     intermediate_size: int('intermediate_size'),
     hidden_act: act as BertConfig['hidden_act'],
-    layer_norm_eps: typeof raw.layer_norm_eps === 'number' ? raw.layer_norm_eps : 1e-12,
+    layer_norm_eps: eps(),
     max_position_embeddings: int('max_position_embeddings', 512),
     type_vocab_size: int('type_vocab_size', 2),
     vocab_size: int('vocab_size'),
@@ -257,12 +262,15 @@ export function buildBertOnnx(
   const linearN = (x: string, names: string[], inDim: number, outDim: number, how: 'float' | 'dynamic' | 'blockwise'): string[] => {
     const n = names.length;
     const N = outDim * n;
+    // The checkpoint's tensors first (their shapes checked against config.json), then buffers of the
+    // same size: memory follows the file, never a number config.json claims.
+    const parts = names.map((name) => ({ w: need(`${name}.weight`, [outDim, inDim]), b: need(`${name}.bias`, [outDim]) }));
     const wt = new Float32Array(inDim * N);
     const bias = new Float32Array(N);
-    names.forEach((name, j) => {
-      const t = transpose2d(need(`${name}.weight`, [outDim, inDim]), outDim, inDim);
+    parts.forEach(({ w, b: bj }, j) => {
+      const t = transpose2d(w, outDim, inDim);
       for (let r = 0; r < inDim; r++) wt.set(t.subarray(r * outDim, (r + 1) * outDim), r * N + j * outDim);
-      bias.set(need(`${name}.bias`, [outDim]), j * outDim);
+      bias.set(bj, j * outDim);
     });
     const label = n === 1 ? names[0]! : `${names[0]!.replace(/\.[^.]+$/, '')}.${names.map((m) => m.split('.').pop()).join('_')}`;
     const b = g.weight(`${label}.bias`, [N], bias);

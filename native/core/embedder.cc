@@ -21,7 +21,11 @@ EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const s
   EncodeOptions eo;
   eo.max_length = opts.max_length;
   std::vector<Encoding> encs(n);
-  ThreadPool::shared().parallel_for(n, [&](size_t i) { encs[i] = tok.encode(texts[i], eo); });
+  // An abort stops tokenization too (a batch of long texts takes a while), not only inference.
+  ThreadPool::shared().parallel_for(n, [&](size_t i) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
+    encs[i] = tok.encode(texts[i], eo);
+  });
 
   // Longest first: padding inside a batch stays small, and the first batches show the peak memory.
   std::vector<size_t> order(n);

@@ -144,6 +144,7 @@ bool InferenceSession::is_model_error(const Ort::Exception& e) {
     case ORT_INVALID_GRAPH:
     case ORT_INVALID_ARGUMENT:
     case ORT_NOT_IMPLEMENTED:
+    case ORT_FAIL:  // e.g. "Load model ... failed": an empty or truncated file
       return true;
     default:
       return false;

@@ -38,6 +38,7 @@ struct Scratch {
   std::vector<char32_t> norm, norm2;
   std::vector<uint32_t> origin, origin2;
   std::vector<uint8_t> first;
+  std::vector<std::pair<int, size_t>> marks;  // canonical_order's run
   std::vector<char32_t> tmp;
   std::string word;
   std::vector<uint32_t> bounds;
@@ -156,6 +157,43 @@ size_t Tokenizer::num_special_tokens(bool pair) const {
   return n;
 }
 
+namespace {
+
+// Canonical ordering (Unicode's, as NFD applies it): every run of combining marks (class ≠ 0) is
+// sorted by combining class, stably; `first` travels with its char. A stable sort per run gives what
+// inserting each mark behind the marks of a higher class gives, in O(n log n) rather than O(n²) for a
+// long run of marks.
+void canonical_order(std::vector<char32_t>& chars, std::vector<uint8_t>& first, std::vector<std::pair<int, size_t>>& run) {
+  const size_t n = chars.size();
+  for (size_t b = 0; b < n;) {
+    if (unicode::combining_class(chars[b]) == 0) {
+      ++b;
+      continue;
+    }
+    size_t e = b;
+    run.clear();
+    for (; e < n; ++e) {
+      const int cc = unicode::combining_class(chars[e]);
+      if (cc == 0) break;
+      run.emplace_back(cc, e);
+    }
+    if (e - b > 1) {
+      std::stable_sort(run.begin(), run.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+      std::vector<char32_t> c(e - b);
+      std::vector<uint8_t> f(e - b);
+      for (size_t k = 0; k < run.size(); ++k) {
+        c[k] = chars[run[k].second];
+        f[k] = first[run[k].second];
+      }
+      std::copy(c.begin(), c.end(), chars.begin() + static_cast<std::ptrdiff_t>(b));
+      std::copy(f.begin(), f.end(), first.begin() + static_cast<std::ptrdiff_t>(b));
+    }
+    b = e;
+  }
+}
+
+}  // namespace
+
 void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, size_t token_limit, Encoding& out) const {
   const Impl& m = *impl_;
   const AsciiTables& at = ascii();
@@ -250,20 +288,11 @@ void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, size_t 
         s.tmp.clear();
         unicode::canonical_decompose(s.norm[i], s.tmp);
         for (size_t k = 0; k < s.tmp.size(); ++k) {
-          const char32_t d = s.tmp[k];
-          const int cc = unicode::combining_class(d);
-          size_t pos = s.norm2.size();
-          if (cc != 0) {
-            while (pos > 0) {
-              const int prev = unicode::combining_class(s.norm2[pos - 1]);
-              if (prev == 0 || prev <= cc) break;
-              --pos;
-            }
-          }
-          s.norm2.insert(s.norm2.begin() + static_cast<long>(pos), d);
-          s.first.insert(s.first.begin() + static_cast<long>(pos), k == 0 ? 1 : 0);
+          s.norm2.push_back(s.tmp[k]);
+          s.first.push_back(k == 0 ? 1 : 0);
         }
       }
+      canonical_order(s.norm2, s.first, s.marks);
       s.origin2.clear();
       size_t next = 0;
       for (size_t i = 0; i < s.norm2.size(); ++i) {
@@ -332,10 +361,12 @@ void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, size_t 
       const auto& map = start == 0 ? m.vocab : m.continuing;
       const size_t limit = start == 0 ? m.max_piece_bytes : m.max_continuing_bytes;
       int32_t found = -1;
-      size_t end = n;
+      // Longest first, from the longest piece the vocabulary could hold (not from the word's end: a
+      // long word would make this quadratic).
+      size_t end = static_cast<size_t>(std::upper_bound(s.bounds.begin() + static_cast<std::ptrdiff_t>(start), s.bounds.begin() + static_cast<std::ptrdiff_t>(n + 1),
+                                                        s.bounds[start] + limit) - s.bounds.begin()) - 1;
       for (; end > start; --end) {
         const size_t len = s.bounds[end] - s.bounds[start];
-        if (len > limit) continue;
         auto it = map.find(std::string_view(s.word).substr(s.bounds[start], len));
         if (it != map.end()) {
           found = it->second;
@@ -448,6 +479,7 @@ void Tokenizer::assemble(Encoding* a, Encoding* b, const EncodeOptions& opts, En
   const bool with_tokens = opts.with_tokens;
   for (const TemplatePiece& p : is_pair ? config_.pair : config_.single) {
     if (p.is_sequence) {
+      if (p.sequence != 0 && b == nullptr) continue;  // lib/ refuses such a template; never read a missing B
       const Encoding& src = p.sequence == 0 ? *a : *b;
       out.ids.insert(out.ids.end(), src.ids.begin(), src.ids.end());
       out.offsets.insert(out.offsets.end(), src.offsets.begin(), src.offsets.end());
