@@ -118,10 +118,19 @@ export function writeFileAtomic(file: string, text: string): void {
   }
 }
 
-// Leftovers of writers that died (ENOSPC, a kill): `<name>.tmp-<pid>-…` whose process is gone, or
-// older than a day whatever its pid says.
-function sweepLeftovers(parent: string): void {
-  for (const name of fs.readdirSync(parent)) {
+/**
+ * Removes leftovers of writers that died (ENOSPC, a kill) from a cache folder: `<name>.tmp-<pid>-…`
+ * whose process is gone, or older than a day whatever its pid says. A folder that cannot be read is
+ * left alone.
+ */
+export function sweepLeftovers(parent: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
     const m = /\.tmp-(\d+)-/.exec(name);
     if (!m) continue;
     const file = path.join(parent, name);
@@ -133,7 +142,13 @@ function sweepLeftovers(parent: string): void {
         continue;
       }
     }
-    if (stale) fs.rmSync(file, { recursive: true, force: true });
+    if (stale) {
+      try {
+        fs.rmSync(file, { recursive: true, force: true });
+      } catch {
+        // another process swept it, or it cannot be removed: not our concern here
+      }
+    }
   }
 }
 

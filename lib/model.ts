@@ -10,7 +10,7 @@ import { GRAPH_RULES, LINEAR_RULES, QUANTIZATION_RULES, buildBertOnnx, parseBert
 import { readModelSpec } from './modelspec.js';
 import { SafetensorsFile } from './safetensors.js';
 import { Tokenizer, type NativeTokenizerHandle } from './tokenizer.js';
-import { cacheRoot, contentHash, entryIsValid, entryWorkspace, fileIdentity, publishEntry, removeEntry, writeFileAtomic } from './graphcache.js';
+import { cacheRoot, contentHash, entryIsValid, entryWorkspace, fileIdentity, publishEntry, removeEntry, sweepLeftovers, writeFileAtomic } from './graphcache.js';
 import { ModelFolder } from './modelfiles.js';
 import { countOption, describe, isCount, isInteger, optionsOf, ownKey, signalOf } from './validate.js';
 
@@ -202,7 +202,8 @@ export function onnxGraphFor(dir: string, opts: LoadOptions = {}, build: { clsOn
     (opts.quantize ? `|${opts.quantize}|${QUANTIZATION_RULES}` : '') +
     (build.clsOnly ? `|cls-only|${GRAPH_RULES}` : '') +
     (embedrtOps ? `|embedrt-ops|${LINEAR_RULES}` : '');
-  const root = path.join(cacheRoot(opts.cacheDir), 'onnx');
+  const root = path.join(cacheRoot(opts.cacheDir ?? undefined), 'onnx');
+  sweepLeftovers(root);
   // Keyed by the checkpoint's content; an index by the files' on-disk identity spares re-hashing
   // 440 MB on every load, and any change to either file (even one that keeps size and mtime) misses it.
   const index = path.join(root, 'by-identity', crypto.createHash('sha256').update(`${fileIdentity([weights, configFile])}${variant}`).digest('hex').slice(0, 32));
@@ -242,7 +243,9 @@ function optimizedEntry(graph: string, device: string, cacheDir: string | undefi
     .update(`${path.basename(graph)}|${fileIdentity(sources)}|${info.ortVersion}|${info.simd}|${device}`)
     .digest('hex')
     .slice(0, 32);
-  return path.join(cacheRoot(cacheDir), 'optimized', key);
+  const root = path.join(cacheRoot(cacheDir), 'optimized');
+  sweepLeftovers(root);
+  return path.join(root, key);
 }
 
 const DEVICES: Readonly<Record<Device, true>> = { cpu: true, cuda: true, tensorrt: true, auto: true };
@@ -524,7 +527,7 @@ export class SentenceTransformer {
     const name = opts.promptName ?? this.settings.defaultPromptName;
     if (name === undefined) return undefined;
     if (!ownKey(this.settings.prompts, name)) {
-      throw new EmbedrtError('E_BAD_INPUT', `encode: prompt name ${describe(name)} is not in config_sentence_transformers.json (has: ${Object.keys(this.settings.prompts).join(', ') || 'none'})`);
+      throw new EmbedrtError('E_BAD_INPUT', `encode: prompt name ${typeof name === 'string' ? JSON.stringify(name) : describe(name)} is not in config_sentence_transformers.json (has: ${Object.keys(this.settings.prompts).join(', ') || 'none'})`);
     }
     return this.settings.prompts[name];
   }

@@ -157,43 +157,6 @@ size_t Tokenizer::num_special_tokens(bool pair) const {
   return n;
 }
 
-namespace {
-
-// Canonical ordering (Unicode's, as NFD applies it): every run of combining marks (class ≠ 0) is
-// sorted by combining class, stably; `first` travels with its char. A stable sort per run gives what
-// inserting each mark behind the marks of a higher class gives, in O(n log n) rather than O(n²) for a
-// long run of marks.
-void canonical_order(std::vector<char32_t>& chars, std::vector<uint8_t>& first, std::vector<std::pair<int, size_t>>& run) {
-  const size_t n = chars.size();
-  for (size_t b = 0; b < n;) {
-    if (unicode::combining_class(chars[b]) == 0) {
-      ++b;
-      continue;
-    }
-    size_t e = b;
-    run.clear();
-    for (; e < n; ++e) {
-      const int cc = unicode::combining_class(chars[e]);
-      if (cc == 0) break;
-      run.emplace_back(cc, e);
-    }
-    if (e - b > 1) {
-      std::stable_sort(run.begin(), run.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
-      std::vector<char32_t> c(e - b);
-      std::vector<uint8_t> f(e - b);
-      for (size_t k = 0; k < run.size(); ++k) {
-        c[k] = chars[run[k].second];
-        f[k] = first[run[k].second];
-      }
-      std::copy(c.begin(), c.end(), chars.begin() + static_cast<std::ptrdiff_t>(b));
-      std::copy(f.begin(), f.end(), first.begin() + static_cast<std::ptrdiff_t>(b));
-    }
-    b = e;
-  }
-}
-
-}  // namespace
-
 void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, size_t token_limit, Encoding& out) const {
   const Impl& m = *impl_;
   const AsciiTables& at = ascii();
@@ -292,7 +255,7 @@ void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, size_t 
           s.first.push_back(k == 0 ? 1 : 0);
         }
       }
-      canonical_order(s.norm2, s.first, s.marks);
+      unicode::canonical_order(s.norm2, s.first, s.marks);
       s.origin2.clear();
       size_t next = 0;
       for (size_t i = 0; i < s.norm2.size(); ++i) {

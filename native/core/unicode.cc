@@ -2,6 +2,9 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
+#include <utility>
+
 namespace embedrt::unicode {
 
 namespace {
@@ -207,6 +210,39 @@ void to_lowercase(char32_t c, std::vector<char32_t>& out) {
     return;
   }
   out.push_back(static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))));
+}
+
+// Canonical ordering (Unicode's, as NFD applies it): every run of combining marks (class ≠ 0) is
+// sorted by combining class, stably; `first` travels with its char. A stable sort per run gives what
+// inserting each mark behind the marks of a higher class gives, in O(n log n) rather than O(n²) for a
+// long run of marks.
+void canonical_order(std::vector<char32_t>& chars, std::vector<uint8_t>& first, std::vector<std::pair<int, size_t>>& run) {
+  const size_t n = chars.size();
+  for (size_t b = 0; b < n;) {
+    if (combining_class(chars[b]) == 0) {
+      ++b;
+      continue;
+    }
+    size_t e = b;
+    run.clear();
+    for (; e < n; ++e) {
+      const int cc = combining_class(chars[e]);
+      if (cc == 0) break;
+      run.emplace_back(cc, e);
+    }
+    if (e - b > 1) {
+      std::stable_sort(run.begin(), run.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+      std::vector<char32_t> c(e - b);
+      std::vector<uint8_t> f(e - b);
+      for (size_t k = 0; k < run.size(); ++k) {
+        c[k] = chars[run[k].second];
+        f[k] = first[run[k].second];
+      }
+      std::copy(c.begin(), c.end(), chars.begin() + static_cast<std::ptrdiff_t>(b));
+      std::copy(f.begin(), f.end(), first.begin() + static_cast<std::ptrdiff_t>(b));
+    }
+    b = e;
+  }
 }
 
 const char* data_version() { return utf8proc_unicode_version(); }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace embedrt::unicode {
@@ -35,6 +36,9 @@ bool is_nonspacing_mark(char32_t c);
 int combining_class(char32_t c);
 // Full canonical decomposition of one code point (recursive; Hangul included), appended to out.
 void canonical_decompose(char32_t c, std::vector<char32_t>& out);
+// Canonical ordering, as NFD applies it after decomposing: each run of combining marks (class != 0)
+// sorted by class, stably, in O(n log n); flags[i] travels with chars[i]. `run` is scratch space.
+void canonical_order(std::vector<char32_t>& chars, std::vector<uint8_t>& flags, std::vector<std::pair<int, size_t>>& run);
 // Full lowercase mapping of one code point (UnicodeData simple mapping plus SpecialCasing's one
 // unconditional multi-character lowercase entry, U+0130), appended to out.
 void to_lowercase(char32_t c, std::vector<char32_t>& out);
