@@ -84,7 +84,7 @@ async function main() {
   while (Date.now() < end) {
     // Terminate a random worker now and then (often mid-call), and keep the pool full.
     await new Promise((r) => setTimeout(r, 250 + Math.random() * 1500));
-    if (Math.random() < 0.35 && pool.size > 0) {
+    if (Math.random() < 0.12 && pool.size > 0) {
       const victim = [...pool][Math.floor(Math.random() * pool.size)];
       totals.terminated++;
       await victim.terminate();
@@ -145,7 +145,7 @@ async function work() {
     stats.unexpected = {};
   }, 1000).unref();
   let model = await m.SentenceTransformer.load(workerData.model, { cacheDir: workerData.cache });
-  const corpus = await model.encode(Array.from({ length: 2000 }, text), { normalize: true });
+  const corpus = await model.encode(Array.from({ length: 500 }, text), { normalize: true });
   const ops = {
     async load() {
       model.dispose();

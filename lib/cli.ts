@@ -16,6 +16,7 @@ import { semanticSearch } from './search.js';
 import { qaDataset, readQaRows } from './irdata.js';
 import { SentenceTransformer, type Device } from './model.js';
 import { Tokenizer } from './tokenizer.js';
+import { writeAllSync } from './files.js';
 
 const VERSION = runtimeInfoSafe();
 
@@ -631,7 +632,7 @@ function openOutput(file: string): { finish: (bytes: Uint8Array) => void } {
   return {
     finish(bytes) {
       try {
-        fs.writeSync(fd, bytes);
+        writeAllSync(fd, bytes);
         fs.closeSync(fd);
         fs.renameSync(tmp, file);
       } catch (e) {

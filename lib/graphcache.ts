@@ -59,13 +59,16 @@ export function entryIsValid(dir: string): boolean {
   }
 }
 
-/** A temporary folder beside `final` to build an entry in; throws E_CACHE when the cache cannot be written. */
-export function entryWorkspace(final: string): string {
+/**
+ * A temporary folder beside `final` to build an entry in (`tag`: a name removeWorkspaces finds it by);
+ * throws E_CACHE when the cache cannot be written.
+ */
+export function entryWorkspace(final: string, tag = 'w'): string {
   const parent = path.dirname(final);
   try {
     fs.mkdirSync(parent, { recursive: true });
     sweepLeftovers(parent);
-    return fs.mkdtempSync(`${final}.tmp-${process.pid}-`);
+    return fs.mkdtempSync(`${final}.tmp-${process.pid}-${tag}-`);
   } catch (e) {
     throw cacheError(parent, e);
   }
@@ -92,6 +95,17 @@ export function publishEntry(tmp: string, final: string): void {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw cacheError(path.dirname(final), e);
   }
+}
+
+/** Removes the workspaces this process made in `parent` under `tag` (a build that was stopped). */
+export function removeWorkspaces(parent: string, tag: string): void {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) if (name.includes(`.tmp-${process.pid}-${tag}-`)) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
 }
 
 /** Removes an entry (renamed aside first, so a reader never sees it half-deleted). */
@@ -162,7 +176,8 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function cacheError(dir: string, e: unknown): EmbedrtError {
+/** An E_CACHE error for a failed write in `dir` (an EmbedrtError passes through as it is). */
+export function cacheError(dir: string, e: unknown): EmbedrtError {
   if (e instanceof EmbedrtError) return e;
   const code = (e as NodeJS.ErrnoException).code ?? String(e);
   return new EmbedrtError(

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbedrtError } from './errors.js';
+import { writeAllSync } from './files.js';
 
 /** Options of downloadModel() and of SentenceTransformer.load() for hub ids. */
 export interface HubOptions {
@@ -596,7 +597,7 @@ async function downloadTo(
       if (res.body) {
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
           touch();
-          fs.writeSync(fd, chunk);
+          writeAllSync(fd, chunk);
           got += chunk.length;
           state.done += chunk.length;
           state.downloaded += chunk.length;

@@ -1,16 +1,17 @@
 // SentenceTransformer: a model folder (Hugging Face / sentence-transformers layout) loaded into an
 // ONNX Runtime session, and an async, zero-copy encode that follows sentence-transformers.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EmbedrtError, rethrowNative } from './errors.js';
 import { native } from './native.js';
 import { cachedSnapshot, downloadModel, hubCacheDir, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
-import { GRAPH_RULES, LINEAR_RULES, QUANTIZATION_RULES, buildBertOnnx, parseBertConfig, type BertConfig, type Quantization } from './onnx/bert.js';
+import type { Quantization } from './onnx/bert.js';
 import { readModelSpec } from './modelspec.js';
-import { SafetensorsFile } from './safetensors.js';
 import { Tokenizer, type NativeTokenizerHandle } from './tokenizer.js';
-import { cacheRoot, contentHash, entryIsValid, entryWorkspace, fileIdentity, publishEntry, removeEntry, sweepLeftovers, writeFileAtomic } from './graphcache.js';
+import { entryIsValid, entryWorkspace, publishEntry, removeEntry } from './graphcache.js';
+import { graphFor, optimizedEntry } from './graph.js';
+
+export { convertCheckpoint, onnxGraphFor } from './graph.js';
 import { ModelFolder } from './modelfiles.js';
 import { countOption, describe, isCount, isInteger, optionsOf, ownKey, signalOf } from './validate.js';
 
@@ -139,115 +140,6 @@ export async function locateModel(idOrDir: string, opts: LoadOptions): Promise<s
   return (await downloadModel(idOrDir, hub)).dir;
 }
 
-function readBertConfig(folder: ModelFolder): BertConfig {
-  const v = folder.optionalObject('config.json', 'the BertConfig');
-  if (v === undefined) throw new EmbedrtError('E_MODEL_FILES', `${folder.join('config.json')}: not found (expected the BertConfig)`);
-  return parseBertConfig(v, folder.join('config.json'));
-}
-
-/**
- * Builds the ONNX graph of a folder's config.json + model.safetensors into outDir (model.onnx, and
- * model.onnx.data unless externalData is false); returns the model.onnx path. What `embedrt convert`
- * writes and what load() caches.
- */
-export function convertCheckpoint(
-  dir: string,
-  outDir: string,
-  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean } = {},
-): string {
-  const folder = new ModelFolder(dir);
-  const cfg = readBertConfig(folder);
-  const weights = folder.file('model.safetensors', 'the weights');
-  const st = SafetensorsFile.open(weights);
-  try {
-    return buildBertOnnx(cfg, (name) => (st.tensors.has(name) ? { shape: st.tensors.get(name)!.shape, data: st.float32(name) } : undefined), outDir, weights, opts);
-  } finally {
-    st.close();
-  }
-}
-
-/**
- * The ONNX graph of a model folder: options.onnxFile, else onnx/model.onnx as shipped, else built from
- * model.safetensors (options.quantize 'int8': with int8 weights; `clsOnly`: the last layer computes
- * only the first row, for CLS-pooled models — output [batch, 1, hidden]; `embedrtOps`: the projections
- * run as com.embedrt.Linear, for embedrt's CPU sessions only). Every file it reads is confined to the
- * folder (modelfiles.ts); built graphs are cached by the checkpoint's content (graphcache.ts).
- */
-export function onnxGraphFor(dir: string, opts: LoadOptions = {}, build: { clsOnly?: boolean; embedrtOps?: boolean } = {}): string {
-  if (opts.quantize != null && opts.quantize !== 'int8' && opts.quantize !== 'int8-fast') {
-    throw new EmbedrtError('E_BAD_INPUT', `options.quantize must be 'int8', 'int8-fast' or absent, got ${describe(opts.quantize)}`);
-  }
-  const folder = new ModelFolder(dir);
-  if (opts.onnxFile != null) {
-    if (opts.quantize) throw new EmbedrtError('E_BAD_INPUT', 'options.onnxFile and options.quantize exclude each other: the file is used as it is');
-    if (typeof opts.onnxFile !== 'string' || !opts.onnxFile.endsWith('.onnx') || path.isAbsolute(opts.onnxFile) || opts.onnxFile.split(/[\\/]/).includes('..')) {
-      throw new EmbedrtError('E_BAD_INPUT', `options.onnxFile must name a .onnx file inside the model folder, got ${describe(opts.onnxFile)}`);
-    }
-    return folder.file(opts.onnxFile, 'options.onnxFile');
-  }
-  const hasWeights = folder.has('model.safetensors');
-  if (opts.quantize && !hasWeights) {
-    throw new EmbedrtError('E_UNSUPPORTED', `${dir}: quantize '${opts.quantize}' builds from model.safetensors, which this folder lacks; run a quantized ONNX file with options.onnxFile`);
-  }
-  if (!opts.quantize && folder.has('onnx/model.onnx')) return folder.file('onnx/model.onnx', 'the ONNX graph');
-  if (!hasWeights) {
-    throw new EmbedrtError('E_MODEL_FILES', `${dir}: no onnx/model.onnx and no model.safetensors; embedrt needs one of them`);
-  }
-  const weights = folder.file('model.safetensors', 'the weights');
-  const configFile = folder.file('config.json', 'the BertConfig');
-  const cfg = readBertConfig(folder);
-  // Part of the cache key: a graph built by an older builder (other quantization rules) is not reused.
-  const embedrtOps = build.embedrtOps === true && !opts.quantize;
-  const variant =
-    (opts.quantize ? `|${opts.quantize}|${QUANTIZATION_RULES}` : '') +
-    (build.clsOnly ? `|cls-only|${GRAPH_RULES}` : '') +
-    (embedrtOps ? `|embedrt-ops|${LINEAR_RULES}` : '');
-  const root = path.join(cacheRoot(opts.cacheDir ?? undefined), 'onnx');
-  sweepLeftovers(root);
-  // Keyed by the checkpoint's content; an index by the files' on-disk identity spares re-hashing
-  // 440 MB on every load, and any change to either file (even one that keeps size and mtime) misses it.
-  const index = path.join(root, 'by-identity', crypto.createHash('sha256').update(`${fileIdentity([weights, configFile])}${variant}`).digest('hex').slice(0, 32));
-  let key = fs.existsSync(index) ? fs.readFileSync(index, 'utf8').trim() : '';
-  if (!/^[0-9a-f]{32}$/.test(key) || !entryIsValid(path.join(root, key))) {
-    key = contentHash(weights, `${JSON.stringify(cfg)}|bert-graph-v2${variant}`);
-  }
-  const entry = path.join(root, key);
-  if (!entryIsValid(entry)) {
-    const tmp = entryWorkspace(entry);
-    try {
-      convertCheckpoint(dir, tmp, {
-        ...(opts.quantize ? { quantize: opts.quantize } : {}),
-        ...(build.clsOnly ? { clsOnly: true } : {}),
-        ...(embedrtOps ? { embedrtOps: true } : {}),
-      });
-    } catch (e) {
-      fs.rmSync(tmp, { recursive: true, force: true });
-      throw e;
-    }
-    publishEntry(tmp, entry);
-  }
-  writeFileAtomic(index, `${key}\n`);
-  return path.join(entry, 'model.onnx');
-}
-
-/**
- * ONNX Runtime's optimized form of `graph`, cached per source (the identity of every file in the
- * graph's folder: model.onnx and whatever external data it loads), ORT version, CPU and device.
- */
-function optimizedEntry(graph: string, device: string, cacheDir: string | undefined): string {
-  const folder = new ModelFolder(path.dirname(graph));
-  const sources = folder.checkAll('.');
-  const info = native().runtimeInfo();
-  const key = crypto
-    .createHash('sha256')
-    .update(`${path.basename(graph)}|${fileIdentity(sources)}|${info.ortVersion}|${info.simd}|${device}`)
-    .digest('hex')
-    .slice(0, 32);
-  const root = path.join(cacheRoot(cacheDir), 'optimized');
-  sweepLeftovers(root);
-  return path.join(root, key);
-}
-
 const DEVICES: Readonly<Record<Device, true>> = { cpu: true, cuda: true, tensorrt: true, auto: true };
 /** More intra-op threads than this is a mistake, not a machine (each is an OS thread). */
 const MAX_THREADS = 256;
@@ -373,7 +265,7 @@ export class SentenceTransformer {
     // On the CPU the projections run on embedrt's own kernels (com.embedrt.Linear); a GPU provider keeps
     // ONNX's MatMul, which it runs on the device.
     step();
-    const graph = onnxGraphFor(dir, opts, { clsOnly, embedrtOps: device === 'cpu' });
+    const graph = await graphFor(dir, opts, { clsOnly, embedrtOps: device === 'cpu' }, signal);
     step();
     const tokHandle = (tokenizer as unknown as { handle: NativeTokenizerHandle }).handle;
     const { handle, optimizedGraph } = openSession(graph, tokHandle, { device, deviceId, threads, cacheDir: opts.cacheDir ?? undefined });

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { EmbedrtError } from './errors.js';
 import { isCount, regularFileSize } from './validate.js';
+import { writeAllSync } from './files.js';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'F64' | 'U8' | 'I8' | 'BOOL';
 
@@ -148,9 +149,9 @@ export function writeSafetensors(file: string, tensors: [string, number[], Float
   try {
     const head = Buffer.alloc(8);
     head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-    fs.writeSync(fd, head);
-    fs.writeSync(fd, json);
-    for (const [, , data] of tensors) fs.writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    writeAllSync(fd, head);
+    writeAllSync(fd, Buffer.from(json));
+    for (const [, , data] of tensors) writeAllSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   } finally {
     fs.closeSync(fd);
   }

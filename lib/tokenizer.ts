@@ -1,7 +1,5 @@
 // BERT WordPiece tokenizer: TypeScript reads and validates the model's tokenizer files, the native core
 // (native/core/tokenizer.cc) does the work, id for id what Hugging Face `tokenizers` does.
-import fs from 'node:fs';
-import path from 'node:path';
 import { EmbedrtError, rethrowNative } from './errors.js';
 import { native } from './native.js';
 import { configFromTokenizerJson, configFromVocabTxt, type NativeTokenizerConfig } from './tokenizer-config.js';

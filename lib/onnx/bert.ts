@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
 import { DataType, encodeModel, type Attribute, type Initializer, type Node } from './proto.js';
+import { writeAllSync } from '../files.js';
 
 /** The BertConfig fields the graph depends on (config.json). */
 export interface BertConfig {
@@ -161,7 +162,7 @@ class GraphBuilder {
     if (!this.externalData) return;
     const fd = fs.openSync(this.dataFile, 'w');
     try {
-      for (const c of this.dataChunks) fs.writeSync(fd, c);
+      for (const c of this.dataChunks) writeAllSync(fd, c);
     } finally {
       fs.closeSync(fd);
     }

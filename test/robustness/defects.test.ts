@@ -107,36 +107,35 @@ describe('crashes and memory safety', () => {
   });
 
   it('D4: a corpus transferred away and collected while semanticSearch runs gives the right hits (memory pinned)', async () => {
+    // A corpus of 300 MB scanned by 16 queries (the row kernels: a second or so), so the search is still
+    // reading when the transferred copy is collected. Before the fix this read freed memory (a crash).
     const r = await runChild(
       `
-      const dim = 64, rows = 60000;
+      const dim = 384, rows = 200000;
       let x = 12345; const rnd = () => ((x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
-      const make = () => Float32Array.from({ length: rows * dim }, rnd);
-      const q = { data: Float32Array.from({ length: 8 * dim }, rnd), rows: 8, dim };
+      const values = new Float32Array(rows * dim);
+      for (let i = 0; i < values.length; i++) values[i] = rnd();
+      const q = { data: values.slice(0, 16 * dim).map((v) => v + 0.01), rows: 16, dim };
+      const identity = Float32Array.from({ length: dim * dim }, (_, i) => (i % (dim + 1) === 0 ? 1 : 0));
+      const reference = JSON.stringify(await m.semanticSearch(q, { data: values, rows, dim }, { topK: 5 }));
       const out = [];
       for (const owned of [false, true]) {
-        // owned: a buffer embedrt returned (shared natively); else a plain JS buffer (copied natively).
-        const values = make();
-        // Through the identity matrix with dot scores: the same values, in a buffer embedrt owns.
-        const identity = Float32Array.from({ length: dim * dim }, (_, i) => (i % (dim + 1) === 0 ? 1 : 0));
-        const corpusData = owned ? (await m.similarity({ data: values, rows, dim }, { data: identity, rows: dim, dim }, { scoreFunction: 'dot' })).data : values;
-        const reference = await m.semanticSearch(q, { data: corpusData.slice(), rows: corpusData.length / dim, dim }, { topK: 5 });
-        for (let round = 0; round < 3; round++) {
-          const data = owned ? (await m.similarity({ data: values, rows, dim }, { data: identity, rows: dim, dim }, { scoreFunction: 'dot' })).data : corpusData.slice();
-          const p = m.semanticSearch(q, { data, rows: data.length / dim, dim }, { topK: 5 });
-          structuredClone(data.buffer, { transfer: [data.buffer] }); // detached here, the clone dropped
+        for (let round = 0; round < 2; round++) {
+          // owned: a buffer embedrt returned (shared natively); else a plain JS buffer (copied natively).
+          const data = owned ? (await m.similarity({ data: values, rows, dim }, { data: identity, rows: dim, dim }, { scoreFunction: 'dot' })).data : values.slice();
+          const p = m.semanticSearch(q, { data, rows, dim }, { topK: 5 });
+          structuredClone(data.buffer, { transfer: [data.buffer] }); // detached here; the copy is dropped
           gc(); gc();
-          const hits = await p;
-          out.push(JSON.stringify(hits) === JSON.stringify(reference));
+          out.push(JSON.stringify(await p) === reference);
         }
       }
       report(() => out);
     `,
-      { timeoutMs: 60_000, heapMb: 1024 },
+      { timeoutMs: 120_000, heapMb: 1024 },
     );
     expect(r.signal, r.stderr.slice(-400)).toBeNull();
-    expect(r.result, r.stderr.slice(-400)).toEqual({ ok: true, value: [true, true, true, true, true, true] });
-  });
+    expect(r.result, r.stderr.slice(-400)).toEqual({ ok: true, value: [true, true, true, true] });
+  }, 180_000);
 
   it('D5: a single template that places sequence B is refused at load; natively it is never read', async () => {
     const file = path.join(root, 'd5-tokenizer.json');
@@ -201,6 +200,24 @@ describe('denial of service and unbounded resources', () => {
     await expectCode(p, 'E_ABORTED');
     expect(performance.now() - t1).toBeLessThan(tokenizeMs / 2);
     model.dispose();
+  });
+
+  it('an AbortSignal stops load while it builds the graph (in a worker thread); nothing half-built stays in the cache', async () => {
+    const medium = makeModel(root, 'abort-medium', { shape: { hidden_size: 384, num_hidden_layers: 6, num_attention_heads: 6, intermediate_size: 1536 }, pooling: 'cls' });
+    const t0 = performance.now();
+    (await SentenceTransformer.load(medium, { cacheDir: path.join(root, 'abort-full') })).dispose();
+    const fullMs = performance.now() - t0;
+    const c = path.join(root, 'abort-cache');
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), fullMs * 0.3);
+    const t1 = performance.now();
+    await expectCode(SentenceTransformer.load(medium, { cacheDir: c, signal: ac.signal }), 'E_ABORTED');
+    expect(performance.now() - t1).toBeLessThan(fullMs * 0.8);
+    const onnx = path.join(c, 'onnx');
+    expect(fs.existsSync(onnx) ? fs.readdirSync(onnx).filter((f) => f.includes('.tmp-')) : []).toEqual([]);
+    const later = await SentenceTransformer.load(medium, { cacheDir: c });
+    expect((await later.encode('a')).dim).toBe(384);
+    later.dispose();
   });
 
   it('D8: special files are refused before they are read: /dev/zero, a FIFO, a folder', async () => {
@@ -356,6 +373,29 @@ describe('CLI and cache', () => {
     expect(again.status, again.stderr).toBe(1);
     expect(again.stderr).toMatch(/already holds a model\.onnx/);
     expect(again.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('D15/D16: a full disk (ENOSPC) leaves no output, graph or cache entry that looks complete', async () => {
+    const mnt = path.join(root, 'full-disk');
+    fs.mkdirSync(mnt, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]);
+    try {
+      const texts = Array.from({ length: 20000 }, (_, i) => `text ${i}`).join('\n');
+      const out = path.join(mnt, 'out.jsonl');
+      const r = run(['encode', '--model', tiny, '--out', out], texts);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/writing failed \(ENOSPC\); nothing was written/);
+      expect(fs.readdirSync(mnt)).toEqual([]);
+      const conv = run(['convert', '--model', tiny, '--out', path.join(mnt, 'graph')]);
+      expect(conv.status, conv.stderr).toBe(1);
+      expect(conv.stderr).toMatch(/ENOSPC/);
+      expect(fs.existsSync(path.join(mnt, 'graph', 'model.onnx'))).toBe(false);
+      const c = path.join(mnt, 'cache');
+      await expectCode(SentenceTransformer.load(tiny, { cacheDir: c }), 'E_CACHE', /ENOSPC/);
+      expect(fs.readdirSync(path.join(c, 'onnx')).filter((f) => f !== 'by-identity')).toEqual([]);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
   });
 
   it('D15: a reader that goes away (encode | head -1) ends quietly with exit code 0', () => {

@@ -1,0 +1,175 @@
+// Which ONNX graph a model folder runs, and getting it: options.onnxFile, a shipped onnx/model.onnx, or
+// a graph built from model.safetensors (cached by content, built in a worker thread for load()); and
+// where ONNX Runtime's optimized form of a graph is cached. The cache mechanics are graphcache.ts's.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { EmbedrtError, type ErrorCode } from './errors.js';
+import { cacheError, cacheRoot, contentHash, entryIsValid, entryWorkspace, fileIdentity, publishEntry, removeWorkspaces, sweepLeftovers, writeFileAtomic } from './graphcache.js';
+import { ModelFolder } from './modelfiles.js';
+import { native, packageRoot } from './native.js';
+import { GRAPH_RULES, LINEAR_RULES, QUANTIZATION_RULES, buildBertOnnx, parseBertConfig, type BertConfig, type Quantization } from './onnx/bert.js';
+import { SafetensorsFile } from './safetensors.js';
+import { describe } from './validate.js';
+
+/** The load options that choose a graph (LoadOptions has them too). */
+export interface GraphOptions {
+  cacheDir?: string | null;
+  quantize?: Quantization | null;
+  onnxFile?: string | null;
+}
+
+function readBertConfig(folder: ModelFolder): BertConfig {
+  const v = folder.optionalObject('config.json', 'the BertConfig');
+  if (v === undefined) throw new EmbedrtError('E_MODEL_FILES', `${folder.join('config.json')}: not found (expected the BertConfig)`);
+  return parseBertConfig(v, folder.join('config.json'));
+}
+
+/**
+ * Builds the ONNX graph of a folder's config.json + model.safetensors into outDir (model.onnx, and
+ * model.onnx.data unless externalData is false); returns the model.onnx path. What `embedrt convert`
+ * writes and what load() caches.
+ */
+export function convertCheckpoint(
+  dir: string,
+  outDir: string,
+  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean } = {},
+): string {
+  const folder = new ModelFolder(dir);
+  const cfg = readBertConfig(folder);
+  const weights = folder.file('model.safetensors', 'the weights');
+  const st = SafetensorsFile.open(weights);
+  try {
+    return buildBertOnnx(cfg, (name) => (st.tensors.has(name) ? { shape: st.tensors.get(name)!.shape, data: st.float32(name) } : undefined), outDir, weights, opts);
+  } finally {
+    st.close();
+  }
+}
+
+/**
+ * The ONNX graph of a model folder: options.onnxFile, else onnx/model.onnx as shipped, else built from
+ * model.safetensors (options.quantize 'int8': with int8 weights; `clsOnly`: the last layer computes
+ * only the first row, for CLS-pooled models — output [batch, 1, hidden]; `embedrtOps`: the projections
+ * run as com.embedrt.Linear, for embedrt's CPU sessions only). Every file it reads is confined to the
+ * folder (modelfiles.ts); built graphs are cached by the checkpoint's content (graphcache.ts).
+ */
+export function onnxGraphFor(dir: string, opts?: GraphOptions, build?: GraphBuild): string;
+/** `cachedOnly`: undefined instead of hashing or building (what is left to do is slow: graphFor runs it off the JS thread). */
+export function onnxGraphFor(dir: string, opts: GraphOptions, build: GraphBuild, how: { cachedOnly?: boolean; tag?: string }): string | undefined;
+export function onnxGraphFor(dir: string, opts: GraphOptions = {}, build: GraphBuild = {}, how: { cachedOnly?: boolean; tag?: string } = {}): string | undefined {
+  if (opts.quantize != null && opts.quantize !== 'int8' && opts.quantize !== 'int8-fast') {
+    throw new EmbedrtError('E_BAD_INPUT', `options.quantize must be 'int8', 'int8-fast' or absent, got ${describe(opts.quantize)}`);
+  }
+  const folder = new ModelFolder(dir);
+  if (opts.onnxFile != null) {
+    if (opts.quantize) throw new EmbedrtError('E_BAD_INPUT', 'options.onnxFile and options.quantize exclude each other: the file is used as it is');
+    if (typeof opts.onnxFile !== 'string' || !opts.onnxFile.endsWith('.onnx') || path.isAbsolute(opts.onnxFile) || opts.onnxFile.split(/[\\/]/).includes('..')) {
+      throw new EmbedrtError('E_BAD_INPUT', `options.onnxFile must name a .onnx file inside the model folder, got ${describe(opts.onnxFile)}`);
+    }
+    return folder.file(opts.onnxFile, 'options.onnxFile');
+  }
+  const hasWeights = folder.has('model.safetensors');
+  if (opts.quantize && !hasWeights) {
+    throw new EmbedrtError('E_UNSUPPORTED', `${dir}: quantize '${opts.quantize}' builds from model.safetensors, which this folder lacks; run a quantized ONNX file with options.onnxFile`);
+  }
+  if (!opts.quantize && folder.has('onnx/model.onnx')) return folder.file('onnx/model.onnx', 'the ONNX graph');
+  if (!hasWeights) {
+    throw new EmbedrtError('E_MODEL_FILES', `${dir}: no onnx/model.onnx and no model.safetensors; embedrt needs one of them`);
+  }
+  const weights = folder.file('model.safetensors', 'the weights');
+  const configFile = folder.file('config.json', 'the BertConfig');
+  const cfg = readBertConfig(folder);
+  // Part of the cache key: a graph built by an older builder (other quantization rules) is not reused.
+  const embedrtOps = build.embedrtOps === true && !opts.quantize;
+  const variant =
+    (opts.quantize ? `|${opts.quantize}|${QUANTIZATION_RULES}` : '') +
+    (build.clsOnly ? `|cls-only|${GRAPH_RULES}` : '') +
+    (embedrtOps ? `|embedrt-ops|${LINEAR_RULES}` : '');
+  const root = path.join(cacheRoot(opts.cacheDir ?? undefined), 'onnx');
+  sweepLeftovers(root);
+  // Keyed by the checkpoint's content; an index by the files' on-disk identity spares re-hashing
+  // 440 MB on every load, and any change to either file (even one that keeps size and mtime) misses it.
+  const index = path.join(root, 'by-identity', crypto.createHash('sha256').update(`${fileIdentity([weights, configFile])}${variant}`).digest('hex').slice(0, 32));
+  let key = fs.existsSync(index) ? fs.readFileSync(index, 'utf8').trim() : '';
+  if (!/^[0-9a-f]{32}$/.test(key) || !entryIsValid(path.join(root, key))) {
+    if (how.cachedOnly) return undefined;
+    key = contentHash(weights, `${JSON.stringify(cfg)}|bert-graph-v2${variant}`);
+  }
+  const entry = path.join(root, key);
+  if (!entryIsValid(entry)) {
+    const tmp = entryWorkspace(entry, how.tag);
+    try {
+      convertCheckpoint(dir, tmp, {
+        ...(opts.quantize ? { quantize: opts.quantize } : {}),
+        ...(build.clsOnly ? { clsOnly: true } : {}),
+        ...(embedrtOps ? { embedrtOps: true } : {}),
+      });
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw cacheError(root, e); // a file error here is the cache's (ENOSPC, EACCES), not the model's
+    }
+    publishEntry(tmp, entry);
+  }
+  writeFileAtomic(index, `${key}\n`);
+  return path.join(entry, 'model.onnx');
+}
+
+/** What load() asks of the graph builder: see onnxGraphFor. */
+export interface GraphBuild {
+  clsOnly?: boolean;
+  embedrtOps?: boolean;
+}
+
+/**
+ * onnxGraphFor for load(): a cached graph is found on the JS thread (a few stats); hashing a checkpoint
+ * and building its graph run in a worker thread, so the event loop stays free and `signal` can stop
+ * them (the worker is terminated, its half-built cache entry removed).
+ */
+export async function graphFor(dir: string, opts: GraphOptions, build: GraphBuild, signal: AbortSignal | undefined): Promise<string> {
+  const cached = onnxGraphFor(dir, opts, build, { cachedOnly: true });
+  if (cached !== undefined) return cached;
+  const tag = crypto.randomBytes(6).toString('hex');
+  const worker = new Worker(path.join(packageRoot, 'dist', 'graphworker.js'), {
+    execArgv: [], // not the parent's: `node --input-type=module -e …` would stop a file worker from starting
+    workerData: { dir, opts: { cacheDir: opts.cacheDir ?? undefined, quantize: opts.quantize ?? undefined, onnxFile: opts.onnxFile ?? undefined }, build, tag },
+  });
+  const aborted = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(new EmbedrtError('E_ABORTED', 'load: aborted while building the graph'));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.once('exit', () => signal?.removeEventListener('abort', onAbort));
+  });
+  const done = new Promise<string>((resolve, reject) => {
+    worker.once('message', (m: { graph?: string; code?: ErrorCode; message?: string }) =>
+      m.graph !== undefined ? resolve(m.graph) : reject(new EmbedrtError(m.code ?? 'E_INTERNAL', m.message ?? 'the graph builder failed')),
+    );
+    worker.once('error', (e) => reject(new EmbedrtError('E_INTERNAL', `the graph builder failed: ${e.message}`, { cause: e })));
+    worker.once('exit', (code) => reject(new EmbedrtError('E_INTERNAL', `the graph builder exited (${code})`)));
+  });
+  try {
+    return await Promise.race([done, aborted]);
+  } finally {
+    await worker.terminate();
+    removeWorkspaces(path.join(cacheRoot(opts.cacheDir ?? undefined), 'onnx'), tag);
+  }
+}
+
+/**
+ * ONNX Runtime's optimized form of `graph`, cached per source (the identity of every file in the
+ * graph's folder: model.onnx and whatever external data it loads), ORT version, CPU and device.
+ */
+export function optimizedEntry(graph: string, device: string, cacheDir: string | undefined): string {
+  const folder = new ModelFolder(path.dirname(graph));
+  const sources = folder.checkAll('.');
+  const info = native().runtimeInfo();
+  const key = crypto
+    .createHash('sha256')
+    .update(`${path.basename(graph)}|${fileIdentity(sources)}|${info.ortVersion}|${info.simd}|${device}`)
+    .digest('hex')
+    .slice(0, 32);
+  const root = path.join(cacheRoot(cacheDir), 'optimized');
+  sweepLeftovers(root);
+  return path.join(root, key);
+}
+
