@@ -14,7 +14,12 @@ export class ModelFolder {
 
   constructor(dir: string) {
     this.dir = path.resolve(dir);
-    const real = fs.realpathSync(this.dir);
+    let real = this.dir; // a folder that does not exist holds nothing: has() is false, file() says not found
+    try {
+      real = fs.realpathSync(this.dir);
+    } catch {
+      // as above
+    }
     this.roots = [real];
     // <cache>/models--org--name/snapshots/<commit>: its files are links into <cache>/models--org--name/blobs.
     const snapshots = path.dirname(real);
