@@ -21,10 +21,14 @@ export class ModelFolder {
       // as above
     }
     this.roots = [real];
-    // <cache>/models--org--name/snapshots/<commit>: its files are links into <cache>/models--org--name/blobs.
-    const snapshots = path.dirname(real);
-    if (path.basename(snapshots) === 'snapshots' && path.basename(path.dirname(snapshots)).startsWith('models--')) {
-      this.roots.push(path.join(path.dirname(snapshots), 'blobs'));
+    // In (or below) <cache>/models--org--name/snapshots/<commit>, files are links into
+    // <cache>/models--org--name/blobs.
+    for (let d = real; d !== path.dirname(d); d = path.dirname(d)) {
+      const snapshots = path.dirname(d);
+      if (path.basename(snapshots) === 'snapshots' && path.basename(path.dirname(snapshots)).startsWith('models--')) {
+        this.roots.push(path.join(path.dirname(snapshots), 'blobs'));
+        break;
+      }
     }
   }
 
