@@ -47,7 +47,6 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-fvisibility=hidden"],
       "libraries": [
-        "<(ort_root)/lib/libonnxruntime.so.1",
         "<(utf8proc_root)/lib/libutf8proc.a",
         "-ldl",
         "-Wl,-rpath,'$$ORIGIN'"

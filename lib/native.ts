@@ -11,6 +11,8 @@ export interface NativeRuntimeInfo {
   ortApiVersion: number;
   providers: string[];
   compiledProviders: string[];
+  /** The ONNX Runtime library file loaded (EMBEDRT_ORT_LIBRARY, else the one beside the addon). */
+  ortLibrary: string;
   ortLibraryDir: string;
   simd: string;
   napiVersion: number;

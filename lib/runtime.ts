@@ -1,3 +1,4 @@
+import { rethrowNative } from './errors.js';
 import { native } from './native.js';
 
 /** The addon version, the ONNX Runtime it loaded, its usable execution providers and the SIMD level. */
@@ -12,6 +13,8 @@ export interface RuntimeInfo {
   providers: string[];
   /** Execution providers the loaded ONNX Runtime was built with, usable or not. */
   compiledProviders: string[];
+  /** The ONNX Runtime library file loaded (EMBEDRT_ORT_LIBRARY, else the one beside the addon). */
+  ortLibrary: string;
   /** Folder the ONNX Runtime library was loaded from. */
   ortLibraryDir: string;
   /** Best SIMD level of this CPU: "avx512+vnni", "avx512", "avx2+fma", "neon" or "scalar". */
@@ -28,5 +31,9 @@ export interface RuntimeInfo {
  * console.log(runtimeInfo().ortVersion); // "1.30.0"
  */
 export function runtimeInfo(): RuntimeInfo {
-  return { ...native().runtimeInfo() };
+  try {
+    return { ...native().runtimeInfo() };
+  } catch (e) {
+    rethrowNative(e);
+  }
 }

@@ -28,6 +28,7 @@ Napi::Value RuntimeInfoJs(const Napi::CallbackInfo& info) {
     out.Set("ortApiVersion", rt.ort_api_version);
     out.Set("providers", to_js_array(env, rt.providers));
     out.Set("compiledProviders", to_js_array(env, rt.compiled_providers));
+    out.Set("ortLibrary", rt.library_path);
     out.Set("ortLibraryDir", rt.library_dir);
     out.Set("simd", simd_level_name(detect_simd_level()));
     out.Set("napiVersion", NAPI_VERSION);

@@ -11,8 +11,9 @@ namespace embedrt {
 // The ORT API version we request: what the 1.21 headers define. Newer runtimes (1.30) serve it.
 constexpr int kOrtApiVersion = ORT_API_VERSION;
 
-// Initialises the C++ API table on first use. Throws std::runtime_error naming both versions when the
-// loaded libonnxruntime is older than the headers.
+// Loads ONNX Runtime at run time (EMBEDRT_ORT_LIBRARY, else libonnxruntime.so.1 beside this binary,
+// else the loader's search) and initialises the C++ API table, once. Throws CodedError E_NATIVE_LOAD
+// naming what it tried, or both versions when the library is older than the headers.
 void ensure_ort_api();
 
 // The shared Ort::Env (one per process, as ONNX Runtime recommends), created on first use.
@@ -27,7 +28,8 @@ struct RuntimeInfo {
   int ort_api_version;                 // the API version requested
   std::vector<std::string> compiled_providers;  // execution providers the loaded library was built with
   std::vector<std::string> providers;  // of those, the ones whose provider libraries are present
-  std::string library_dir;             // the folder libonnxruntime was loaded from
+  std::string library_path;            // the libonnxruntime file loaded
+  std::string library_dir;             // its folder
 };
 
 // The provider library an execution provider needs beside libonnxruntime ("" when built in).
