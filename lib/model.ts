@@ -134,7 +134,8 @@ export function resolveModelDir(idOrDir: string, revision = 'main', hub: Omit<Hu
 export async function locateModel(idOrDir: string, opts: LoadOptions): Promise<string> {
   const local = localFolder(idOrDir);
   if (local !== undefined) return local;
-  const hub: HubOptions = { ...opts.hub, revision: opts.revision ?? 'main' };
+  const signal = opts.signal ?? opts.hub?.signal;
+  const hub: HubOptions = { ...opts.hub, revision: opts.revision ?? 'main', ...(signal ? { signal } : {}) };
   const cached = cachedSnapshot(idOrDir, hub);
   if (cached !== undefined && snapshotLooksComplete(cached)) return cached;
   return (await downloadModel(idOrDir, hub)).dir;

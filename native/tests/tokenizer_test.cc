@@ -146,14 +146,16 @@ TEST(CanonicalOrder, EqualsInsertionIntoPlaceOnRandomRunsOfMarks) {
 
 TEST(CanonicalOrder, AMegabyteOfAlternatingMarksTokenizesInLinearTime) {
   // 'a' + (U+0301 U+0316) × 256k: each insertion used to walk back over the whole run (112 s for
-  // 256 KB); sorted per run it is n log n. A generous bound: a second for 1 MB of marks.
+  // 256 KB, so about half an hour for 1 MB); sorted per run it is n log n: 0.14 s in a release build.
+  // The bound leaves room for the sanitizer build (about 10× slower); test/robustness asserts under a
+  // second on the release addon.
   std::string text = "a";
   for (int i = 0; i < 262144; ++i) text += "\xCC\x81\xCC\x96";
   const auto t0 = std::chrono::steady_clock::now();
   const Encoding e = bge().encode(text, EncodeOptions{});
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(e.ids.size(), 3u);  // [CLS] a [SEP]: the marks are stripped
-  EXPECT_LT(s, 1.0);
+  EXPECT_LT(s, 10.0);
 }
 
 }  // namespace

@@ -279,6 +279,12 @@ describe('downloadModel against a local hub', () => {
     const pre = new AbortController();
     pre.abort();
     expect((await rejection(downloadModel('org/tiny', opts({ signal: pre.signal })))).code).toBe('E_ABORTED');
+    // load()'s own signal stops the download it starts.
+    cache = path.join(root, `cache-${cacheN++}`);
+    hub.faults.set('model.safetensors', [{ stallAfter: 100 }]);
+    const during = new AbortController();
+    setTimeout(() => during.abort(), 300);
+    expect((await rejection(SentenceTransformer.load('org/tiny', { cacheDir: path.join(cache, 'embedrt'), hub: opts(), signal: during.signal }))).code).toBe('E_ABORTED');
   });
 
   it('cannot reach the hub: says so and how to work offline', async () => {
