@@ -67,7 +67,6 @@ export function entryWorkspace(final: string, tag = 'w'): string {
   const parent = path.dirname(final);
   try {
     fs.mkdirSync(parent, { recursive: true });
-    sweepLeftovers(parent);
     return fs.mkdtempSync(`${final}.tmp-${process.pid}-${tag}-`);
   } catch (e) {
     throw cacheError(parent, e);
