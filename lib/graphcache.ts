@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbedrtError } from './errors.js';
+import { hashFileInto } from './files.js';
 
 /** Where embedrt caches graphs: options.cacheDir, else $EMBEDRT_CACHE, else ~/.cache/embedrt. */
 export function cacheRoot(cacheDir?: string): string {
@@ -32,18 +33,9 @@ function inodeIdentity(file: string): string {
   return `${st.dev}|${st.ino}|${st.size}|${st.mtimeNs}|${st.ctimeNs}`;
 }
 
-/** sha256 of a file's bytes (and `extra`), read in 16 MiB chunks. */
+/** sha256 of a file's bytes (and `extra`). */
 export function contentHash(file: string, extra: string): string {
-  const hash = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(16 << 20);
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  hash.update(extra);
-  return hash.digest('hex').slice(0, 32);
+  return hashFileInto(crypto.createHash('sha256'), file).update(extra).digest('hex').slice(0, 32);
 }
 
 const MANIFEST = 'manifest.json';

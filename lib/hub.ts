@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbedrtError } from './errors.js';
-import { writeAllSync } from './files.js';
+import { hashFileInto, writeAllSync } from './files.js';
 
 /** Options of downloadModel() and of SentenceTransformer.load() for hub ids. */
 export interface HubOptions {
@@ -353,14 +353,7 @@ function blobName(s: Sibling): { id: string; kind: 'sha256' | 'git' } {
 /** sha256 of an LFS file, or the git blob sha1 of a regular one (sha1 of "blob <size>\\0" + bytes). */
 function hashFile(file: string, kind: 'sha256' | 'git', size: number): string {
   const hash = kind === 'sha256' ? crypto.createHash('sha256') : crypto.createHash('sha1').update(`blob ${size}\0`);
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
+  return hashFileInto(hash, file).digest('hex');
 }
 
 /** Blob downloads in flight in this process, by blob path. */

