@@ -1,29 +1,29 @@
 #!/usr/bin/env node
-// Assembles the native build's third-party SDKs under build/deps/, idempotently:
+// The native build's third-party inputs, for the host or for a cross-build target (--target
+// <platform>-<arch>, one of TARGETS below), printed as JSON (--print; CMake reads it):
 //
-//   build/deps/ort/       ONNX Runtime C/C++ SDK: include/*.h and lib/libonnxruntime.so.1
-//   build/deps/utf8proc/  utf8proc: include/utf8proc.h and lib/libutf8proc.a (linked statically)
+//   ortInclude      ONNX Runtime's C/C++ API headers: third_party/onnxruntime/include (vendored, 1.21), or
+//                   ORT_ROOT/include.
+//   ortLibrary      the ONNX Runtime library to ship beside the addon: onnxruntime-node 1.30.0's own for
+//                   the target (bin/napi-v6/<os>/<arch>/), or ORT_ROOT/lib's. ortLibraryName is the name
+//                   it gets there; ortProviderLibraries, any provider libraries of an ORT_ROOT SDK.
+//   utf8procSource  utf8proc 2.9.0's source (compiled into the addon for every target), fetched once from
+//                   the Go module proxy (proxy.golang.org serves the upstream repository's tag as a zip)
+//                   and checked against its SHA-256; UTF8PROC_SOURCE names a local copy instead.
 //
-// ONNX Runtime comes from, in order:
-//   1. ORT_ROOT, an official SDK folder (include/, lib/) — also how GPU builds get the CUDA/TensorRT
-//      providers. It is used in place, nothing is copied.
-//   2. headers from Debian trixie's libonnxruntime-dev (1.21; we request ORT API version 21) and the
-//      runtime library libonnxruntime.so.1 (1.30) from the onnxruntime-node npm package.
-// Debian packages are fetched with `apt-get download` against a private sources list, state and cache
-// under build/deps/apt, then unpacked with `dpkg -x`; the system's apt configuration is never touched.
-//
-// Prints the paths as JSON on stdout with --print (CMake reads them), or one of them with --get KEY
-// (binding.gyp's command expansions).
+// Nothing here needs a package manager of the operating system. The test tools (--clang,
+// --aarch64-sysroot) still come from Debian: they serve only scripts/native-tests.sh on this machine.
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { download, readZip } from './fetch.mjs';
+import { ORT_NODE_VERSION, TARGETS } from './targets.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const depsDir = path.join(root, 'build', 'deps');
-const ORT_NODE_VERSION = '1.30.0';
 const DEBIAN_SUITE = 'trixie';
 const DEBIAN_MIRROR = process.env.EMBEDRT_DEBIAN_MIRROR || 'http://deb.debian.org/debian';
 const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
@@ -63,12 +63,12 @@ function have(cmd) {
   }
 }
 
-function aptDir(suite) {
-  return path.join(depsDir, 'apt', suite);
+function aptDir(suite, arch) {
+  return path.join(depsDir, 'apt', `${suite}-${arch}`);
 }
 
 function aptOptions(arch, suite) {
-  const dir = aptDir(suite);
+  const dir = aptDir(suite, arch);
   return [
     `-oDir::Etc::SourceList=${path.join(dir, 'sources.list')}`,
     '-oDir::Etc::SourceParts=/dev/null',
@@ -91,8 +91,7 @@ function aptOptions(arch, suite) {
 
 const aptReady = new Set();
 // Downloads one Debian package of `suite` and unpacks it; returns the folder and the version.
-function aptDownload(pkg, suite = DEBIAN_SUITE) {
-  const arch = debArch();
+function aptDownload(pkg, suite = DEBIAN_SUITE, arch = debArch()) {
   if (!have('apt-get') || !have('dpkg')) {
     fail(`${pkg}`, 'apt-get and dpkg are not on PATH', [
       'set ORT_ROOT to an official ONNX Runtime SDK folder (with include/ and lib/), or',
@@ -100,8 +99,8 @@ function aptDownload(pkg, suite = DEBIAN_SUITE) {
     ]);
   }
   const opts = aptOptions(arch, suite);
-  if (!aptReady.has(suite)) {
-    const dir = aptDir(suite);
+  if (!aptReady.has(`${suite}-${arch}`)) {
+    const dir = aptDir(suite, arch);
     for (const d of ['lists/partial', 'state', 'cache/archives/partial']) {
       fs.mkdirSync(path.join(dir, d), { recursive: true });
     }
@@ -116,9 +115,9 @@ function aptDownload(pkg, suite = DEBIAN_SUITE) {
         'set ORT_ROOT to an official ONNX Runtime SDK folder (with include/ and lib/).',
       ]);
     }
-    aptReady.add(suite);
+    aptReady.add(`${suite}-${arch}`);
   }
-  const debDir = path.join(depsDir, 'debs', suite);
+  const debDir = path.join(depsDir, 'debs', `${suite}-${arch}`);
   fs.mkdirSync(debDir, { recursive: true });
   log(`apt-get download ${pkg}`);
   try {
@@ -130,51 +129,11 @@ function aptDownload(pkg, suite = DEBIAN_SUITE) {
   }
   const deb = fs.readdirSync(debDir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
   if (!deb) fail(pkg, `apt-get download left no ${pkg}_*.deb in ${debDir}`, ['report this as a bug.']);
-  const out = path.join(depsDir, 'unpacked', suite, pkg);
+  const out = path.join(depsDir, 'unpacked', `${suite}-${arch}`, pkg);
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
   execFileSync('dpkg', ['-x', path.join(debDir, deb), out]);
   return { dir: out, version: deb.split('_')[1] };
-}
-
-function multiarchLibDir(unpacked) {
-  const libRoot = path.join(unpacked, 'usr', 'lib');
-  const sub = fs.readdirSync(libRoot).find((d) => d.endsWith('-linux-gnu'));
-  return sub ? path.join(libRoot, sub) : libRoot;
-}
-
-function findOrtNodeLibrary() {
-  const rel = path.join('bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime.so.1');
-  try {
-    const req = createRequire(path.join(root, 'package.json'));
-    const pkgJson = req.resolve('onnxruntime-node/package.json');
-    const version = JSON.parse(fs.readFileSync(pkgJson, 'utf8')).version;
-    const lib = path.join(path.dirname(pkgJson), rel);
-    if (version.startsWith('1.30.') && fs.existsSync(lib)) return { lib, version };
-    log(`node_modules/onnxruntime-node is ${version}, not 1.30.x; fetching ${ORT_NODE_VERSION} with npm pack`);
-  } catch {
-    log(`onnxruntime-node is not installed; fetching ${ORT_NODE_VERSION} with npm pack`);
-  }
-  const packDir = path.join(depsDir, 'onnxruntime-node');
-  const lib = path.join(packDir, 'package', rel);
-  if (!fs.existsSync(lib)) {
-    fs.mkdirSync(packDir, { recursive: true });
-    try {
-      const tgz = execFileSync('npm', ['pack', `onnxruntime-node@${ORT_NODE_VERSION}`, '--silent'], {
-        cwd: packDir,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }).trim().split('\n').pop();
-      execFileSync('tar', ['xzf', tgz], { cwd: packDir });
-    } catch (e) {
-      fail('libonnxruntime.so.1', `npm pack onnxruntime-node@${ORT_NODE_VERSION} failed: ${String(e.stderr || e.message).trim()}`, [
-        'set ORT_ROOT to an official ONNX Runtime SDK folder (with include/ and lib/), or',
-        `install onnxruntime-node@${ORT_NODE_VERSION} with ONNXRUNTIME_NODE_INSTALL=skip.`,
-      ]);
-    }
-  }
-  if (!fs.existsSync(lib)) fail('libonnxruntime.so.1', `onnxruntime-node has no ${rel}`, ['set ORT_ROOT.']);
-  return { lib, version: ORT_NODE_VERSION };
 }
 
 function stampOk(dir, key) {
@@ -185,65 +144,126 @@ function stampOk(dir, key) {
   }
 }
 
-function assembleOrt() {
+function onnxruntimeNodeDir() {
+  try {
+    const req = createRequire(path.join(root, 'package.json'));
+    const pkgJson = req.resolve('onnxruntime-node/package.json');
+    const version = JSON.parse(fs.readFileSync(pkgJson, 'utf8')).version;
+    if (version === ORT_NODE_VERSION) return path.dirname(pkgJson);
+    log(`node_modules/onnxruntime-node is ${version}, not ${ORT_NODE_VERSION}; fetching ${ORT_NODE_VERSION} with npm pack`);
+  } catch {
+    log(`onnxruntime-node is not installed; fetching ${ORT_NODE_VERSION} with npm pack`);
+  }
+  const packDir = path.join(depsDir, 'onnxruntime-node');
+  const dir = path.join(packDir, 'package');
+  if (!fs.existsSync(path.join(dir, 'package.json'))) {
+    fs.mkdirSync(packDir, { recursive: true });
+    try {
+      const tgz = execFileSync('npm', ['pack', `onnxruntime-node@${ORT_NODE_VERSION}`, '--silent'], {
+        cwd: packDir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }).trim().split('\n').pop();
+      execFileSync('tar', ['xzf', tgz], { cwd: packDir });
+    } catch (e) {
+      fail('ONNX Runtime', `npm pack onnxruntime-node@${ORT_NODE_VERSION} failed: ${String(e.stderr || e.message).trim()}`, [
+        'set ORT_ROOT to an official ONNX Runtime SDK folder (with include/ and lib/), or',
+        `install onnxruntime-node@${ORT_NODE_VERSION} with ONNXRUNTIME_NODE_INSTALL=skip.`,
+      ]);
+    }
+  }
+  return dir;
+}
+
+function assembleOrt(target) {
+  const spec = TARGETS[target];
   if (process.env.ORT_ROOT) {
     const ortRoot = path.resolve(process.env.ORT_ROOT);
-    const header = path.join(ortRoot, 'include', 'onnxruntime_cxx_api.h');
-    if (!fs.existsSync(header)) {
+    const ortInclude = path.join(ortRoot, 'include');
+    if (!fs.existsSync(path.join(ortInclude, 'onnxruntime_cxx_api.h'))) {
       fail('the ONNX Runtime SDK', `ORT_ROOT=${ortRoot} has no include/onnxruntime_cxx_api.h`, [
-        'point ORT_ROOT at an unpacked official SDK (onnxruntime-linux-x64-<version>/), or unset it.',
+        'point ORT_ROOT at an unpacked official SDK (onnxruntime-<os>-<arch>-<version>/), or unset it.',
       ]);
     }
     const libDir = path.join(ortRoot, 'lib');
-    if (!fs.existsSync(libDir) || !fs.readdirSync(libDir).some((f) => /^libonnxruntime\.(so|dylib)/.test(f))) {
-      fail('the ONNX Runtime SDK', `ORT_ROOT=${ortRoot} has no lib/libonnxruntime.so*`, [
-        'point ORT_ROOT at an unpacked official SDK, or unset it.',
-      ]);
+    const files = fs.existsSync(libDir) ? fs.readdirSync(libDir) : [];
+    const main = [spec.name, 'libonnxruntime.so', 'libonnxruntime.dylib', 'onnxruntime.dll'].find((f) => files.includes(f));
+    if (!main) {
+      fail('the ONNX Runtime SDK', `ORT_ROOT=${ortRoot} has no lib/${spec.name}`, ['point ORT_ROOT at an unpacked official SDK, or unset it.']);
     }
-    return { root: ortRoot, source: 'ORT_ROOT' };
+    const providers = files.filter((f) => /^(lib)?onnxruntime_providers_.*\.(so|dylib|dll)$/.test(f)).map((f) => path.join(libDir, f));
+    const versionFile = path.join(ortRoot, 'VERSION_NUMBER');
+    if (!fs.existsSync(versionFile)) {
+      fail('the ONNX Runtime SDK', `ORT_ROOT=${ortRoot} has no VERSION_NUMBER file`, ['point ORT_ROOT at an unpacked official SDK (they carry one), or unset it.']);
+    }
+    const ortVersion = fs.readFileSync(versionFile, 'utf8').trim();
+    return { ortInclude, ortLibrary: fs.realpathSync(path.join(libDir, main)), ortProviderLibraries: providers, ortVersion, ortSource: 'ORT_ROOT' };
   }
-  const ortDir = path.join(depsDir, 'ort');
-  const { lib, version } = findOrtNodeLibrary();
-  const key = `debian-${DEBIAN_SUITE}-libonnxruntime-dev+onnxruntime-node-${version}`;
-  if (stampOk(ortDir, key)) return { root: ortDir, source: key };
-  log('assembling the ONNX Runtime SDK');
-  const dev = aptDownload('libonnxruntime-dev');
-  fs.rmSync(ortDir, { recursive: true, force: true });
-  fs.mkdirSync(path.join(ortDir, 'lib'), { recursive: true });
-  fs.cpSync(path.join(dev.dir, 'usr', 'include', 'onnxruntime'), path.join(ortDir, 'include'), { recursive: true });
-  fs.copyFileSync(lib, path.join(ortDir, 'lib', 'libonnxruntime.so.1'));
-  fs.symlinkSync('libonnxruntime.so.1', path.join(ortDir, 'lib', 'libonnxruntime.so'));
-  fs.writeFileSync(path.join(ortDir, 'VERSION'), `headers ${dev.version} (Debian ${DEBIAN_SUITE}); runtime onnxruntime-node ${version}\n`);
-  fs.writeFileSync(path.join(ortDir, '.stamp'), key);
-  return { root: ortDir, source: key };
+  const lib = path.join(onnxruntimeNodeDir(), 'bin', 'napi-v6', ...spec.ortNode.split('/'));
+  if (!fs.existsSync(lib)) fail('ONNX Runtime', `onnxruntime-node ${ORT_NODE_VERSION} has no bin/napi-v6/${spec.ortNode}`, ['set ORT_ROOT.']);
+  return {
+    ortInclude: path.join(root, 'third_party', 'onnxruntime', 'include'),
+    ortLibrary: lib,
+    ortProviderLibraries: [],
+    ortVersion: ORT_NODE_VERSION,
+    ortSource: `headers third_party/onnxruntime (1.21.0); runtime onnxruntime-node ${ORT_NODE_VERSION}`,
+  };
 }
 
-function assembleUtf8proc() {
-  const dir = path.join(depsDir, 'utf8proc');
-  const key = `debian-${DEBIAN_SUITE}-libutf8proc-dev`;
-  if (process.env.UTF8PROC_ROOT) return { root: path.resolve(process.env.UTF8PROC_ROOT), source: 'UTF8PROC_ROOT' };
-  if (stampOk(dir, key)) return { root: dir, source: key };
-  log('assembling utf8proc');
-  const dev = aptDownload('libutf8proc-dev');
+// utf8proc's upstream tag v2.9.0 as the Go module proxy serves it (a zip of the repository at the tag).
+const UTF8PROC = {
+  version: '2.9.0',
+  path: 'github.com/!julia!strings/utf8proc/@v/v2.9.0+incompatible.zip',
+  prefix: 'github.com/JuliaStrings/utf8proc@v2.9.0+incompatible/',
+  sha256: 'e200cd6e6763b5cc7cdbec4732bc72cad2573bac96d813cddeaa9fef4e9c75ff',
+  files: ['utf8proc.c', 'utf8proc.h', 'utf8proc_data.c', 'LICENSE.md'],
+};
+
+function goProxy() {
+  const first = (process.env.GOPROXY || '').split(/[,|]/).find((p) => /^https?:\/\//.test(p));
+  return (first || 'https://proxy.golang.org').replace(/\/$/, '');
+}
+
+async function assembleUtf8proc() {
+  if (process.env.UTF8PROC_SOURCE) {
+    const dir = path.resolve(process.env.UTF8PROC_SOURCE);
+    if (!fs.existsSync(path.join(dir, 'utf8proc.c'))) fail('utf8proc', `UTF8PROC_SOURCE=${dir} has no utf8proc.c`, ['point it at utf8proc\'s source folder, or unset it.']);
+    return dir;
+  }
+  const dir = path.join(depsDir, `utf8proc-${UTF8PROC.version}`);
+  if (stampOk(dir, UTF8PROC.sha256)) return dir;
+  const url = `${goProxy()}/${UTF8PROC.path}`;
+  log(`fetching utf8proc ${UTF8PROC.version} (${url})`);
+  let zip;
+  try {
+    zip = await download(url, UTF8PROC.sha256);
+  } catch (e) {
+    fail('utf8proc', e.message, [
+      'check that the Go module proxy is reachable (GOPROXY names another), or',
+      "set UTF8PROC_SOURCE to a folder with utf8proc 2.9.0's source (github.com/JuliaStrings/utf8proc).",
+    ]);
+  }
   fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(path.join(dir, 'include'), { recursive: true });
-  fs.mkdirSync(path.join(dir, 'lib'), { recursive: true });
-  fs.copyFileSync(path.join(dev.dir, 'usr', 'include', 'utf8proc.h'), path.join(dir, 'include', 'utf8proc.h'));
-  fs.copyFileSync(path.join(multiarchLibDir(dev.dir), 'libutf8proc.a'), path.join(dir, 'lib', 'libutf8proc.a'));
-  fs.writeFileSync(path.join(dir, 'VERSION'), `${dev.version} (Debian ${DEBIAN_SUITE})\n`);
-  fs.writeFileSync(path.join(dir, '.stamp'), key);
-  return { root: dir, source: key };
+  fs.mkdirSync(dir, { recursive: true });
+  const entries = readZip(zip);
+  for (const f of UTF8PROC.files) {
+    const data = entries.get(UTF8PROC.prefix + f)?.data;
+    if (!data) fail('utf8proc', `the archive has no ${f}`, ['report this as a bug.']);
+    fs.writeFileSync(path.join(dir, f), data);
+  }
+  fs.writeFileSync(path.join(dir, '.stamp'), UTF8PROC.sha256);
+  return dir;
 }
 
 // Unpacks Debian bookworm packages into build/deps/<name> once (a stamp names what is there).
-function assembleBookworm(name, packages) {
+function assembleBookworm(name, packages, arch = debArch()) {
   const dir = path.join(depsDir, name);
-  const key = `debian-bookworm:${packages.join(',')}`;
+  const key = `debian-bookworm-${arch}:${packages.join(',')}`;
   if (!stampOk(dir, key)) {
     log(`assembling ${name}`);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    for (const pkg of packages) fs.cpSync(aptDownload(pkg, 'bookworm').dir, dir, { recursive: true, verbatimSymlinks: true });
+    for (const pkg of packages) fs.cpSync(aptDownload(pkg, 'bookworm', arch).dir, dir, { recursive: true, verbatimSymlinks: true });
     fs.writeFileSync(path.join(dir, '.stamp'), key);
   }
   return dir;
@@ -259,6 +279,9 @@ const tools = {
     const libPath = [path.join(dir, 'usr', 'lib', 'x86_64-linux-gnu'), path.join(dir, 'usr', 'lib', 'llvm-14', 'lib')].join(':');
     return JSON.stringify({ clangxx: path.join(dir, 'usr', 'lib', 'llvm-14', 'bin', 'clang++'), libPath });
   },
+  // --arm64-runtime: the shared libraries a linux-arm64 Node.js needs, for running it under qemu-user
+  //                  (QEMU_LD_PREFIX) in test/platforms.
+  '--arm64-runtime': () => assembleBookworm('arm64-runtime', ['libc6', 'libstdc++6', 'libgcc-s1', 'libatomic1'], 'arm64'),
   '--aarch64-sysroot': () =>
     path.join(assembleBookworm('aarch64-sysroot', ['libc6-dev-arm64-cross', 'linux-libc-dev-arm64-cross', 'libstdc++-12-dev-arm64-cross']), 'usr', 'aarch64-linux-gnu'),
 };
@@ -273,13 +296,17 @@ if (tool) {
   process.exit(0);
 }
 
+const targetIndex = process.argv.indexOf('--target');
+const target = targetIndex > 0 ? process.argv[targetIndex + 1] : `${process.platform}-${process.arch}`;
 try {
-  const ort = assembleOrt();
-  const utf8proc = assembleUtf8proc();
-  const result = { ortRoot: ort.root, ortSource: ort.source, utf8procRoot: utf8proc.root };
+  if (!TARGETS[target]) {
+    fail('the native build inputs', `no target ${target}`, [`build for one of: ${Object.keys(TARGETS).join(', ')}.`]);
+  }
+  const ort = assembleOrt(target);
+  const result = { target, ...ort, ortLibraryName: TARGETS[target].name, utf8procSource: await assembleUtf8proc() };
   if (getKey) process.stdout.write(String(result[getKey] ?? ''));
   else if (quiet) process.stdout.write(JSON.stringify(result));
-  else log(`ready: ORT at ${ort.root} (${ort.source}); utf8proc at ${utf8proc.root}`);
+  else log(`ready for ${target}: ${JSON.stringify(result, null, 2)}`);
 } catch (e) {
   process.stderr.write(`${e instanceof SetupError ? e.message : e.stack}\n`);
   process.exit(1);

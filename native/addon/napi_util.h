@@ -3,7 +3,7 @@
 #pragma once
 
 #include <napi.h>
-#include <onnxruntime_cxx_api.h>
+#include "ort_api.h"
 
 #include <cstring>
 #include <exception>
@@ -12,6 +12,7 @@
 #include <string>
 
 #include "errors.h"
+#include "platform.h"
 
 namespace embedrt {
 
@@ -102,8 +103,8 @@ struct ResultAllocator : std::allocator<T> {
   T* allocate(size_t n) {
     const size_t bytes = n * sizeof(T);
     if (bytes < kHugeBytes) return std::allocator<T>::allocate(n);
-    void* p = nullptr;
-    if (posix_memalign(&p, kHugeAlign, bytes) != 0) throw std::bad_alloc();
+    void* p = platform::aligned_alloc(kHugeAlign, bytes);
+    if (p == nullptr) throw std::bad_alloc();
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     madvise(p, bytes / 4096 * 4096, MADV_HUGEPAGE);  // advice only: failure leaves ordinary pages
 #endif
@@ -113,7 +114,7 @@ struct ResultAllocator : std::allocator<T> {
     if (n * sizeof(T) < kHugeBytes) {
       std::allocator<T>::deallocate(p, n);
     } else {
-      std::free(p);
+      platform::aligned_free(p);
     }
   }
   template <typename U>

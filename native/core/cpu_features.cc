@@ -1,18 +1,43 @@
 #include "cpu_features.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 namespace embedrt {
 
 namespace {
 
+#if defined(__x86_64__) || defined(__i386__)
+X86Features probe_x86() {
+  X86Features f;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) == 0) return f;
+  const bool osxsave = (c & (1u << 27)) != 0, avx = (c & (1u << 28)) != 0, fma = (c & (1u << 12)) != 0;
+  if (!osxsave || !avx) return f;
+  unsigned xcr0 = 0, xcr0_hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xcr0), "=d"(xcr0_hi) : "c"(0));
+  if ((xcr0 & 0x6u) != 0x6u) return f;                 // the OS saves SSE and AVX (YMM) state
+  const bool zmm = (xcr0 & 0xe0u) == 0xe0u;            // ... and opmask, ZMM_Hi256, Hi16_ZMM
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return f;
+  f.avx2 = (b & (1u << 5)) != 0;
+  f.fma = fma;
+  if (zmm) {
+    f.avx512f = (b & (1u << 16)) != 0;
+    f.avx512bw = (b & (1u << 30)) != 0;
+    f.avx512vl = (b & (1u << 31)) != 0;
+    f.avx512vnni = (c & (1u << 11)) != 0;
+    f.avx512vpopcntdq = (c & (1u << 14)) != 0;
+  }
+  return f;
+}
+#endif
+
 SimdLevel probe() {
 #if defined(__x86_64__) || defined(__i386__)
-  // __builtin_cpu_supports also checks (via XGETBV) that the OS saves the wider registers.
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl")) {
-    return __builtin_cpu_supports("avx512vnni") ? SimdLevel::Avx512Vnni : SimdLevel::Avx512;
-  }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SimdLevel::Avx2Fma;
+  const X86Features& f = x86_features();
+  if (f.avx512f && f.avx512bw && f.avx512vl) return f.avx512vnni ? SimdLevel::Avx512Vnni : SimdLevel::Avx512;
+  if (f.avx2 && f.fma) return SimdLevel::Avx2Fma;
   return SimdLevel::Scalar;
 #elif defined(__aarch64__)
   return SimdLevel::Neon;  // Advanced SIMD is mandatory on AArch64.
@@ -22,6 +47,15 @@ SimdLevel probe() {
 }
 
 }  // namespace
+
+const X86Features& x86_features() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const X86Features f = probe_x86();
+#else
+  static const X86Features f;
+#endif
+  return f;
+}
 
 SimdLevel detect_simd_level() {
   static const SimdLevel level = probe();

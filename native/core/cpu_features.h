@@ -11,4 +11,13 @@ SimdLevel detect_simd_level();
 // Stable lowercase name: "scalar", "neon", "avx2+fma", "avx512", "avx512+vnni".
 const char* simd_level_name(SimdLevel level);
 
+// x86-64 features, read with CPUID and checked against the register state the OS saves (XGETBV).
+// Detected here rather than with __builtin_cpu_supports: that needs the compiler runtime's CPU model,
+// which zig's runtime (the cross builds') does not fill in — every feature read as absent there.
+struct X86Features {
+  bool avx2 = false, fma = false;
+  bool avx512f = false, avx512bw = false, avx512vl = false, avx512vnni = false, avx512vpopcntdq = false;
+};
+const X86Features& x86_features();  // all false on other architectures
+
 }  // namespace embedrt

@@ -7,6 +7,7 @@
 #include <new>
 #include <numeric>
 
+#include "platform.h"
 #include "simd.h"
 #include "thread_pool.h"
 
@@ -164,12 +165,12 @@ size_t gemm_depth_slice(size_t k) {
   return (k + slices - 1) / slices;
 }
 
-void AlignedFloats::Free::operator()(float* p) const { std::free(p); }
+void AlignedFloats::Free::operator()(float* p) const { platform::aligned_free(p); }
 
 float* AlignedFloats::get(size_t n) {
   if (n > size_) {
     const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
-    ptr_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    ptr_.reset(static_cast<float*>(platform::aligned_alloc(64, bytes)));
     if (!ptr_) throw std::bad_alloc();
     size_ = n;
   }

@@ -7,7 +7,7 @@
 // Graphs embedrt builds for the CPU use it in place of MatMul + Add (lib/onnx/bert.ts).
 #pragma once
 
-#include <onnxruntime_cxx_api.h>
+#include "ort_api.h"
 
 namespace embedrt {
 

@@ -1,8 +1,5 @@
 #include "ort_runtime.h"
 
-#include <dlfcn.h>
-#include <sys/stat.h>
-
 #include <cstdlib>
 #include <mutex>
 #include <stdexcept>
@@ -10,26 +7,22 @@
 #include <vector>
 
 #include "errors.h"
+#include "platform.h"
 
 namespace embedrt {
 
 namespace {
 
-std::string dir_of(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
 // The folder of the binary this code is in (the addon, or a test executable).
 std::string own_dir() {
-  Dl_info dl{};
-  if (dladdr(reinterpret_cast<void*>(&dir_of), &dl) == 0 || dl.dli_fname == nullptr) return ".";
-  return dir_of(dl.dli_fname);
+  static const char anchor = 0;
+  const std::string file = platform::module_file(&anchor);
+  return file.empty() ? "." : platform::dir_of(file);
 }
 
-// ONNX Runtime, loaded at run time (dlopen + OrtGetApiBase) rather than linked: the library beside
-// the addon by default, or the one EMBEDRT_ORT_LIBRARY names (another build of a compatible version, a
-// GPU one say). Loaded once per process; a failure names every place tried.
+// ONNX Runtime, loaded at run time (dlopen / LoadLibraryExW + OrtGetApiBase) rather than linked: the
+// library beside the addon by default, or the one EMBEDRT_ORT_LIBRARY names (another build of a
+// compatible version, a GPU one say). Loaded once per process; a failure names every place tried.
 struct LoadedOrt {
   const OrtApiBase* base = nullptr;
   std::string path;   // the file the library was loaded from
@@ -43,32 +36,33 @@ const LoadedOrt& loaded_ort() {
     if (const char* env = std::getenv("EMBEDRT_ORT_LIBRARY"); env != nullptr && *env != '\0') {
       tries.push_back(env);
     } else {
-      tries.push_back(own_dir() + "/libonnxruntime.so.1");
-      tries.push_back("libonnxruntime.so.1");  // the loader's search (this binary's RUNPATH included)
+      tries.push_back(platform::join(own_dir(), platform::kOrtLibraryName));
+#if !defined(_WIN32)
+      tries.push_back(platform::kOrtLibraryName);  // the loader's search (this binary's RUNPATH included)
+#endif
     }
     std::string why;
     for (const std::string& path : tries) {
-      void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+      std::string error;
+      void* handle = platform::open_library(path, &error);
       if (handle == nullptr) {
-        const char* e = dlerror();
-        why += "\n  " + path + ": " + (e ? e : "cannot be loaded");
+        why += "\n  " + path + ": " + error;
         continue;
       }
       using GetApiBase = const OrtApiBase* (*)();
-      auto get = reinterpret_cast<GetApiBase>(dlsym(handle, "OrtGetApiBase"));
+      auto get = reinterpret_cast<GetApiBase>(platform::library_symbol(handle, "OrtGetApiBase"));
       if (get == nullptr || get() == nullptr) {
         why += "\n  " + path + ": not an ONNX Runtime library (no OrtGetApiBase)";
-        dlclose(handle);
+        platform::close_library(handle);
         continue;
       }
       l->base = get();
-      Dl_info dl{};
-      l->path = dladdr(reinterpret_cast<void*>(get), &dl) != 0 && dl.dli_fname != nullptr ? dl.dli_fname : path;
+      const std::string file = platform::module_file(reinterpret_cast<const void*>(get));
+      l->path = file.empty() ? path : file;
       return l;
     }
-    l->error = "embedrt could not load ONNX Runtime; tried:" + why +
-               "\nReinstall embedrt (libonnxruntime.so.1 ships beside its addon), or set EMBEDRT_ORT_LIBRARY to an "
-               "ONNX Runtime library of version 1.21 or newer.";
+    l->error = "embedrt could not load ONNX Runtime; tried:" + why + "\nReinstall embedrt (" + platform::kOrtLibraryName +
+               " ships beside its addon), or set EMBEDRT_ORT_LIBRARY to an ONNX Runtime " + EMBEDRT_ORT_VERSION + " library.";
     return l;
   }();
   return *loaded;
@@ -82,16 +76,28 @@ const OrtApiBase& ort_api_base() {
 
 }  // namespace
 
+// "1.30" of "1.30.0": ONNX Runtime keeps its API and behaviour within a minor version.
+static std::string major_minor(const std::string& v) {
+  const size_t dot = v.find('.');
+  return v.substr(0, v.find('.', dot == std::string::npos ? v.size() : dot + 1));
+}
+
 void ensure_ort_api() {
   static std::once_flag once;
   static std::string failure;
   std::call_once(once, [] {
     const OrtApiBase& base = ort_api_base();
+    const std::string version = base.GetVersionString();
+    if (major_minor(version) != major_minor(EMBEDRT_ORT_VERSION)) {
+      failure = "the ONNX Runtime library " + loaded_ort().path + " is version " + version + "; this embedrt ships and is tested with " +
+                EMBEDRT_ORT_VERSION + " (another build of " + major_minor(EMBEDRT_ORT_VERSION) +
+                ".x, a GPU one say, may be named by EMBEDRT_ORT_LIBRARY; unset it to use the library beside the addon)";
+      return;
+    }
     const OrtApi* api = base.GetApi(kOrtApiVersion);
     if (api == nullptr) {
-      failure = std::string("the ONNX Runtime library ") + loaded_ort().path + " (version " + base.GetVersionString() +
-                ") does not provide ORT API version " + std::to_string(kOrtApiVersion) +
-                "; embedrt needs ONNX Runtime 1.21 or newer";
+      failure = "the ONNX Runtime library " + loaded_ort().path + " (version " + version + ") does not provide ORT API version " +
+                std::to_string(kOrtApiVersion);
       return;
     }
     Ort::InitApi(api);
@@ -116,20 +122,11 @@ Ort::Env& ort_env() {
   return *env;
 }
 
-namespace {
-
-bool file_exists(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0;
-}
-
-}  // namespace
-
 std::string provider_library(const std::string& provider) {
-  if (provider == "CUDAExecutionProvider") return "libonnxruntime_providers_cuda.so";
-  if (provider == "TensorrtExecutionProvider") return "libonnxruntime_providers_tensorrt.so";
-  if (provider == "OpenVINOExecutionProvider") return "libonnxruntime_providers_openvino.so";
-  if (provider == "ROCMExecutionProvider") return "libonnxruntime_providers_rocm.so";
+  if (provider == "CUDAExecutionProvider") return platform::provider_library_name("cuda");
+  if (provider == "TensorrtExecutionProvider") return platform::provider_library_name("tensorrt");
+  if (provider == "OpenVINOExecutionProvider") return platform::provider_library_name("openvino");
+  if (provider == "ROCMExecutionProvider") return platform::provider_library_name("rocm");
   return "";
 }
 
@@ -140,12 +137,20 @@ RuntimeInfo runtime_info() {
   info.ort_api_version = kOrtApiVersion;
   info.compiled_providers = Ort::GetAvailableProviders();
   info.library_path = loaded_ort().path;
-  info.library_dir = dir_of(info.library_path);
+  info.library_dir = platform::dir_of(info.library_path);
   for (const std::string& p : info.compiled_providers) {
     const std::string lib = provider_library(p);
-    if (lib.empty() || file_exists(info.library_dir + "/" + lib)) info.providers.push_back(p);
+    if (lib.empty() || platform::file_exists(platform::join(info.library_dir, lib))) info.providers.push_back(p);
   }
   return info;
+}
+
+std::basic_string<ORTCHAR_T> ort_path(const std::string& utf8) {
+#ifdef _WIN32
+  return platform::widen(utf8);
+#else
+  return utf8;
+#endif
 }
 
 }  // namespace embedrt

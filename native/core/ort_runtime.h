@@ -1,7 +1,7 @@
 // The process-wide ONNX Runtime: API table, environment and what the loaded library offers.
 #pragma once
 
-#include <onnxruntime_cxx_api.h>
+#include "ort_api.h"
 
 #include <string>
 #include <vector>
@@ -36,5 +36,8 @@ struct RuntimeInfo {
 std::string provider_library(const std::string& provider);
 
 RuntimeInfo runtime_info();
+
+// A UTF-8 path as ONNX Runtime's API takes it (ORTCHAR_T: UTF-16 on Windows).
+std::basic_string<ORTCHAR_T> ort_path(const std::string& utf8);
 
 }  // namespace embedrt

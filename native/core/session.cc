@@ -6,6 +6,7 @@
 
 #include "linear_op.h"
 #include "ort_runtime.h"
+#include "platform.h"
 
 namespace embedrt {
 
@@ -23,13 +24,12 @@ Ort::SessionOptions base_options(const SessionConfig& c) {
   // EMBEDRT_ORT_PROFILE=<prefix>: ONNX Runtime's per-node profile, written to <prefix>_<date>.json when
   // the session closes (for bench/README.md's "where the time goes").
   if (const char* profile = std::getenv("EMBEDRT_ORT_PROFILE"); profile != nullptr && *profile != '\0') {
-    o.EnableProfiling(profile);
+    o.EnableProfiling(ort_path(profile).c_str());
   }
   if (!c.optimized_model_path.empty()) {
-    o.SetOptimizedModelFilePath(c.optimized_model_path.c_str());
+    o.SetOptimizedModelFilePath(ort_path(c.optimized_model_path).c_str());
     // Weights go beside the saved graph, so models past protobuf's 2 GB limit can be saved too.
-    const std::string path = c.optimized_model_path;
-    const std::string base = path.substr(path.find_last_of('/') + 1);
+    const std::string base = platform::base_name(c.optimized_model_path);
     o.AddConfigEntry("session.optimized_model_external_initializers_file_name", (base + ".data").c_str());
     // (ORT warns that a graph optimized at this level is hardware specific; the cache key holds the ORT
     // version, the SIMD level and the device.)
@@ -49,8 +49,8 @@ void append_provider(Ort::SessionOptions& o, const std::string& device, int devi
                         "; set ORT_ROOT to a GPU build of the ONNX Runtime SDK and rebuild");
   }
   if (std::find(rt.providers.begin(), rt.providers.end(), name) == rt.providers.end()) {
-    throw ProviderError(name + " needs " + provider_library(name) + " (and libonnxruntime_providers_shared.so) beside " +
-                        rt.library_dir + "/libonnxruntime.so.1; they are missing");
+    throw ProviderError(name + " needs " + provider_library(name) + " (and " + platform::provider_library_name("shared") +
+                        ") beside " + rt.library_path + "; they are missing");
   }
   try {
     if (device == "cuda") {
@@ -84,7 +84,7 @@ InferenceSession::InferenceSession(const SessionConfig& c) {
     Ort::SessionOptions o = base_options(c);
     try {
       if (device != "cpu") append_provider(o, device, c.device_id);
-      session_ = std::make_unique<Ort::Session>(env, c.model_path.c_str(), o);
+      session_ = std::make_unique<Ort::Session>(env, ort_path(c.model_path).c_str(), o);
       provider_ = device;
       break;
     } catch (const ProviderError& e) {

@@ -1,7 +1,7 @@
 // One ONNX Runtime session over a BERT-style encoder graph: ids in, last_hidden_state out.
 #pragma once
 
-#include <onnxruntime_cxx_api.h>
+#include "ort_api.h"
 
 #include <memory>
 #include <string>

@@ -348,7 +348,7 @@ const Kernels& kernels() {
   switch (active_path()) {
 #if defined(__x86_64__)
     case Path::Avx512: {
-      static const bool vpop = __builtin_cpu_supports("avx512vpopcntdq");
+      static const bool vpop = x86_features().avx512vpopcntdq;
       return vpop ? kAvx512Vpop : kAvx512;
     }
     case Path::Avx2: return kAvx2;
