@@ -1,5 +1,5 @@
 import { rethrowNative } from './errors.js';
-import { native } from './native.js';
+import { loadedAddon, native, platformKey } from './native.js';
 
 /** The addon version, the ONNX Runtime it loaded, its usable execution providers and the SIMD level. */
 export interface RuntimeInfo {
@@ -21,6 +21,12 @@ export interface RuntimeInfo {
   simd: string;
   /** N-API version the addon was built for. */
   napiVersion: number;
+  /** This machine as embedrt's packages name platforms, e.g. "linux-arm64". */
+  platform: string;
+  /** The native addon file loaded, and how it was found: EMBEDRT_ADDON_PATH ("override"), the
+   * platform package @embedrt/<platform> ("package"), or build/Release ("local build"). */
+  addon: string;
+  addonSource: 'override' | 'package' | 'local build';
 }
 
 /**
@@ -32,7 +38,9 @@ export interface RuntimeInfo {
  */
 export function runtimeInfo(): RuntimeInfo {
   try {
-    return { ...native().runtimeInfo() };
+    const info = native().runtimeInfo();
+    const addon = loadedAddon();
+    return { ...info, platform: platformKey(), addon: addon.file, addonSource: addon.kind };
   } catch (e) {
     rethrowNative(e);
   }

@@ -1,81 +1,83 @@
 #!/usr/bin/env node
-// npm install hook. A user's install uses the prebuild for this platform when it loads; otherwise (and
-// always in a git checkout) the addon is built from source: cmake-js with CMakeLists.txt when cmake-js
-// and cmake are available, else node-gyp with binding.gyp. Headers never come from the network.
+// npm install hook. A user's install needs nothing from it: npm installed the platform package
+// (@embedrt/<platform>-<arch>, an optional dependency) that holds the prebuilt addon, and this checks
+// that it loads. The addon is built from source (cmake-js + CMakeLists.txt) in a git checkout, with
+// `npm install --build-from-source` (or EMBEDRT_BUILD_FROM_SOURCE=1), or when no platform package loads.
+// Headers never come from the network: Node's own, or node-api-headers'.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { nodeHeadersDir } from './nodedir.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
 const log = (msg) => process.stderr.write(`[embedrt:install] ${msg}\n`);
+const key = `${process.platform}-${process.arch}`;
+const pkgName = `@embedrt/${key}`;
+const listed = Object.keys(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).optionalDependencies ?? {});
 
-function prebuildLoads() {
-  const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-  if (!fs.existsSync(dir)) return false;
+// Why the platform package cannot serve, or undefined when it loads.
+function platformPackageProblem() {
+  if (!listed.includes(pkgName)) return `embedrt publishes no package for ${key}`;
+  let dir;
   try {
-    const addon = require('node-gyp-build').path(root);
-    if (!addon.startsWith(dir)) return false;
-    require(addon).runtimeInfo();
-    return true;
+    dir = path.dirname(require.resolve(`${pkgName}/package.json`));
+  } catch {
+    return `${pkgName} is not installed`;
+  }
+  try {
+    require(path.join(dir, 'embedrt.node')).runtimeInfo();
+    return undefined;
   } catch (e) {
-    log(`the prebuild in ${path.relative(root, dir)} does not load here (${e.message}); building from source`);
-    return false;
+    return `${pkgName} does not load here: ${e.message.split('\n')[0]}`;
   }
 }
 
-function have(cmd) {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function run(file, args, env = process.env) {
-  execFileSync(file, args, { cwd: root, stdio: 'inherit', env });
-}
-
+const truthy = (v) => v !== undefined && v !== '' && v !== 'false' && v !== '0';
 const checkout = fs.existsSync(path.join(root, '.git'));
-if (!checkout && !process.env.EMBEDRT_BUILD_FROM_SOURCE && prebuildLoads()) {
-  log(`using the prebuild for ${process.platform}-${process.arch}`);
-  process.exit(0);
+const asked = truthy(process.env.npm_config_build_from_source) || truthy(process.env.EMBEDRT_BUILD_FROM_SOURCE);
+if (!checkout && !asked) {
+  const problem = platformPackageProblem();
+  if (!problem) {
+    log(`using ${pkgName}`);
+    process.exit(0);
+  }
+  log(`${problem}; building from source`);
 }
 
-try {
-  let cmakeJs;
-  try {
-    cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-  } catch {
-    cmakeJs = undefined;
-  }
-  if (cmakeJs && have('cmake')) {
-    log('building the native addon with cmake-js (CMakeLists.txt)');
-    run(process.execPath, [cmakeJs, 'build', '--directory', root, '--CDCMAKE_BUILD_TYPE=Release']);
-  } else {
-    log('building the native addon with node-gyp (binding.gyp)');
-    const nodeGyp = process.env.npm_config_node_gyp || require.resolve('node-gyp/bin/node-gyp.js');
-    const env = { ...process.env, npm_config_nodedir: nodeHeadersDir(root) };
-    run(process.execPath, [nodeGyp, 'configure'], env);
-    run(process.execPath, [nodeGyp, 'build'], env);
-  }
-} catch (e) {
+function fail(cause, steps) {
   process.stderr.write(
     [
       '',
-      'embedrt: building the native addon failed.',
-      `  cause: ${e.message.split('\n')[0]}`,
+      `embedrt: no native addon for ${key} (Node ${process.version}).`,
+      `  cause: ${cause}`,
       'Possible solutions:',
-      '  1. Install build tools: cmake (or python3 + make for node-gyp) and a C++17 compiler.',
-      '  2. Set ORT_ROOT to an official ONNX Runtime SDK folder (include/, lib/) if apt-get cannot fetch',
-      "     Debian's libonnxruntime-dev.",
-      '  3. Use a platform that embedrt ships prebuilds for (linux-x64).',
+      ...steps.map((s, i) => `  ${i + 1}. ${s}`),
       '',
     ].join('\n'),
   );
   process.exit(1);
+}
+
+let cmakeJs;
+try {
+  cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+} catch {
+  fail('building from source needs cmake-js, which is not installed', [
+    listed.includes(pkgName)
+      ? `Install the prebuilt package instead: reinstall embedrt without --omit=optional / --no-optional (it brings ${pkgName}).`
+      : `embedrt ships prebuilt packages for ${listed.map((n) => n.replace('@embedrt/', '')).join(', ')}; this platform needs a source build.`,
+    'For a source build: `npm install cmake-js`, then `npm rebuild embedrt --build-from-source` (cmake 3.19+ and a C++17 compiler on PATH).',
+  ]);
+}
+try {
+  log('building the native addon with cmake-js (CMakeLists.txt)');
+  execFileSync(process.execPath, [cmakeJs, 'build', '--directory', root, '--CDCMAKE_BUILD_TYPE=Release'], { cwd: root, stdio: 'inherit' });
+} catch (e) {
+  fail(`the source build failed (${e.message.split('\n')[0]})`, [
+    'Install cmake 3.19+ and a C++17 compiler (Linux: g++ or clang; macOS: Xcode command line tools; Windows: Visual Studio Build Tools with "Desktop development with C++").',
+    'The build fetches utf8proc from the Go module proxy (proxy.golang.org): if it is unreachable, set UTF8PROC_SOURCE to a copy of utf8proc 2.9.0.',
+    'ONNX Runtime comes from the onnxruntime-node npm package; ORT_ROOT may name an official ONNX Runtime SDK folder instead.',
+  ]);
 }
