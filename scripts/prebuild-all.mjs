@@ -84,8 +84,13 @@ function toolchain(target, zigBin, dir) {
     fs.writeFileSync(path.join(bin, name), `#!/bin/sh\nexec "${zigBin}" ${cmd} "$@"\n`, { mode: 0o755 });
     return path.join(bin, name);
   };
-  const cc = wrap('cc', `cc -target ${t.zig}`);
-  const cxx = wrap('c++', `c++ -target ${t.zig}`);
+  // The same mode on every call, CMake's compiler identification (which passes no flags) included: zig
+  // builds its libc++ per target and per optimization / PIC / strip mode, and a second mode for that one
+  // probe doubled the cold build time. -s: no symbol table or debug sections in what ships (macOS output
+  // is then ad-hoc signed).
+  const flags = '-O3 -fPIC -s -Wno-unused-command-line-argument';
+  const cc = wrap('cc', `cc -target ${t.zig} ${flags}`);
+  const cxx = wrap('c++', `c++ -target ${t.zig} ${flags}`);
   const ar = wrap('ar', 'ar');
   const ranlib = wrap('ranlib', 'ranlib');
   const system = { linux: 'Linux', darwin: 'Darwin', win32: 'Windows' }[t.os];
@@ -101,10 +106,6 @@ function toolchain(target, zigBin, dir) {
       `set(CMAKE_CXX_COMPILER "${cxx}")`,
       `set(CMAKE_AR "${ar}" CACHE FILEPATH "")`,
       `set(CMAKE_RANLIB "${ranlib}" CACHE FILEPATH "")`,
-      // CMake's compiler checks link with these flags too: the same optimization and PIC as the real build,
-      // so zig builds its libc++ for the target once (a debug libc++ for the checks doubled a cold build).
-      'set(CMAKE_C_FLAGS_INIT "-O3 -fPIC")',
-      'set(CMAKE_CXX_FLAGS_INIT "-O3 -fPIC")',
       'set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)',
       'set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)',
       'set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)',
@@ -183,8 +184,6 @@ function buildTarget(target, zigBin) {
     '-DCMAKE_BUILD_TYPE=Release',
     '-DEMBEDRT_ADDON=ON',
     `-DEMBEDRT_TARGET=${target}`,
-    // No symbol table or debug sections in what ships (zig links with -s; macOS output is then ad-hoc signed).
-    '-DCMAKE_SHARED_LINKER_FLAGS=-s',
   ];
   if (t.os === 'win32') args.push(`-DEMBEDRT_NODE_IMPORT_LIB=${nodeImportLib(target, zigBin, dir)}`);
   const started = Date.now();
