@@ -51,17 +51,18 @@ export async function tarList(tarball: string): Promise<{ name: string; size: nu
 
 /**
  * An app folder with embedrt installed from its tarball as a user on `target` would get it: npm install
- * --ignore-scripts --os --cpu, with only node and npm on PATH (no cc, c++, cmake, make, python3). npm
+ * --ignore-scripts (or with scripts in the foreground; npm's stderr is returned) --os --cpu, with only node, npm and sh on PATH (no cc, c++, cmake, make, python3). npm
  * resolves the optional dependency @embedrt/<target> itself; an override points it at the platform
  * tarball (the registry does not have it), and the other platforms' packages are left out by npm.
  */
-export async function installApp(dir: string, mainTarball: string, target: Target, platformTarball: string): Promise<void> {
+export async function installApp(dir: string, mainTarball: string, target: Target, platformTarball: string, opts: { scripts?: boolean } = {}): Promise<string> {
   const [os, cpu] = target.split('-') as [string, string];
   const bin = path.join(dir, '.bin');
   fs.mkdirSync(bin, { recursive: true });
   fs.symlinkSync(process.execPath, path.join(bin, 'node'));
   const npmCli = (await run('sh', ['-c', 'readlink -f "$(command -v npm)"'])).trim();
   fs.symlinkSync(npmCli, path.join(bin, 'npm'));
+  fs.symlinkSync('/bin/sh', path.join(bin, 'sh')); // npm runs install scripts with sh (a shell, not a compiler)
   fs.writeFileSync(
     path.join(dir, 'package.json'),
     JSON.stringify({ name: 'app', private: true, type: 'module', overrides: { [`@embedrt/${target}`]: `file:${platformTarball}` } }),
@@ -70,11 +71,15 @@ export async function installApp(dir: string, mainTarball: string, target: Targe
   for (const tool of ['cc', 'c++', 'g++', 'cmake', 'make', 'python3']) {
     await run('/bin/sh', ['-c', `! command -v ${tool}`], { env: { PATH: bin } });
   }
-  await run(
+  const scripts = opts.scripts ? ['--foreground-scripts'] : ['--ignore-scripts'];
+  const { stderr } = await execFileP(
     path.join(bin, 'npm'),
-    ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', `--os=${os}`, `--cpu=${cpu}`, mainTarball],
-    { cwd: dir, env },
-  );
+    ['install', ...scripts, '--no-audit', '--no-fund', '--prefer-offline', `--os=${os}`, `--cpu=${cpu}`, mainTarball],
+    { cwd: dir, env, encoding: 'utf8', maxBuffer: 64 << 20 },
+  ).catch((e: { message: string; stderr?: string }) => {
+    throw new Error(`npm install in ${dir} failed: ${e.message}\n${e.stderr ?? ''}`);
+  });
+  return stderr;
 }
 
 // ---- the foreign machines ----

@@ -107,13 +107,21 @@ describe('npm pack', () => {
   });
 });
 
-describe('install from the tarballs, scripts disabled, no compiler', () => {
+describe('install from the tarballs with no compiler on PATH (scripts disabled unless said)', () => {
   it('linux-x64 (this machine): resolves @embedrt/linux-x64 and runs the subset', async () => {
     const { app, out } = await installAndRun('linux-x64');
     expect(out.runtime).toMatchObject({ platform: 'linux-x64', addonSource: 'package', ortVersion: '1.30.0' });
     expect(out.runtime.addon).toBe(path.join(app, 'node_modules', '@embedrt', 'linux-x64', 'embedrt.node'));
     expect(out.runtime.simd).not.toBe('scalar'); // one binary for every x64 CPU, dispatching at run time
     reference = out;
+  }, 300_000);
+
+  it('with install scripts enabled, the install hook finds @embedrt/linux-x64 and builds nothing (no compiler on PATH)', async () => {
+    const app = path.join(work, 'app-scripts');
+    fs.mkdirSync(app);
+    const stderr = await installApp(app, mainTarball, 'linux-x64', tarballs['linux-x64'], { scripts: true });
+    expect(stderr).toContain('[embedrt:install] using @embedrt/linux-x64');
+    expect(fs.existsSync(path.join(app, 'node_modules', 'embedrt', 'build'))).toBe(false);
   }, 300_000);
 
   it('linux-arm64 under qemu-user: same token ids, embeddings within 1e-5, same search hits', async () => {
