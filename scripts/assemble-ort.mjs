@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The native build's third-party inputs, for the host or for a cross-build target (--target
-// <platform>-<arch>, one of TARGETS below), printed as JSON (--print; CMake reads it):
+// <platform>-<arch>, one of scripts/targets.mjs), printed as JSON (--print; CMake reads it):
 //
 //   ortInclude      ONNX Runtime's C/C++ API headers: third_party/onnxruntime/include (vendored, 1.21), or
 //                   ORT_ROOT/include.
@@ -12,7 +12,7 @@
 //                   and checked against its SHA-256; UTF8PROC_SOURCE names a local copy instead.
 //
 // Nothing here needs a package manager of the operating system. The test tools (--clang,
-// --aarch64-sysroot) still come from Debian: they serve only scripts/native-tests.sh on this machine.
+// --aarch64-sysroot, --arm64-runtime) come from Debian bookworm: they serve only the tests on this machine.
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,12 +24,9 @@ import { ORT_NODE_VERSION, TARGETS } from './targets.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const depsDir = path.join(root, 'build', 'deps');
-const DEBIAN_SUITE = 'trixie';
 const DEBIAN_MIRROR = process.env.EMBEDRT_DEBIAN_MIRROR || 'http://deb.debian.org/debian';
 const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
-const getIndex = process.argv.indexOf('--get');
-const getKey = getIndex > 0 ? process.argv[getIndex + 1] : undefined;
-const quiet = process.argv.includes('--print') || getKey !== undefined;
+const quiet = process.argv.includes('--print');
 
 function log(msg) {
   if (!quiet) process.stderr.write(`[embedrt:deps] ${msg}\n`);
@@ -47,9 +44,7 @@ function debArch() {
   const map = { x64: 'amd64', arm64: 'arm64' };
   const arch = map[process.arch];
   if (process.platform !== 'linux' || !arch) {
-    fail('the ONNX Runtime SDK', `no Debian packages for ${process.platform}-${process.arch}`, [
-      'set ORT_ROOT to an official ONNX Runtime SDK folder (with include/ and lib/).',
-    ]);
+    fail('the test tools', `no Debian packages for ${process.platform}-${process.arch}`, ['run the native tests on Debian (x64 or arm64).']);
   }
   return arch;
 }
@@ -91,12 +86,9 @@ function aptOptions(arch, suite) {
 
 const aptReady = new Set();
 // Downloads one Debian package of `suite` and unpacks it; returns the folder and the version.
-function aptDownload(pkg, suite = DEBIAN_SUITE, arch = debArch()) {
+function aptDownload(pkg, suite, arch) {
   if (!have('apt-get') || !have('dpkg')) {
-    fail(`${pkg}`, 'apt-get and dpkg are not on PATH', [
-      'set ORT_ROOT to an official ONNX Runtime SDK folder (with include/ and lib/), or',
-      'run on a Debian-based system with apt-get.',
-    ]);
+    fail(`${pkg}`, 'apt-get and dpkg are not on PATH', ['run the native tests on a Debian-based system with apt-get.']);
   }
   const opts = aptOptions(arch, suite);
   if (!aptReady.has(`${suite}-${arch}`)) {
@@ -111,8 +103,7 @@ function aptDownload(pkg, suite = DEBIAN_SUITE, arch = debArch()) {
       execFileSync('apt-get', [...opts, '-qq', 'update'], { stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (e) {
       fail(`${pkg}`, `apt-get update of Debian ${suite} failed: ${String(e.stderr || e.message).trim()}`, [
-        'check that the Debian mirror is reachable (EMBEDRT_DEBIAN_MIRROR overrides it), or',
-        'set ORT_ROOT to an official ONNX Runtime SDK folder (with include/ and lib/).',
+        'check that the Debian mirror is reachable (EMBEDRT_DEBIAN_MIRROR overrides it).',
       ]);
     }
     aptReady.add(`${suite}-${arch}`);
@@ -124,7 +115,7 @@ function aptDownload(pkg, suite = DEBIAN_SUITE, arch = debArch()) {
     execFileSync('apt-get', [...opts, '-qq', 'download', pkg], { cwd: debDir, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
     fail(`${pkg}`, `apt-get download ${pkg} failed: ${String(e.stderr || e.message).trim()}`, [
-      'set ORT_ROOT to an official ONNX Runtime SDK folder (with include/ and lib/).',
+      'check that the Debian mirror is reachable (EMBEDRT_DEBIAN_MIRROR overrides it).',
     ]);
   }
   const deb = fs.readdirSync(debDir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
@@ -304,8 +295,7 @@ try {
   }
   const ort = assembleOrt(target);
   const result = { target, ...ort, ortLibraryName: TARGETS[target].name, utf8procSource: await assembleUtf8proc() };
-  if (getKey) process.stdout.write(String(result[getKey] ?? ''));
-  else if (quiet) process.stdout.write(JSON.stringify(result));
+  if (quiet) process.stdout.write(JSON.stringify(result));
   else log(`ready for ${target}: ${JSON.stringify(result, null, 2)}`);
 } catch (e) {
   process.stderr.write(`${e instanceof SetupError ? e.message : e.stack}\n`);

@@ -7,6 +7,22 @@ import { runtimeInfo } from '../lib/index.js';
 import { loadHelp } from '../lib/native.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const root = path.resolve(import.meta.dirname, '..');
+
+// runtimeInfo() in a fresh process under `env` (the addon and ONNX Runtime load once per process): its
+// result, or the error's code and message.
+function runtimeInfoIn(env: Record<string, string>): Record<string, unknown> & { code?: string; message?: string } {
+  const r = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `
+      const { runtimeInfo } = await import(${JSON.stringify(path.join(root, 'dist', 'index.js'))});
+      try { console.log(JSON.stringify(runtimeInfo())); }
+      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, isEmbedrtError: e.name === 'EmbedrtError' })); }
+    `],
+    { encoding: 'utf8', env: { ...process.env, ...env } },
+  );
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
 
 describe('runtimeInfo', () => {
   it('reports ONNX Runtime 1.30 with the CPU provider', () => {
@@ -39,16 +55,6 @@ describe('runtimeInfo', () => {
 });
 
 describe('ONNX Runtime, loaded at run time', () => {
-  const root = path.resolve(import.meta.dirname, '..');
-  const probe = (env: Record<string, string>) =>
-    spawnSync(
-      process.execPath,
-      ['--input-type=module', '-e', `
-        const { runtimeInfo, SentenceTransformer } = await import(${JSON.stringify(path.join(root, 'dist', 'index.js'))});
-        try { console.log(JSON.stringify(runtimeInfo())); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, isEmbedrtError: e.name === 'EmbedrtError' })); }
-      `],
-      { encoding: 'utf8', env: { ...process.env, ...env } },
-    );
 
   it('loads the library beside the addon and says which file it loaded', () => {
     const info = runtimeInfo();
@@ -59,24 +65,22 @@ describe('ONNX Runtime, loaded at run time', () => {
 
   it("EMBEDRT_ORT_LIBRARY points embedrt at another ONNX Runtime build (here onnxruntime-node's own copy)", () => {
     const other = path.join(root, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime.so.1');
-    const r = probe({ EMBEDRT_ORT_LIBRARY: other });
-    const info = JSON.parse(r.stdout) as { ortLibrary: string; ortVersion: string };
+    const info = runtimeInfoIn({ EMBEDRT_ORT_LIBRARY: other });
     expect(info.ortLibrary).toBe(other);
     expect(info.ortVersion).toMatch(/^1\.30\./);
   });
 
   it('a missing or foreign library is E_NATIVE_LOAD naming what was tried', () => {
-    const missing = JSON.parse(probe({ EMBEDRT_ORT_LIBRARY: '/nonexistent/libonnxruntime.so.1' }).stdout) as { code: string; message: string; isEmbedrtError: boolean };
+    const missing = runtimeInfoIn({ EMBEDRT_ORT_LIBRARY: '/nonexistent/libonnxruntime.so.1' });
     expect(missing).toMatchObject({ code: 'E_NATIVE_LOAD', isEmbedrtError: true });
     expect(missing.message).toMatch(/could not load ONNX Runtime; tried:\n {2}\/nonexistent\/libonnxruntime\.so\.1: .*No such file/);
-    const foreign = JSON.parse(probe({ EMBEDRT_ORT_LIBRARY: 'libz.so.1' }).stdout) as { code: string; message: string };
+    const foreign = runtimeInfoIn({ EMBEDRT_ORT_LIBRARY: 'libz.so.1' });
     expect(foreign.code).toBe('E_NATIVE_LOAD');
     expect(foreign.message).toMatch(/libz\.so\.1: not an ONNX Runtime library \(no OrtGetApiBase\)/);
   });
 });
 
 describe('an ONNX Runtime of another version', () => {
-  const root = path.resolve(import.meta.dirname, '..');
   it('is refused with E_NATIVE_LOAD naming both versions (a stand-in library that reports 1.29.0)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'embedrt-ort-version-'));
     try {
@@ -91,15 +95,7 @@ describe('an ONNX Runtime of another version', () => {
       );
       const lib = path.join(dir, 'libonnxruntime.so.1');
       execFileSync('cc', ['-shared', '-fPIC', '-o', lib, path.join(dir, 'fake.c')]);
-      const r = spawnSync(
-        process.execPath,
-        ['--input-type=module', '-e', `
-          const { runtimeInfo } = await import(${JSON.stringify(path.join(root, 'dist', 'index.js'))});
-          try { runtimeInfo(); console.log('{}'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
-        `],
-        { encoding: 'utf8', env: { ...process.env, EMBEDRT_ORT_LIBRARY: lib } },
-      );
-      const out = JSON.parse(r.stdout) as { code: string; message: string };
+      const out = runtimeInfoIn({ EMBEDRT_ORT_LIBRARY: lib });
       expect(out.code).toBe('E_NATIVE_LOAD');
       expect(out.message).toContain(`${lib} is version 1.29.0; this embedrt ships and is tested with 1.30.0`);
     } finally {
@@ -109,22 +105,10 @@ describe('an ONNX Runtime of another version', () => {
 });
 
 describe('finding the addon', () => {
-  const root = path.resolve(import.meta.dirname, '..');
-  const load = (env: Record<string, string>) => {
-    const r = spawnSync(
-      process.execPath,
-      ['--input-type=module', '-e', `
-        const { runtimeInfo } = await import(${JSON.stringify(path.join(root, 'dist', 'index.js'))});
-        try { const i = runtimeInfo(); console.log(JSON.stringify({ addon: i.addon, addonSource: i.addonSource, platform: i.platform })); }
-        catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
-      `],
-      { encoding: 'utf8', env: { ...process.env, ...env } },
-    );
-    return JSON.parse(r.stdout) as Record<string, string>;
-  };
+  const load = runtimeInfoIn;
 
   it('in a checkout without the platform package, loads the local build and says so', () => {
-    expect(load({})).toEqual({ addon: path.join(root, 'build', 'Release', 'embedrt.node'), addonSource: 'local build', platform: `${process.platform}-${process.arch}` });
+    expect(load({})).toMatchObject({ addon: path.join(root, 'build', 'Release', 'embedrt.node'), addonSource: 'local build', platform: `${process.platform}-${process.arch}` });
   });
 
   it('EMBEDRT_ADDON_PATH wins; when it fails, the error names the machine, what was tried and numbered remedies', () => {
@@ -175,19 +159,10 @@ describe('machines embedrt has no package for get a reason and remedies, not a s
   });
 
   it('an addon whose ONNX Runtime library is missing from beside it: E_NATIVE_LOAD naming the path tried', () => {
-    const root = path.resolve(import.meta.dirname, '..');
     const copy = mkdtempSync(path.join(tmpdir(), 'embedrt-no-ort-'));
     try {
       cpSync(path.join(root, 'build', 'Release', 'embedrt.node'), path.join(copy, 'embedrt.node'));
-      const r = spawnSync(
-        process.execPath,
-        ['--input-type=module', '-e', `
-          const { runtimeInfo } = await import(${JSON.stringify(path.join(root, 'dist', 'index.js'))});
-          try { runtimeInfo(); console.log('{}'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
-        `],
-        { encoding: 'utf8', env: { ...process.env, EMBEDRT_ADDON_PATH: path.join(copy, 'embedrt.node'), EMBEDRT_ORT_LIBRARY: '' } },
-      );
-      const out = JSON.parse(r.stdout) as { code: string; message: string };
+      const out = runtimeInfoIn({ EMBEDRT_ADDON_PATH: path.join(copy, 'embedrt.node'), EMBEDRT_ORT_LIBRARY: '' });
       expect(out.code).toBe('E_NATIVE_LOAD');
       expect(out.message).toContain(`could not load ONNX Runtime; tried:\n  ${path.join(copy, 'libonnxruntime.so.1')}: `);
     } finally {
