@@ -16,7 +16,7 @@ export interface TestModelOptions {
   pooling?: PoolingMode;
   normalize?: boolean;
   maxSeqLength?: number;
-  /** Folder with the real tokenizer files to copy (default: ../shared/models/bge-base-en-v1.5). */
+  /** Folder with the real tokenizer files to copy (required: tokenizer.json, vocab.txt and their configs). */
   tokenizerDir: string;
   prompts?: Record<string, string>;
   defaultPromptName?: string;

@@ -12,7 +12,7 @@
 //                   and checked against its SHA-256; UTF8PROC_SOURCE names a local copy instead.
 //
 // Nothing here needs a package manager of the operating system. The test tools (--clang,
-// --aarch64-sysroot, --arm64-runtime) come from Debian bookworm: they serve only the tests on this machine.
+// --arm64-runtime) come from Debian bookworm: they serve only the tests on this machine.
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -260,21 +260,17 @@ function assembleBookworm(name, packages, arch = debArch()) {
   return dir;
 }
 
-// Tools for the native tests, fetched on request (JSON or a path on stdout):
+// Tools for the tests, fetched on request (JSON or a path on stdout):
 //   --clang            clang 14 with libFuzzer and the sanitizer runtimes (bookworm's runs on this glibc);
-//   --aarch64-sysroot  AArch64 cross headers (glibc, libstdc++ 12, Linux), to compile the NEON kernels
-//                      on x86-64 (types and syntax only; nothing links or runs).
 const tools = {
   '--clang': () => {
     const dir = assembleBookworm('clang', ['clang-14', 'libclang-cpp14', 'libllvm14', 'libclang-common-14-dev', 'libclang-rt-14-dev']);
     const libPath = [path.join(dir, 'usr', 'lib', 'x86_64-linux-gnu'), path.join(dir, 'usr', 'lib', 'llvm-14', 'lib')].join(':');
     return JSON.stringify({ clangxx: path.join(dir, 'usr', 'lib', 'llvm-14', 'bin', 'clang++'), libPath });
   },
-  // --arm64-runtime: the shared libraries a linux-arm64 Node.js needs, for running it under qemu-user
-  //                  (QEMU_LD_PREFIX) in test/platforms.
+  // --arm64-runtime   the shared libraries a linux-arm64 Node.js needs, for running it under qemu-user
+  //                   (QEMU_LD_PREFIX) in test/platforms.
   '--arm64-runtime': () => assembleBookworm('arm64-runtime', ['libc6', 'libstdc++6', 'libgcc-s1', 'libatomic1'], 'arm64'),
-  '--aarch64-sysroot': () =>
-    path.join(assembleBookworm('aarch64-sysroot', ['libc6-dev-arm64-cross', 'linux-libc-dev-arm64-cross', 'libstdc++-12-dev-arm64-cross']), 'usr', 'aarch64-linux-gnu'),
 };
 const tool = Object.keys(tools).find((t) => process.argv.includes(t));
 if (tool) {

@@ -164,10 +164,10 @@ function depsSource() {
   return JSON.parse(execFileSync(process.execPath, [path.join(root, 'scripts', 'assemble-ort.mjs'), '--print'], { encoding: 'utf8' })).utf8procSource;
 }
 
-// Runs a build step quietly; on failure its output's tail is the error.
+// Runs a build step quietly and returns its output; on failure its output's tail is the error.
 function run(cmd, args) {
   try {
-    execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
   } catch (e) {
     const out = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-40).join('\n');
     throw new Error(`${cmd} ${args.slice(0, 3).join(' ')} ... failed:\n${out}`);
@@ -188,7 +188,11 @@ function buildTarget(target, zigBin) {
   if (t.os === 'win32') args.push(`-DEMBEDRT_NODE_IMPORT_LIB=${nodeImportLib(target, zigBin, dir)}`);
   const started = Date.now();
   run('cmake', args);
-  run('cmake', ['--build', build, '--target', 'embedrt']);
+  // embedrt's own sources build with its warning flags (-Wall -Wextra -Wconversion ...) for every target:
+  // a warning in them fails the build, as in the native tests' build.
+  const output = run('cmake', ['--build', build, '--target', 'embedrt']);
+  const warnings = output.split('\n').filter((l) => /\bnative\/.*warning:/.test(l));
+  if (warnings.length) throw new Error(`${target}: the build warns:\n${warnings.join('\n')}`);
   writePackage(target);
   const out = packageDir(target);
   for (const f of expectedFiles(target)) fs.copyFileSync(path.join(build, f), path.join(out, f));

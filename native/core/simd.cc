@@ -59,7 +59,9 @@ uint32_t hamming_scalar(const uint8_t* a, const uint8_t* b, size_t n) {
 // GCC 12's _mm512_reduce_* expand to code it then warns about (GCC bug 105593, fixed in GCC 13).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // a GCC-only warning (clang warns about the pragma)
+#endif
 // ---- AVX2 + FMA ----
 __attribute__((target("avx2,fma"))) float hsum256(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

@@ -1,5 +1,6 @@
-// Unicode facts the BERT tokenizer needs, from utf8proc's tables (no hand-written tables), plus UTF-8 and
-// UTF-16 conversion. Definitions follow Hugging Face tokenizers' BertNormalizer and BertPreTokenizer.
+// Unicode facts the BERT tokenizer needs, from utf8proc's tables, except where Hugging Face tokenizers'
+// own (older) tables differ: those ranges are generated into unicode_legacy.inc by scripts/unicode/.
+// Plus UTF-8 and UTF-16 conversion. Definitions follow Hugging Face tokenizers' BertNormalizer and BertPreTokenizer.
 #pragma once
 
 #include <cstddef>

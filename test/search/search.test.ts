@@ -101,6 +101,7 @@ describe.each(paths)('SIMD path %s', (p) => {
         { precision: 'int8', data: c8, rows: 50, width: d, dim: d },
         { topK: 50 },
       );
+      expectRanking(hits, 3, 50);
       hits.forEach((row, qi) => {
         for (const h of row) {
           let s = 0;
@@ -116,6 +117,7 @@ describe.each(paths)('SIMD path %s', (p) => {
         { precision: 'ubinary', data: cb, rows: 50, width: w, dim: d },
         { topK: 50 },
       );
+      expectRanking(bh, 3, 50);
       bh.forEach((row, qi) => {
         for (const h of row) {
           let s = 0;
@@ -126,6 +128,15 @@ describe.each(paths)('SIMD path %s', (p) => {
     }
   });
 });
+
+// Every query got all `corpus` rows (topK = corpus size) once each, best score first.
+function expectRanking(hits: { corpusId: number; score: number }[][], queries: number, corpus: number): void {
+  expect(hits.length).toBe(queries);
+  for (const row of hits) {
+    expect(row.map((h) => h.corpusId).sort((a, b) => a - b)).toEqual(Array.from({ length: corpus }, (_, i) => i));
+    for (let i = 1; i < row.length; i++) expect(row[i]!.score).toBeLessThanOrEqual(row[i - 1]!.score);
+  }
+}
 
 describe('paraphraseMining', () => {
   it('equals sentence-transformers paraphrase_mining_embeddings, max_pairs cut included', async () => {
