@@ -37,21 +37,23 @@ std::string provider_library_name(const std::string& short_name) {
 #endif
 }
 
-std::string dir_of(const std::string& path) {
+namespace {
+size_t last_separator(const std::string& path) {
 #ifdef _WIN32
-  const size_t slash = path.find_last_of("/\\");
+  return path.find_last_of("/\\");
 #else
-  const size_t slash = path.rfind('/');
+  return path.rfind('/');
 #endif
+}
+}  // namespace
+
+std::string dir_of(const std::string& path) {
+  const size_t slash = last_separator(path);
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
 std::string base_name(const std::string& path) {
-#ifdef _WIN32
-  const size_t slash = path.find_last_of("/\\");
-#else
-  const size_t slash = path.rfind('/');
-#endif
+  const size_t slash = last_separator(path);
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
