@@ -2,6 +2,7 @@
 // platform package (@embedrt/<platform>-<arch>, an optional dependency npm installs only where it runs),
 // then a local build (build/Release/, what `npm install` in a checkout or --build-from-source makes).
 // When all fail, the error says what this machine is, what was tried, and what to do.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -71,8 +72,6 @@ let addon: NativeAddon | undefined;
 function runningUnderRosetta(): boolean {
   if (process.platform !== 'darwin' || process.arch !== 'x64') return false;
   try {
-    const require = createRequire(import.meta.url);
-    const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
     return execFileSync('sysctl', ['-in', 'sysctl.proc_translated'], { encoding: 'utf8' }).trim() === '1';
   } catch {
     return false;
