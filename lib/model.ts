@@ -3,11 +3,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EmbedrtError, rethrowNative } from './errors.js';
-import { native } from './native.js';
+import { native, type NativeModelHandle, type NativeTokenizerHandle } from './native.js';
 import { cachedSnapshot, downloadModel, hubCacheDir, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
 import type { Quantization } from './onnx/bert.js';
 import { readModelSpec } from './modelspec.js';
-import { Tokenizer, type NativeTokenizerHandle } from './tokenizer.js';
+import { Tokenizer } from './tokenizer.js';
 import { entryIsValid, entryWorkspace, publishEntry, removeEntry } from './graphcache.js';
 import { graphFor, optimizedEntry } from './graph.js';
 
@@ -87,23 +87,6 @@ export class Embeddings {
   }
 }
 
-interface NativeModelHandle {
-  encode(
-    texts: string[],
-    opts: { maxLength: number; batchSize: number; maxBatchTokens: number; pooling: number[]; normalizeModule: boolean; truncateDim: number; normalize: boolean },
-    onProgress: ((done: number, total: number) => void) | undefined,
-    cancel: unknown,
-  ): Promise<{ data: Float32Array; rows: number; dim: number; truncated: Uint8Array; tokens: number; paddedTokens: number }>;
-  info(): { provider: string; fallbackReason: string; hiddenSize: number; clsOnly: boolean };
-  dispose(): void;
-}
-
-interface NativeModelClass {
-  new (config: Record<string, unknown>, tokenizer: unknown): NativeModelHandle;
-  createCancelFlag(): unknown;
-  cancel(flag: unknown): void;
-}
-
 /** An existing folder, resolved; undefined for a hub id; an error for anything else. */
 function localFolder(idOrDir: string): string | undefined {
   if (fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory()) return path.resolve(idOrDir);
@@ -155,7 +138,7 @@ function openSession(
   tokenizer: NativeTokenizerHandle,
   o: { device: Device; deviceId: number; threads: number; cacheDir: string | undefined },
 ): { handle: NativeModelHandle; optimizedGraph: string | undefined } {
-  const Native = (native() as unknown as { NativeModel: NativeModelClass }).NativeModel;
+  const Native = native().NativeModel;
   const create = (modelPath: string, saveTo: string) =>
     new Native({ modelPath, intraOpThreads: o.threads, optimize: true, optimizedModelPath: saveTo, device: o.device, deviceId: o.deviceId }, tokenizer);
   const entry = optimizedEntry(graph, o.device, o.cacheDir);
@@ -268,7 +251,7 @@ export class SentenceTransformer {
     step();
     const graph = await graphFor(dir, opts, { clsOnly, embedrtOps: device === 'cpu' }, signal);
     step();
-    const tokHandle = (tokenizer as unknown as { handle: NativeTokenizerHandle }).handle;
+    const tokHandle = tokenizer.handle;
     const { handle, optimizedGraph } = openSession(graph, tokHandle, { device, deviceId, threads, cacheDir: opts.cacheDir ?? undefined });
     const fail = (e: EmbedrtError): never => {
       handle.dispose();
@@ -358,7 +341,7 @@ export class SentenceTransformer {
     // sentence-transformers: prompt + text, then lower-case when do_lower_case.
     let inputs = prompt ? list.map((t) => prompt + t) : [...list];
     if (this.settings.lowercase) inputs = inputs.map((t) => t.toLowerCase());
-    const Native = (native() as unknown as { NativeModel: NativeModelClass }).NativeModel;
+    const Native = native().NativeModel;
     const flag = signal || opts.onProgress ? Native.createCancelFlag() : undefined;
     const onAbort = () => Native.cancel(flag);
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmbedrtError } from './errors.js';
+import type { NativeTokenizerConfig } from './tokenizer-config.js';
 
 /** What the native addon reports about itself and the ONNX Runtime it loaded. */
 export interface NativeRuntimeInfo {
@@ -23,10 +24,100 @@ export interface NativeRuntimeInfo {
   napiVersion: number;
 }
 
-/** The flat contract between lib/ and native/: primitives, typed arrays, plain option structs. */
-export interface NativeAddon {
-  runtimeInfo(): NativeRuntimeInfo;
+
+// ---- tokenizer ----
+export interface NativeEncodeOptions {
+  addSpecialTokens: boolean;
+  maxLength: number;
+  withTokens: boolean;
 }
+
+/** What the native tokenizer returns: flat arrays, row r in [rowStart[r], rowStart[r + 1]). */
+export interface NativeBatch {
+  ids: Int32Array;
+  typeIds: Uint8Array;
+  attentionMask: Uint8Array;
+  specialTokensMask: Uint8Array;
+  offsets: Uint32Array;
+  rowStart: Uint32Array;
+  lengths: Uint32Array;
+  truncated: Uint8Array;
+  tokens?: string[];
+}
+
+export interface NativeTokenizerHandle {
+  encode(text: string, pair: string | null, opts: NativeEncodeOptions): NativeBatch;
+  encodeBatch(
+    texts: string[],
+    pairs: string[] | null,
+    opts: NativeEncodeOptions,
+    padTo: number,
+    padMultiple: number,
+    threads: number,
+  ): Promise<NativeBatch>;
+  decode(ids: Int32Array, skipSpecialTokens: boolean): string;
+  idToToken(id: number): string | undefined;
+  tokenToId(token: string): number | undefined;
+  vocabSize(): number;
+  numSpecialTokens(pair: boolean): number;
+}
+
+// ---- model ----
+export interface NativeModelHandle {
+  encode(
+    texts: string[],
+    opts: { maxLength: number; batchSize: number; maxBatchTokens: number; pooling: number[]; normalizeModule: boolean; truncateDim: number; normalize: boolean },
+    onProgress: ((done: number, total: number) => void) | undefined,
+    cancel: unknown,
+  ): Promise<{ data: Float32Array; rows: number; dim: number; truncated: Uint8Array; tokens: number; paddedTokens: number }>;
+  info(): { provider: string; fallbackReason: string; hiddenSize: number; clsOnly: boolean };
+  dispose(): void;
+}
+
+export interface NativeModelClass {
+  new (config: Record<string, unknown>, tokenizer: NativeTokenizerHandle): NativeModelHandle;
+  createCancelFlag(): unknown;
+  cancel(flag: unknown): void;
+}
+
+// ---- search ----
+export interface NativeSearch {
+  // The labels name the arguments in errors: the values (NaN, ±Infinity) are checked natively, off the JS thread.
+  similarity(a: Float32Array, aRows: number, b: Float32Array, bRows: number, dim: number, score: number, labelA?: string, labelB?: string): Promise<Float32Array>;
+  semanticSearch(q: Float32Array, qRows: number, c: Float32Array, cRows: number, dim: number, topK: number, score: number, labelQ?: string, labelC?: string): Promise<NativeHits>;
+  searchQuantized(q: Int8Array | Uint8Array, qRows: number, c: Int8Array | Uint8Array, cRows: number, width: number, topK: number, binary: boolean): Promise<NativeHits>;
+  checkFinite(data: Float32Array, rows: number, dim: number, label: string): Promise<void>;
+  quantize(
+    e: Float32Array, rows: number, dim: number, precision: number, ranges: Float32Array | null,
+    calibration: Float32Array | null, calibrationRows: number, label?: string, calibrationLabel?: string,
+  ): Promise<Uint8Array>;
+  simdPath(): string;
+  cosine(a: Float32Array, b: Float32Array): number;
+  dot(a: Float32Array, b: Float32Array): number;
+  setSimdPath(name: string): boolean;
+}
+
+export interface NativeHits {
+  ids: Uint32Array;
+  scores: Float32Array;
+  counts: Uint32Array;
+}
+
+/**
+ * The flat contract between lib/ and native/ (native/addon/addon.cc exports exactly these): primitives,
+ * typed arrays, plain option structs. Checked when the addon loads (EXPORTS): an addon of another
+ * version that lacks one is E_NATIVE_LOAD, not a TypeError deep in a call.
+ */
+export interface NativeAddon extends NativeSearch {
+  runtimeInfo(): NativeRuntimeInfo;
+  NativeTokenizer: new (config: NativeTokenizerConfig) => NativeTokenizerHandle;
+  NativeModel: NativeModelClass;
+}
+
+const EXPORTS: readonly (keyof NativeAddon)[] = [
+  'runtimeInfo', 'NativeTokenizer', 'NativeModel', 'similarity', 'semanticSearch', 'searchQuantized', 'quantize',
+  'checkFinite', 'simdPath', 'cosine', 'dot', 'setSimdPath',
+];
 
 /** The package root: lib/ (sources under vitest) and dist/ (compiled) both sit one level below it. */
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -137,7 +228,10 @@ export function native(): NativeAddon {
       return false;
     }
     try {
-      addon = require(file) as NativeAddon;
+      const loaded = require(file) as Partial<NativeAddon>;
+      const missing = EXPORTS.filter((k) => typeof loaded[k] !== 'function');
+      if (missing.length) throw new Error(`not this embedrt's addon: it lacks ${missing.join(', ')}`);
+      addon = loaded as NativeAddon;
       addonSource = { kind, file };
       return true;
     } catch (err) {

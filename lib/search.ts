@@ -1,7 +1,7 @@
 // Similarity, semantic search and quantization of embeddings, with sentence-transformers' semantics,
 // computed by SIMD kernels on the native pool (never on the JS thread).
 import { EmbedrtError, rethrowNative } from './errors.js';
-import { native } from './native.js';
+import { native, type NativeHits } from './native.js';
 import { describe, isCount, isInteger, optionsOf, ownKey } from './validate.js';
 
 /** 'cosine' (util.cos_sim), 'dot' (util.dot_score) or 'euclidean' (negative L2 distance). */
@@ -35,32 +35,10 @@ export interface QuantizedEmbeddings {
   dim: number;
 }
 
-interface NativeSearch {
-  // The labels name the arguments in errors: the values (NaN, ±Infinity) are checked natively, off the JS thread.
-  similarity(a: Float32Array, aRows: number, b: Float32Array, bRows: number, dim: number, score: number, labelA?: string, labelB?: string): Promise<Float32Array>;
-  semanticSearch(q: Float32Array, qRows: number, c: Float32Array, cRows: number, dim: number, topK: number, score: number, labelQ?: string, labelC?: string): Promise<NativeHits>;
-  searchQuantized(q: Int8Array | Uint8Array, qRows: number, c: Int8Array | Uint8Array, cRows: number, width: number, topK: number, binary: boolean): Promise<NativeHits>;
-  checkFinite(data: Float32Array, rows: number, dim: number, label: string): Promise<void>;
-  quantize(
-    e: Float32Array, rows: number, dim: number, precision: number, ranges: Float32Array | null,
-    calibration: Float32Array | null, calibrationRows: number, label?: string, calibrationLabel?: string,
-  ): Promise<Uint8Array>;
-  simdPath(): string;
-  cosine(a: Float32Array, b: Float32Array): number;
-  dot(a: Float32Array, b: Float32Array): number;
-  setSimdPath(name: string): boolean;
-}
-
-interface NativeHits {
-  ids: Uint32Array;
-  scores: Float32Array;
-  counts: Uint32Array;
-}
-
 const SCORES: Record<ScoreFunction, number> = { cosine: 0, dot: 1, euclidean: 2 };
 const PRECISIONS: Record<Precision, number> = { int8: 0, uint8: 1, binary: 2, ubinary: 3 };
 
-const api = () => native() as unknown as NativeSearch;
+const api = native;
 
 /** Checks and flattens embeddings without copying a Matrix; NaN or Infinity anywhere is an error. */
 export function toMatrix(e: EmbeddingsLike, what: string): Matrix {

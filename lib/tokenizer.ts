@@ -1,46 +1,10 @@
 // BERT WordPiece tokenizer: TypeScript reads and validates the model's tokenizer files, the native core
 // (native/core/tokenizer.cc) does the work, id for id what Hugging Face `tokenizers` does.
 import { EmbedrtError, rethrowNative } from './errors.js';
-import { native } from './native.js';
+import { native, type NativeBatch, type NativeEncodeOptions, type NativeTokenizerHandle } from './native.js';
 import { configFromTokenizerJson, configFromVocabTxt, type NativeTokenizerConfig } from './tokenizer-config.js';
 import { ModelFolder } from './modelfiles.js';
 import { describe, isCount, isInteger, optionsOf, readJsonFile } from './validate.js';
-
-interface NativeEncodeOptions {
-  addSpecialTokens: boolean;
-  maxLength: number;
-  withTokens: boolean;
-}
-
-/** What the native tokenizer returns: flat arrays, row r in [rowStart[r], rowStart[r + 1]). */
-export interface NativeBatch {
-  ids: Int32Array;
-  typeIds: Uint8Array;
-  attentionMask: Uint8Array;
-  specialTokensMask: Uint8Array;
-  offsets: Uint32Array;
-  rowStart: Uint32Array;
-  lengths: Uint32Array;
-  truncated: Uint8Array;
-  tokens?: string[];
-}
-
-export interface NativeTokenizerHandle {
-  encode(text: string, pair: string | null, opts: NativeEncodeOptions): NativeBatch;
-  encodeBatch(
-    texts: string[],
-    pairs: string[] | null,
-    opts: NativeEncodeOptions,
-    padTo: number,
-    padMultiple: number,
-    threads: number,
-  ): Promise<NativeBatch>;
-  decode(ids: Int32Array, skipSpecialTokens: boolean): string;
-  idToToken(id: number): string | undefined;
-  tokenToId(token: string): number | undefined;
-  vocabSize(): number;
-  numSpecialTokens(pair: boolean): number;
-}
 
 /** Options of {@link Tokenizer.encode} and {@link Tokenizer.encodeBatch}. */
 export interface EncodeOptions {
@@ -158,8 +122,7 @@ export class Tokenizer {
   readonly defaultMaxLength: number;
 
   private constructor(config: NativeTokenizerConfig, source: string, defaultMaxLength: number) {
-    const Native = (native() as unknown as { NativeTokenizer: new (c: NativeTokenizerConfig) => NativeTokenizerHandle })
-      .NativeTokenizer;
+    const Native = native().NativeTokenizer;
     try {
       this.handle = new Native(config);
     } catch (e) {

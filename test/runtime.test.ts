@@ -111,6 +111,13 @@ describe('finding the addon', () => {
     expect(load({})).toMatchObject({ addon: path.join(root, 'build', 'Release', 'embedrt.node'), addonSource: 'local build', platform: `${process.platform}-${process.arch}` });
   });
 
+  it("another addon in embedrt's place (onnxruntime-node's own binding) is refused by name of what it lacks", () => {
+    const other = path.join(root, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'onnxruntime_binding.node');
+    const out = load({ EMBEDRT_ADDON_PATH: other });
+    expect(out.code).toBe('E_NATIVE_LOAD');
+    expect(out.message).toContain(`  - override: ${other}: not this embedrt's addon: it lacks runtimeInfo, NativeTokenizer, NativeModel, similarity,`);
+  });
+
   it('EMBEDRT_ADDON_PATH wins; when it fails, the error names the machine, what was tried and numbered remedies', () => {
     const copy = mkdtempSync(path.join(tmpdir(), 'embedrt-addon-'));
     try {
