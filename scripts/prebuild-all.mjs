@@ -14,6 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -48,30 +49,39 @@ function sha256(file) {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
-// The zig binary: $ZIG, or the one unpacked from the pinned wheel under build/deps/zig-<version>.
+// The zig binary: $ZIG, or the one unpacked from the pinned wheel into the user's cache
+// ($XDG_CACHE_HOME or ~/.cache)/embedrt/zig-<version>. Not under build/: zig's own cache (~/.cache/zig,
+// where each target's libc++ is built once, minutes per target) is keyed by the paths of zig's library
+// files, so a zig unpacked into every checkout made every clean clone rebuild all five libc++ (seen: a
+// clean-clone CI spent 394 s on win32-x64 that this checkout builds in 30 s).
 function zig() {
   if (process.env.ZIG) return process.env.ZIG;
-  const dir = path.join(root, 'build', 'deps', `zig-${ZIG.version}`);
+  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  const dir = path.join(cacheHome, 'embedrt', `zig-${ZIG.version}`);
   const bin = path.join(dir, 'ziglang', 'zig');
   if (fs.existsSync(path.join(dir, '.stamp'))) return bin;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(`prebuild:all runs on linux-x64 (zig's pinned wheel); set ZIG to a zig ${ZIG.version} binary elsewhere`);
   }
-  const wheels = path.join(root, 'build', 'deps', 'wheels');
+  const wheels = path.join(cacheHome, 'embedrt', 'wheels');
   const wheel = path.join(wheels, ZIG.wheel);
   if (!fs.existsSync(wheel)) {
     log(`fetching zig ${ZIG.version} from PyPI (ziglang)`);
     execFileSync('python3', ['-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary=:all:', '--dest', wheels, `ziglang==${ZIG.version}`], { stdio: 'inherit' });
   }
   if (sha256(wheel) !== ZIG.sha256) throw new Error(`${wheel} does not have the pinned SHA-256 ${ZIG.sha256}`);
-  fs.rmSync(dir, { recursive: true, force: true });
+  // Unpacked beside and renamed into place: another build may be reading the cache.
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
   for (const [name, { data, mode }] of readZip(fs.readFileSync(wheel), (n) => n.startsWith('ziglang/'))) {
-    const out = path.join(dir, name);
+    const out = path.join(tmp, name);
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, data, { mode: mode || 0o644 });
   }
-  fs.chmodSync(bin, 0o755);
-  fs.writeFileSync(path.join(dir, '.stamp'), ZIG.sha256);
+  fs.chmodSync(path.join(tmp, 'ziglang', 'zig'), 0o755);
+  fs.writeFileSync(path.join(tmp, '.stamp'), ZIG.sha256);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(tmp, dir);
   return bin;
 }
 
