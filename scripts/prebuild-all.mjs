@@ -32,12 +32,12 @@ const ZIG = {
   sha256: 'ea6cc5d87b033cf0aedfbc8f9549a908cae6c50ac31f1698188fa48a74524b54',
 };
 
-export function packageDir(target) {
+function packageDir(target) {
   return path.join(root, 'packages', target);
 }
 
 // What a target's package must hold to be published.
-export function expectedFiles(target) {
+function expectedFiles(target) {
   return ['embedrt.node', TARGETS[target].name];
 }
 

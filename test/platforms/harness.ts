@@ -4,12 +4,13 @@
 // Everything here runs child processes asynchronously: a vitest worker must not block its event loop.
 import { execFile, spawn, type ExecFileOptions } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { repoRoot as root } from '../helpers/data.js';
 
 const execFileP = promisify(execFile);
-export const root = path.resolve(import.meta.dirname, '..', '..');
+export { repoRoot as root } from '../helpers/data.js';
+export { tempDir } from '../helpers/models.js';
 const deps = path.join(root, 'build', 'deps');
 
 export async function run(file: string, args: string[], opts: ExecFileOptions = {}): Promise<string> {
@@ -177,8 +178,4 @@ export async function wineX64(): Promise<Machine> {
       }
     },
   };
-}
-
-export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
