@@ -9,7 +9,7 @@
 //     normalize, batches of 32).
 // and int8: embedrt with quantize 'int8' and 'int8-fast', and transformers.js (dtype q8) running the same
 // 'int8' file (onnx/model_quantized.onnx), plus onnxruntime-node sorted on it.
-// Texts: the first N contexts and N questions of ../shared/data (default 1,000 each). Prints
+// Texts: the first N contexts and N questions of the Financial QA data (scripts/data-paths.mjs; default 1,000 each). Prints
 // sentences/s, real tokens/s, single-text p50/p99 latency, load time, peak RSS and the ratios, and
 // saves bench/results/encode-<date>.json. fastembed is not measured: it only loads models from its hub.
 //
@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { bgeDir, financialQaCsv } from '../scripts/data-paths.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -38,7 +39,7 @@ const lib = () => import(path.join(root, 'dist', 'index.js'));
 
 async function texts() {
   const { parseCsvRecords } = await import(path.join(root, 'dist', 'csv.js'));
-  const csv = fs.readFileSync(path.join(root, '..', 'shared', 'data', 'financial-qa-10k', 'Financial-QA-10k.csv'), 'utf8');
+  const csv = fs.readFileSync(financialQaCsv(), 'utf8');
   const rows = parseCsvRecords(csv).filter((r) => r.context.trim() && r.question.trim());
   return [...rows.slice(0, N).map((r) => r.context), ...rows.slice(0, N).map((r) => r.question)];
 }
@@ -47,7 +48,7 @@ async function prepare() {
   const { generateTestModel, SentenceTransformer } = await lib();
   const { convertCheckpoint, onnxGraphFor } = await import(path.join(root, 'dist', 'model.js'));
   if (!fs.existsSync(path.join(modelDir, 'model.safetensors'))) {
-    generateTestModel(modelDir, { shape: 'flagship', pooling: 'cls', seed: 42, tokenizerDir: path.join(root, '..', 'shared', 'models', 'bge-base-en-v1.5') });
+    generateTestModel(modelDir, { shape: 'flagship', pooling: 'cls', seed: 42, tokenizerDir: bgeDir });
   }
   // onnxruntime-node runs the standard ONNX graph with the same arithmetic as embedrt's (CLS-only last
   // layer); embedrt's own graph differs only in its projections, com.embedrt.Linear, which only
@@ -181,7 +182,7 @@ async function run(kind, graph, tjsDir) {
 async function rssRun() {
   const { parseCsvRecords } = await import(path.join(root, 'dist', 'csv.js'));
   const { SentenceTransformer } = await lib();
-  const csv = fs.readFileSync(path.join(root, '..', 'shared', 'data', 'financial-qa-10k', 'Financial-QA-10k.csv'), 'utf8');
+  const csv = fs.readFileSync(financialQaCsv(), 'utf8');
   const contexts = parseCsvRecords(csv).map((r) => r.context).filter((c) => c.trim());
   // Shuffled (seeded), so long texts come in every part of the run rather than sorted first.
   let s = 7;

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
+import { bgeDir } from '../scripts/data-paths.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist', 'index.js');
@@ -53,7 +54,7 @@ async function main() {
     shape: { hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 512 },
     pooling: 'cls',
     normalize: true,
-    tokenizerDir: path.join(root, '..', 'shared', 'models', 'bge-base-en-v1.5'),
+    tokenizerDir: bgeDir,
   });
   const cache = path.join(dir, 'cache');
   const totals = { ops: {}, errors: {}, unexpected: {}, terminated: 0, started: 0, workerErrors: 0 };

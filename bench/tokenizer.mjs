@@ -11,16 +11,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { bgeDir, financialQaCsv } from '../scripts/data-paths.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const shared = path.resolve(root, '..', 'shared');
-const modelDir = path.join(shared, 'models', 'bge-base-en-v1.5');
+const modelDir = bgeDir;
 const require = createRequire(import.meta.url);
 
 function contexts() {
   const { parseCsvRecords } = requireDist('csv.js');
-  const csv = fs.readFileSync(path.join(shared, 'data', 'financial-qa-10k', 'Financial-QA-10k.csv'), 'utf8');
+  const csv = fs.readFileSync(financialQaCsv(), 'utf8');
   return parseCsvRecords(csv).map((r) => r.context);
 }
 

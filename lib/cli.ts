@@ -77,7 +77,7 @@ Options:
 
 const EVAL_HELP = `Usage: embedrt eval --model <dir|hub-id> --data <file.csv|file.jsonl> [options]
 
-Applies the recipe of ../shared/data/README.md: the corpus is every row's context (keyed by row id), the
+Applies the financial QA evaluation recipe: the corpus is every row's context (keyed by row id), the
 queries are the questions of the split (test: rows with index % 10 == 9), and each query's one relevant
 document is its own row's context. Prints one markdown table per dimension, as the model card does.
 

@@ -42,4 +42,5 @@ export {
   type QuantizedEmbeddings,
   type ParaphrasePair,
 } from './search.js';
+export { readQaRows, qaDataset, type QaRow, type QaDataset } from './irdata.js';
 export { evaluateIR, type IRData, type IROptions, type IRMetrics, type IRResults, type Encoder } from './evaluate.js';

@@ -1,5 +1,5 @@
-// The financial QA evaluation recipe of ../shared/data/README.md: row i (0-based, file order) is in the
-// test split when i % 10 === 9; the corpus is every row's context keyed by row id; the queries are the
+// The financial QA evaluation recipe (README: Test data): row i (0-based, file order) is in the test
+// split when i % 10 === 9; the corpus is every row's context keyed by row id; the queries are the
 // split's questions; each query's one relevant document is its own row's context.
 import fs from 'node:fs';
 import { parseCsvRecords } from './csv.js';
@@ -11,8 +11,13 @@ export interface QaDataset extends IRData {
   notes: string[];
 }
 
-/** Reads a CSV (question, context columns) or JSON lines ({ question, context }) file. */
-export function readQaRows(file: string): { question: string; context: string }[] {
+export interface QaRow {
+  question: string;
+  context: string;
+}
+
+/** Reads a CSV (question, context columns) or JSON lines ({ question, context }) file, in file order. */
+export function readQaRows(file: string): QaRow[] {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -36,7 +41,11 @@ export function readQaRows(file: string): { question: string; context: string }[
   });
 }
 
-export function qaDataset(rows: { question: string; context: string }[], split: 'test' | 'train' | 'all'): QaDataset {
+/**
+ * The IR data of QA rows: corpus = every row's non-empty context keyed by row index; queries = the
+ * split's questions (test: rows with i % 10 === 9); each query's one relevant document is its own row.
+ */
+export function qaDataset(rows: readonly QaRow[], split: 'test' | 'train' | 'all'): QaDataset {
   const corpus: Record<string, string> = {};
   const queries: Record<string, string> = {};
   const relevantDocs: Record<string, string[]> = {};

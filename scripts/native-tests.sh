@@ -28,7 +28,7 @@ export EMBEDRT_TEST_MODEL=$(node --input-type=module -e "
   import { generateTestModel } from './dist/index.js';
   import { onnxGraphFor } from './dist/model.js';
   const dir = 'build/test-models/tiny';
-  generateTestModel(dir, { shape: 'tiny', pooling: 'mean', tokenizerDir: '../shared/models/bge-base-en-v1.5' });
+  generateTestModel(dir, { shape: 'tiny', pooling: 'mean', tokenizerDir: 'test/fixtures/bge-base-en-v1.5' });
   process.stdout.write(onnxGraphFor(dir, { cacheDir: process.cwd() + '/build/test-models/cache' }));
 ")
 if [[ $which == all || $which == plain ]]; then

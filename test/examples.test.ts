@@ -3,16 +3,23 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from './helpers/data.js';
+import { financialQaCsv, repoRoot } from './helpers/data.js';
 import { HubServer, repoFromFolder } from './helpers/hubserver.js';
 import { makeModel, tempDir } from './helpers/models.js';
 
 describe('examples', () => {
-  it('examples/search.mjs (the README main job) embeds the corpus and finds each question its passage', () => {
-    const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'search.mjs'), '--corpus', '300'], {
-      encoding: 'utf8',
-      cwd: repoRoot,
-    });
+  it('examples/search.mjs (the README main job) embeds generated passages and finds each question its passage', () => {
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'search.mjs'), '--corpus', '300'], { encoding: 'utf8', cwd: repoRoot });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/embedded 300 passages and 3 questions \(dim 384\)/);
+    const blocks = r.stdout.split('\nQ: ').slice(1);
+    expect(blocks.length).toBe(3);
+    // The questions ask for the figures of passages #3, #42 and #250; the best hit must be each one's own.
+    expect(blocks.map((b) => b.split('\n')[1]!.match(/#(\d+) /)?.[1])).toEqual(['3', '42', '250']);
+  });
+
+  it('examples/search.mjs --csv embeds the Financial QA contexts and finds each question its passage', () => {
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'search.mjs'), '--corpus', '300', '--csv', financialQaCsv()], { encoding: 'utf8', cwd: repoRoot });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/embedded 300 passages and 3 questions \(dim 384\)/);
     const blocks = r.stdout.split('\nQ: ').slice(1);
@@ -23,7 +30,7 @@ describe('examples', () => {
   });
 
   it('examples/search.mjs --int8 finds the same passages with the 8-bit graph', () => {
-    const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'search.mjs'), '--corpus', '300', '--int8'], { encoding: 'utf8', cwd: repoRoot });
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'search.mjs'), '--corpus', '300', '--csv', financialQaCsv(), '--int8'], { encoding: 'utf8', cwd: repoRoot });
     expect(r.status, r.stderr).toBe(0);
     const blocks = r.stdout.split('\nQ: ').slice(1);
     expect(blocks[0]!.split('\n')[1]).toMatch(/#3 /);

@@ -10,12 +10,7 @@
 
 namespace embedrt::testing {
 
-inline std::string shared_dir() {
-  const char* env = std::getenv("EMBEDRT_SHARED_DIR");
-  return env ? env : std::string(EMBEDRT_SOURCE_DIR) + "/../shared";
-}
-
-inline std::string bge_vocab_path() { return shared_dir() + "/models/bge-base-en-v1.5/vocab.txt"; }
+inline std::string bge_vocab_path() { return std::string(EMBEDRT_SOURCE_DIR) + "/test/fixtures/bge-base-en-v1.5/vocab.txt"; }
 
 inline TokenizerConfig bert_uncased_config(const std::string& vocab_file) {
   TokenizerConfig c;

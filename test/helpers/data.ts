@@ -1,11 +1,9 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { parseCsvRecords } from '../../lib/csv.js';
 
-export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
-export const sharedDir = path.resolve(repoRoot, '..', 'shared');
-export const bgeDir = path.join(sharedDir, 'models', 'bge-base-en-v1.5');
-export const bgeTokenizerJson = path.join(bgeDir, 'tokenizer.json');
+import { financialQaCsv } from '../../scripts/data-paths.mjs';
+
+export { bgeDir, bgeTokenizerJson, financialQaCsv, repoRoot } from '../../scripts/data-paths.mjs';
 
 export interface QaRow {
   question: string;
@@ -16,10 +14,10 @@ export interface QaRow {
 }
 
 let rows: QaRow[] | undefined;
-/** The 7,000 rows of ../shared/data/financial-qa-10k, in file order. */
+/** The 7,000 rows of Financial-QA-10k.csv (scripts/data-paths.mjs says where it is), in file order. */
 export function financialQa(): QaRow[] {
   if (!rows) {
-    const file = path.join(sharedDir, 'data', 'financial-qa-10k', 'Financial-QA-10k.csv');
+    const file = financialQaCsv();
     rows = parseCsvRecords(fs.readFileSync(file, 'utf8'), file) as unknown as QaRow[];
   }
   return rows;

@@ -9,7 +9,7 @@ import { EmbedrtError, SentenceTransformer, evaluateIR } from '../../lib/index.j
 import { qaDataset, readQaRows } from '../../lib/irdata.js';
 import { convertCheckpoint, onnxGraphFor } from '../../lib/model.js';
 import { quantizeBlocksUint8, quantizeColumnsInt8 } from '../../lib/onnx/bert.js';
-import { financialQa, repoRoot, rng } from '../helpers/data.js';
+import { financialQa, financialQaCsv, repoRoot, rng } from '../helpers/data.js';
 import { l2normalize, makeModel, maxAbsDiff, miniLmDir, ort, ortHidden, poolReference, tempDir } from '../helpers/models.js';
 
 let root: string;
@@ -146,7 +146,7 @@ describe('int8 graphs', () => {
     const dir = miniLmDir();
     const fp32 = await SentenceTransformer.load(dir, { cacheDir: cache });
     const int8 = await SentenceTransformer.load(dir, { cacheDir: cache, quantize: 'int8' });
-    const data = qaDataset(readQaRows(path.join(repoRoot, '..', 'shared', 'data', 'financial-qa-10k', 'Financial-QA-10k.csv')), 'test');
+    const data = qaDataset(readQaRows(financialQaCsv()), 'test');
     const texts = [...Object.values(data.queries), ...Object.values(data.corpus)];
     const [a, b] = [await fp32.encode(texts, { normalize: true }), await int8.encode(texts, { normalize: true })];
     const cos = cosines(a, b);

@@ -3,6 +3,7 @@
 // linux-x64 (here), linux-arm64 (run under qemu-user) and win32-x64 (run under Wine), each running the
 // same fidelity subset (test/platforms/subset.mjs) on the real all-MiniLM-L6-v2: token ids of 3,000
 // generated texts, embeddings, a semantic search — equal to linux-x64's.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,12 +85,28 @@ describe('npm pack', () => {
       'third_party/onnxruntime/LICENSE', 'scripts/install.mjs', 'scripts/assemble-ort.mjs', 'LICENSE', 'README.md', 'package.json']) {
       expect(names).toContain(`package/${f}`);
     }
-    const forbidden = names.filter((n) => /^package\/(build|test|packages|node_modules|prebuilds|bench|\.ci|\.github)\//.test(n) || /\.(node|so(\.\d+)*|dll|dylib|tgz)$/.test(n) || /\.test\.(js|ts|d\.ts)/.test(n));
+    const forbidden = names.filter(
+      (n) => /^package\/(build|test|packages|node_modules|prebuilds|bench|\.ci|\.github|native\/tests|native\/fuzz)\//.test(n) || /\.(node|so(\.\d+)*|dll|dylib|tgz)$/.test(n) || /\.test\.(js|ts|d\.ts)/.test(n),
+    );
     expect(forbidden).toEqual([]);
     expect(files.reduce((s, f) => s + f.size, 0)).toBeLessThan(2.5e6);
+    // Source maps carry their TypeScript (lib/ is not shipped, so a map that only named it would dangle).
+    const maps = names.filter((n) => n.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(10);
+    for (const m of maps) {
+      const map = JSON.parse(await run('tar', ['-xOzf', mainTarball, m])) as { sources: string[]; sourcesContent?: string[] };
+      expect(map.sourcesContent?.length, m).toBe(map.sources.length);
+    }
     // The package.json inside the tarball: what npm will read on a user's machine.
-    const packed = JSON.parse(await run('tar', ['-xOzf', mainTarball, 'package/package.json'])) as { optionalDependencies: Record<string, string> };
+    const packed = JSON.parse(await run('tar', ['-xOzf', mainTarball, 'package/package.json'])) as Record<string, unknown>;
     expect(packed.optionalDependencies).toEqual(Object.fromEntries(TARGETS.map((t) => [`@embedrt/${t}`, pkg.version])));
+    for (const field of ['repository', 'bugs', 'homepage', 'license']) expect(packed[field], field).toBeTruthy();
+  });
+
+  it('npm reads the project configuration without a warning (no unknown .npmrc keys)', async () => {
+    const r = spawnSync('npm', ['pkg', 'get', 'name'], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
   });
 
   it.each(TARGETS)('@embedrt/%s: the addon, its ONNX Runtime library, README and licenses only; os/cpu(/libc) set; within its size budget', async (target) => {
