@@ -1,6 +1,7 @@
 // Small file helpers shared by the caches and the hub client.
 import type { Hash } from 'node:crypto';
 import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 
 /**
  * Writes all of `data` at the file's current position, or throws (ENOSPC, EIO, …): fs.writeSync may
@@ -8,6 +9,26 @@ import fs from 'node:fs';
  */
 export function writeAllSync(fd: number, data: Uint8Array): void {
   for (let done = 0; done < data.length; ) done += fs.writeSync(fd, data, done, data.length - done);
+}
+
+/** writeAllSync's asynchronous form, at file offset `at` (the writes run on libuv's threads). */
+export async function writeAll(file: FileHandle, data: Uint8Array, at: number): Promise<void> {
+  for (let done = 0; done < data.length; ) done += (await file.write(data, done, data.length - done, at + done)).bytesWritten;
+}
+
+/**
+ * Feeds the first `length` bytes of an open file into `hash`, 1 MiB per read, reading off the JS
+ * thread (each update is about a millisecond of hashing on it).
+ */
+export async function hashOpenFileInto(hash: Hash, file: FileHandle, length: number): Promise<Hash> {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (let at = 0; at < length; ) {
+    const { bytesRead } = await file.read(buf, 0, Math.min(buf.length, length - at), at);
+    if (bytesRead === 0) break;
+    hash.update(buf.subarray(0, bytesRead));
+    at += bytesRead;
+  }
+  return hash;
 }
 
 /** Feeds a file's bytes into `hash`, 16 MiB at a time; returns the hash. */

@@ -4,11 +4,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { EmbedrtError, type ErrorCode } from './errors.js';
+import { EmbedrtError } from './errors.js';
 import { cacheError, cacheRoot, contentHash, entryIsValid, entryWorkspace, fileIdentity, publishEntry, removeWorkspaces, sweepLeftovers, writeFileAtomic } from './graphcache.js';
 import { ModelFolder } from './modelfiles.js';
-import { native, packageRoot } from './native.js';
+import { native } from './native.js';
+import { runOffThread } from './offthread.js';
 import { GRAPH_RULES, LINEAR_RULES, QUANTIZATION_RULES, buildBertOnnx, parseBertConfig, type BertConfig, type Quantization } from './onnx/bert.js';
 import { SafetensorsFile } from './safetensors.js';
 import { describe } from './validate.js';
@@ -130,27 +130,10 @@ export async function graphFor(dir: string, opts: GraphOptions, build: GraphBuil
   const cached = onnxGraphFor(dir, opts, build, { cachedOnly: true });
   if (cached !== undefined) return cached;
   const tag = crypto.randomBytes(6).toString('hex');
-  const worker = new Worker(path.join(packageRoot, 'dist', 'graphworker.js'), {
-    execArgv: [], // not the parent's: `node --input-type=module -e …` would stop a file worker from starting
-    workerData: { dir, opts: { cacheDir: opts.cacheDir ?? undefined, quantize: opts.quantize ?? undefined, onnxFile: opts.onnxFile ?? undefined }, build, tag },
-  });
-  const aborted = new Promise<never>((_, reject) => {
-    const onAbort = () => reject(new EmbedrtError('E_ABORTED', 'load: aborted while building the graph'));
-    if (signal?.aborted) onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    worker.once('exit', () => signal?.removeEventListener('abort', onAbort));
-  });
-  const done = new Promise<string>((resolve, reject) => {
-    worker.once('message', (m: { graph?: string; code?: ErrorCode; message?: string }) =>
-      m.graph !== undefined ? resolve(m.graph) : reject(new EmbedrtError(m.code ?? 'E_INTERNAL', m.message ?? 'the graph builder failed')),
-    );
-    worker.once('error', (e) => reject(new EmbedrtError('E_INTERNAL', `the graph builder failed: ${e.message}`, { cause: e })));
-    worker.once('exit', (code) => reject(new EmbedrtError('E_INTERNAL', `the graph builder exited (${code})`)));
-  });
+  const plain = { cacheDir: opts.cacheDir ?? undefined, quantize: opts.quantize ?? undefined, onnxFile: opts.onnxFile ?? undefined };
   try {
-    return await Promise.race([done, aborted]);
+    return await runOffThread<string>({ task: 'graph', dir, opts: plain, build, tag }, signal, 'building the graph');
   } finally {
-    await worker.terminate();
     removeWorkspaces(path.join(cacheRoot(opts.cacheDir ?? undefined), 'onnx'), tag);
   }
 }

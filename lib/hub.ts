@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbedrtError } from './errors.js';
-import { hashFileInto, writeAllSync } from './files.js';
+import { hashOpenFileInto, writeAll } from './files.js';
 
 /** Options of downloadModel() and of SentenceTransformer.load() for hub ids. */
 export interface HubOptions {
@@ -350,10 +350,9 @@ function blobName(s: Sibling): { id: string; kind: 'sha256' | 'git' } {
   throw new EmbedrtError('E_HUB_DOWNLOAD', `the hub listed ${s.rfilename} without a blob id; cannot check it`);
 }
 
-/** sha256 of an LFS file, or the git blob sha1 of a regular one (sha1 of "blob <size>\\0" + bytes). */
-function hashFile(file: string, kind: 'sha256' | 'git', size: number): string {
-  const hash = kind === 'sha256' ? crypto.createHash('sha256') : crypto.createHash('sha1').update(`blob ${size}\0`);
-  return hashFileInto(hash, file).digest('hex');
+/** The hash the hub names a blob by: sha256 for an LFS file, the git blob sha1 of a regular one (sha1 of "blob <size>\\0" + bytes). */
+function blobHash(kind: 'sha256' | 'git', size: number): crypto.Hash {
+  return kind === 'sha256' ? crypto.createHash('sha256') : crypto.createHash('sha1').update(`blob ${size}\0`);
 }
 
 /** Blob downloads in flight in this process, by blob path. */
@@ -414,6 +413,21 @@ export async function downloadModel(repoId: string, opts: HubOptions = {}): Prom
     }
     return { dir, commit: path.basename(dir), files: listFiles(dir), downloadedBytes: 0 };
   }
+  // One signal for the whole call: the caller's, and a failed file's, which stops the other files, so
+  // nothing goes on downloading once the call has failed.
+  const stop = new AbortController();
+  const userSignal = opts.signal;
+  const forward = () => stop.abort();
+  if (userSignal?.aborted) stop.abort();
+  userSignal?.addEventListener('abort', forward, { once: true });
+  try {
+    return await downloadSnapshot(repoId, revision, cache, { ...opts, signal: stop.signal }, stop);
+  } finally {
+    userSignal?.removeEventListener('abort', forward);
+  }
+}
+
+async function downloadSnapshot(repoId: string, revision: string, cache: string, opts: HubOptions, stop: AbortController): Promise<DownloadResult> {
   const client = new Client(opts, repoId);
   const info = (await client.json(
     `/api/models/${repoId}/revision/${encodeURIComponent(revision)}?blobs=true`,
@@ -454,10 +468,19 @@ export async function downloadModel(repoId: string, opts: HubOptions = {}): Prom
     state.total += fs.existsSync(path.join(blobs, id)) ? 0 : (s.lfs?.size ?? s.size ?? 0);
   }
   const queue = [...wanted];
+  let failed: { error: unknown } | undefined;
   const workers = Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, queue.length)) }, async () => {
-    for (let s = queue.shift(); s !== undefined; s = queue.shift()) await fetchOne(s);
+    for (let s = queue.shift(); s !== undefined && !failed; s = queue.shift()) {
+      try {
+        await fetchOne(s);
+      } catch (e) {
+        failed ??= { error: e };
+        stop.abort();
+      }
+    }
   });
-  await Promise.all(workers);
+  await Promise.all(workers); // every worker has stopped: the first failure is the call's
+  if (failed) throw failed.error;
   if (revision !== commit) {
     const ref = path.join(repo, 'refs', revision);
     fs.mkdirSync(path.dirname(ref), { recursive: true });
@@ -513,8 +536,7 @@ async function fetchFile(
         // A kept partial file may hold the bad bytes: a mismatch after a resume retries once from zero.
         let resumed = fs.existsSync(partial);
         for (;;) {
-          await downloadTo(client, url, partial, size, s.rfilename, state, opts);
-          const got = hashFile(partial, kind, size);
+          const got = await downloadTo(client, url, partial, size, s.rfilename, blobHash(kind, size), state, opts);
           if (got === id) return;
           fs.rmSync(partial, { force: true });
           if (!resumed) {
@@ -553,57 +575,83 @@ async function fetchFile(
   }
 }
 
-/** Fetches url into `partial`, resuming what is there with a Range request; checks the length. */
+/**
+ * Fetches url into `partial`, resuming what is there with a Range request; checks the length. Returns
+ * the hex digest of the whole file (`hash` is fed the kept bytes, then each chunk in order), so the
+ * file is never read again; all file I/O runs off the JS thread.
+ *
+ * The response is read as fast as it comes, with the hashing and writing chained behind it: a response
+ * that breaks drops the chunks still queued in it, so a read that waited on the disk would lose bytes
+ * that a resume then fetches again. Up to 16 MiB may wait for the disk; past that the reading waits.
+ */
 async function downloadTo(
   client: Client,
   url: string,
   partial: string,
   size: number,
   name: string,
+  hash: crypto.Hash,
   state: { done: number; total: number; downloaded: number },
   opts: HubOptions,
-): Promise<void> {
-  let have = 0;
+): Promise<string> {
+  // Opened before the request, so that nothing waits on the file system once bytes arrive.
+  const file = await fs.promises.open(partial, fs.constants.O_RDWR | fs.constants.O_CREAT);
   try {
-    have = fs.statSync(partial).size;
-  } catch {
-    have = 0;
-  }
-  if (have > size) {
-    fs.rmSync(partial, { force: true });
-    have = 0;
-  }
-  if (have === size && size > 0) return;
-  const { res, touch, done } = await client.request(url, have > 0 ? { range: `bytes=${have}-` } : {}, opts.signal ?? new AbortController().signal);
-  try {
-    let append = false;
-    if (res.status === 206) {
-      const m = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
-      append = m !== null && Number(m[1]) === have;
-      if (!append) throw new CutOff(`${url}: the server resumed at the wrong offset (${res.headers.get('content-range')})`);
-    }
-    if (!append) have = 0;
-    state.done += have;
-    const fd = fs.openSync(partial, append ? 'a' : 'w');
-    let got = have;
+    let have = (await file.stat()).size;
+    if (have > size) have = 0; // rewritten from the start below
+    if (have === size && size > 0) return (await hashOpenFileInto(hash, file, size)).digest('hex');
+    const { res, touch, done } = await client.request(url, have > 0 ? { range: `bytes=${have}-` } : {}, opts.signal ?? new AbortController().signal);
+    let failure: { error: unknown } | undefined;
+    let writing: Promise<void> = Promise.resolve();
+    const chain = (step: () => Promise<unknown>) => {
+      writing = writing.then(() => (failure ? undefined : step())).then(
+        () => undefined,
+        (e: unknown) => void (failure ??= { error: e }),
+      );
+    };
+    const settled = async () => {
+      await writing;
+      if (failure) throw failure.error;
+    };
     try {
+      let append = false;
+      if (res.status === 206) {
+        const m = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
+        append = m !== null && Number(m[1]) === have;
+        if (!append) throw new CutOff(`${url}: the server resumed at the wrong offset (${res.headers.get('content-range')})`);
+      }
+      if (!append) have = 0;
+      state.done += have;
+      chain(() => (append ? hashOpenFileInto(hash, file, have) : file.truncate(0)));
+      let got = have;
+      let queued = 0;
       if (res.body) {
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
           touch();
-          writeAllSync(fd, chunk);
+          const at = got;
+          queued += chunk.length;
+          chain(async () => {
+            hash.update(chunk);
+            await writeAll(file, chunk, at);
+            queued -= chunk.length;
+          });
           got += chunk.length;
           state.done += chunk.length;
           state.downloaded += chunk.length;
           if (got > size) throw new EmbedrtError('E_HUB_DOWNLOAD', `${url}: the server sent more than the ${size} bytes the hub lists`);
           opts.onProgress?.(state.done, Math.max(state.total, state.done), name);
+          if (failure || queued > 16 << 20) await settled();
         }
       }
-      fs.fsyncSync(fd);
+      await settled();
+      await file.sync();
+      if (got < size) throw new CutOff(`${url}: the response ended after ${got} of ${size} bytes`);
+      return hash.digest('hex');
     } finally {
-      fs.closeSync(fd);
+      await writing; // never rejects: a failure not thrown yet gives way to the error already leaving
+      done();
     }
-    if (got < size) throw new CutOff(`${url}: the response ended after ${got} of ${size} bytes`);
   } finally {
-    done();
+    await file.close();
   }
 }

@@ -133,19 +133,20 @@ const MAX_THREADS = 256;
  * a valid one. The first load saves that form into the cache; a damaged cached form is dropped and
  * rebuilt; an unwritable cache only means the optimization is not saved.
  */
-function openSession(
+async function openSession(
   graph: string,
   tokenizer: NativeTokenizerHandle,
   o: { device: Device; deviceId: number; threads: number; cacheDir: string | undefined },
-): { handle: NativeModelHandle; optimizedGraph: string | undefined } {
+): Promise<{ handle: NativeModelHandle; optimizedGraph: string | undefined }> {
   const Native = native().NativeModel;
-  const create = (modelPath: string, saveTo: string) =>
-    new Native({ modelPath, intraOpThreads: o.threads, optimize: true, optimizedModelPath: saveTo, device: o.device, deviceId: o.deviceId }, tokenizer);
+  // The session is created on a native worker thread (seconds for BERT-base); the handle wraps it.
+  const create = async (modelPath: string, saveTo: string) =>
+    new Native(await Native.createSession({ modelPath, intraOpThreads: o.threads, optimize: true, optimizedModelPath: saveTo, device: o.device, deviceId: o.deviceId }), tokenizer);
   const entry = optimizedEntry(graph, o.device, o.cacheDir);
   if (entryIsValid(entry)) {
     const optimized = path.join(entry, 'model.onnx');
     try {
-      return { handle: create(optimized, ''), optimizedGraph: optimized };
+      return { handle: await create(optimized, ''), optimizedGraph: optimized };
     } catch (e) {
       if ((e as { code?: unknown }).code !== 'E_MODEL_FILES') rethrowNative(e);
       removeEntry(entry); // damaged: rebuilt below from the source graph
@@ -159,13 +160,13 @@ function openSession(
   }
   let handle: NativeModelHandle;
   try {
-    handle = create(graph, tmp ? path.join(tmp, 'model.onnx') : '');
+    handle = await create(graph, tmp ? path.join(tmp, 'model.onnx') : '');
   } catch (e) {
     if (tmp === undefined) rethrowNative(e);
     fs.rmSync(tmp, { recursive: true, force: true });
     tmp = undefined;
     try {
-      handle = create(graph, ''); // saving failed (a full disk?): the session itself may still start
+      handle = await create(graph, ''); // saving failed (a full disk?): the session itself may still start
     } catch (e2) {
       rethrowNative(e2);
     }
@@ -240,7 +241,7 @@ export class SentenceTransformer {
     step();
     const folder = new ModelFolder(dir);
     const spec = readModelSpec(folder);
-    const tokenizer = Tokenizer.fromPretrained(dir);
+    const tokenizer = await Tokenizer.load(dir, { signal });
     if (spec.vocabSize !== undefined && tokenizer.vocabSize > spec.vocabSize) {
       throw new EmbedrtError('E_MODEL_FILES', `${dir}: the tokenizer has ${tokenizer.vocabSize} ids, config.json's vocab_size is ${spec.vocabSize}; the two do not belong together`);
     }
@@ -252,7 +253,7 @@ export class SentenceTransformer {
     const graph = await graphFor(dir, opts, { clsOnly, embedrtOps: device === 'cpu' }, signal);
     step();
     const tokHandle = tokenizer.handle;
-    const { handle, optimizedGraph } = openSession(graph, tokHandle, { device, deviceId, threads, cacheDir: opts.cacheDir ?? undefined });
+    const { handle, optimizedGraph } = await openSession(graph, tokHandle, { device, deviceId, threads, cacheDir: opts.cacheDir ?? undefined });
     const fail = (e: EmbedrtError): never => {
       handle.dispose();
       throw e;

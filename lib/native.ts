@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmbedrtError } from './errors.js';
-import type { NativeTokenizerConfig } from './tokenizer-config.js';
+import type { PackedTokenizerConfig } from './tokenizer-config.js';
 
 /** What the native addon reports about itself and the ONNX Runtime it loaded. */
 export interface NativeRuntimeInfo {
@@ -62,6 +62,16 @@ export interface NativeTokenizerHandle {
   numSpecialTokens(pair: boolean): number;
 }
 
+/** A tokenizer built by NativeTokenizer.create, for NativeTokenizer's constructor. */
+export type NativeTokenizerRef = { readonly __brand: 'NativeTokenizerRef' };
+
+export interface NativeTokenizerClass {
+  /** Builds the tokenizer's tables on a native worker thread. */
+  create(config: PackedTokenizerConfig): Promise<NativeTokenizerRef>;
+  /** From a config: built here, on the calling thread. */
+  new (config: PackedTokenizerConfig | NativeTokenizerRef): NativeTokenizerHandle;
+}
+
 // ---- model ----
 export interface NativeModelHandle {
   encode(
@@ -74,8 +84,12 @@ export interface NativeModelHandle {
   dispose(): void;
 }
 
+/** An ONNX Runtime session created by NativeModel.createSession, for NativeModel's constructor. */
+export type NativeSession = { readonly __brand: 'NativeSession' };
+
 export interface NativeModelClass {
-  new (config: Record<string, unknown>, tokenizer: NativeTokenizerHandle): NativeModelHandle;
+  createSession(config: { modelPath: string; intraOpThreads: number; optimize: boolean; optimizedModelPath: string; device: string; deviceId: number }): Promise<NativeSession>;
+  new (session: NativeSession, tokenizer: NativeTokenizerHandle): NativeModelHandle;
   createCancelFlag(): unknown;
   cancel(flag: unknown): void;
 }
@@ -85,8 +99,11 @@ export interface NativeSearch {
   // The labels name the arguments in errors: the values (NaN, ±Infinity) are checked natively, off the JS thread.
   similarity(a: Float32Array, aRows: number, b: Float32Array, bRows: number, dim: number, score: number, labelA?: string, labelB?: string): Promise<Float32Array>;
   semanticSearch(q: Float32Array, qRows: number, c: Float32Array, cRows: number, dim: number, topK: number, score: number, labelQ?: string, labelC?: string): Promise<NativeHits>;
-  searchQuantized(q: Int8Array | Uint8Array, qRows: number, c: Int8Array | Uint8Array, cRows: number, width: number, topK: number, binary: boolean): Promise<NativeHits>;
-  checkFinite(data: Float32Array, rows: number, dim: number, label: string): Promise<void>;
+  /** kind: 0 int8, 1 uint8, 2 binary/ubinary; rescore: float rows of the same sets, and how many of the topK candidates to keep. */
+  searchQuantized(
+    q: Int8Array | Uint8Array, qRows: number, c: Int8Array | Uint8Array, cRows: number, width: number, topK: number, kind: number,
+    rescore: { queries: Float32Array; corpus: Float32Array; dim: number; topK: number; score: number } | null,
+  ): Promise<NativeHits>;
   quantize(
     e: Float32Array, rows: number, dim: number, precision: number, ranges: Float32Array | null,
     calibration: Float32Array | null, calibrationRows: number, label?: string, calibrationLabel?: string,
@@ -110,13 +127,13 @@ export interface NativeHits {
  */
 export interface NativeAddon extends NativeSearch {
   runtimeInfo(): NativeRuntimeInfo;
-  NativeTokenizer: new (config: NativeTokenizerConfig) => NativeTokenizerHandle;
+  NativeTokenizer: NativeTokenizerClass;
   NativeModel: NativeModelClass;
 }
 
 const EXPORTS: readonly (keyof NativeAddon)[] = [
   'runtimeInfo', 'NativeTokenizer', 'NativeModel', 'similarity', 'semanticSearch', 'searchQuantized', 'quantize',
-  'checkFinite', 'simdPath', 'cosine', 'dot', 'setSimdPath',
+  'simdPath', 'cosine', 'dot', 'setSimdPath',
 ];
 
 /** The package root: lib/ (sources under vitest) and dist/ (compiled) both sit one level below it. */

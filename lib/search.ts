@@ -1,7 +1,7 @@
 // Similarity, semantic search and quantization of embeddings, with sentence-transformers' semantics,
 // computed by SIMD kernels on the native pool (never on the JS thread).
 import { EmbedrtError, rethrowNative } from './errors.js';
-import { native, type NativeHits } from './native.js';
+import { native, type NativeHits, type NativeSearch } from './native.js';
 import { describe, isCount, isInteger, optionsOf, ownKey } from './validate.js';
 
 /** 'cosine' (util.cos_sim), 'dot' (util.dot_score) or 'euclidean' (negative L2 distance). */
@@ -145,11 +145,12 @@ export async function similarity(a: EmbeddingsLike, b: EmbeddingsLike, opts: { s
   const mb = toMatrix(b, 'similarity: b');
   sameDim(ma, mb, 'similarity');
   const score = scoreOf(opts.scoreFunction ?? 'cosine', 'similarity');
+  const callerStack = new Error();
   try {
     const data = await api().similarity(ma.data, ma.rows, mb.data, mb.rows, ma.dim, score, 'similarity: a', 'similarity: b');
     return { data, rows: ma.rows, cols: mb.rows };
   } catch (e) {
-    rethrowNative(e);
+    rethrowNative(e, callerStack);
   }
 }
 
@@ -185,10 +186,11 @@ async function search(
     if (v !== undefined && (!isInteger(v) || v <= 0)) throw new EmbedrtError('E_BAD_INPUT', `${where}: ${k} must be a positive integer, got ${String(v)}`);
   }
   const score = scoreOf(opts.scoreFunction ?? 'cosine', where);
+  const callerStack = new Error();
   try {
     return hitsOf(await api().semanticSearch(q.data, q.rows, c.data, c.rows, q.dim, topK, score, labels[0], labels[1]));
   } catch (e) {
-    rethrowNative(e);
+    rethrowNative(e, callerStack);
   }
 }
 
@@ -229,6 +231,7 @@ export async function quantizeEmbeddings(
   } else if (m.dim % 8 !== 0) {
     throw new EmbedrtError('E_BAD_INPUT', `quantizeEmbeddings: ${precision} packs 8 dimensions per byte; ${m.dim} is not a multiple of 8`);
   }
+  const callerStack = new Error();
   try {
     const bytes = await api().quantize(m.data, m.rows, m.dim, p, ranges, calibration?.data ?? null, calibration?.rows ?? 0,
       'quantizeEmbeddings: embeddings', 'quantizeEmbeddings: calibration');
@@ -236,7 +239,7 @@ export async function quantizeEmbeddings(
     const data = signed ? new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
     return { precision, data, rows: m.rows, width: bytes.length / m.rows, dim: m.dim };
   } catch (e) {
-    rethrowNative(e);
+    rethrowNative(e, callerStack);
   }
 }
 
@@ -260,9 +263,7 @@ export async function semanticSearchQuantized(
   if (queries.rows === 0 || corpus.rows === 0) throw new EmbedrtError('E_BAD_INPUT', 'semanticSearchQuantized: empty queries or corpus');
   const topK = opts.topK ?? 10;
   if (!isCount(topK) || topK === 0) throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: topK must be a positive integer, got ${String(opts.topK)}`);
-  const binary = queries.precision === 'binary' || queries.precision === 'ubinary';
-  const asSigned = (q: QuantizedEmbeddings) =>
-    q.precision === 'uint8' ? Int8Array.from(q.data as Uint8Array, (v) => v - 128) : q.data;
+  const kind = queries.precision === 'int8' ? 0 : queries.precision === 'uint8' ? 1 : 2;
   if (opts.rescore !== undefined && (opts.rescore === null || typeof opts.rescore !== 'object')) {
     throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: rescore must be { queries, corpus, multiplier?, scoreFunction? }, got ${describe(opts.rescore)}`);
   }
@@ -271,40 +272,23 @@ export async function semanticSearchQuantized(
     throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: rescore.multiplier must be a positive integer, got ${describe(multiplier)}`);
   }
   const k = opts.rescore ? topK * multiplier : topK;
-  let hits: SearchHit[][];
+  let rescore: Parameters<NativeSearch['searchQuantized']>[7] = null;
+  if (opts.rescore) {
+    const fq = toMatrix(opts.rescore.queries, 'semanticSearchQuantized: rescore.queries');
+    const fc = toMatrix(opts.rescore.corpus, 'semanticSearchQuantized: rescore.corpus');
+    sameDim(fq, fc, 'semanticSearchQuantized (rescore)');
+    if (fq.rows !== queries.rows || fc.rows !== corpus.rows) {
+      throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: rescore has ${fq.rows} queries and ${fc.rows} corpus rows; the quantized sets have ${queries.rows} and ${corpus.rows}`);
+    }
+    rescore = { queries: fq.data, corpus: fc.data, dim: fq.dim, topK, score: scoreOf(opts.rescore.scoreFunction ?? 'cosine', 'semanticSearchQuantized') };
+  }
+  // The candidates, and their float scores with rescore, in one native job off the JS thread.
+  const callerStack = new Error();
   try {
-    hits = hitsOf(await api().searchQuantized(asSigned(queries), queries.rows, asSigned(corpus), corpus.rows, queries.width, k, binary));
+    return hitsOf(await api().searchQuantized(queries.data, queries.rows, corpus.data, corpus.rows, queries.width, k, kind, rescore));
   } catch (e) {
-    rethrowNative(e);
+    rethrowNative(e, callerStack);
   }
-  if (!opts.rescore) return hits;
-  const fq = toMatrix(opts.rescore.queries, 'semanticSearchQuantized: rescore.queries');
-  const fc = toMatrix(opts.rescore.corpus, 'semanticSearchQuantized: rescore.corpus');
-  sameDim(fq, fc, 'semanticSearchQuantized (rescore)');
-  if (fq.rows !== queries.rows || fc.rows !== corpus.rows) {
-    throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: rescore has ${fq.rows} queries and ${fc.rows} corpus rows; the quantized sets have ${queries.rows} and ${corpus.rows}`);
-  }
-  const score = scoreOf(opts.rescore.scoreFunction ?? 'cosine', 'semanticSearchQuantized');
-  try {
-    await api().checkFinite(fq.data, fq.rows, fq.dim, 'semanticSearchQuantized: rescore.queries');
-    await api().checkFinite(fc.data, fc.rows, fc.dim, 'semanticSearchQuantized: rescore.corpus');
-  } catch (e) {
-    rethrowNative(e);
-  }
-  return Promise.all(
-    hits.map(async (row, qi) => {
-      const ids = row.map((h) => h.corpusId);
-      const sub = new Float32Array(ids.length * fc.dim);
-      ids.forEach((id, i) => sub.set(fc.data.subarray(id * fc.dim, (id + 1) * fc.dim), i * fc.dim));
-      const m = await api()
-        .similarity(fq.data.slice(qi * fq.dim, (qi + 1) * fq.dim), 1, sub, ids.length, fc.dim, score)
-        .catch((e: unknown) => rethrowNative(e));
-      return ids
-        .map((corpusId, i) => ({ corpusId, score: m[i]! }))
-        .sort((a, b) => b.score - a.score || a.corpusId - b.corpusId)
-        .slice(0, topK);
-    }),
-  );
 }
 
 /** The SIMD path the kernels use ('avx512', 'avx2', 'neon' or 'scalar'). */

@@ -5,8 +5,38 @@
 // does not run is E_UNSUPPORTED.
 import fs from 'node:fs';
 import { EmbedrtError } from './errors.js';
-import type { ModelFolder } from './modelfiles.js';
-import { isInteger, MAX_TEXT_FILE_BYTES } from './validate.js';
+import { ModelFolder } from './modelfiles.js';
+import { isInteger, MAX_TEXT_FILE_BYTES, readJsonFile } from './validate.js';
+
+/** A tokenizer's files, read and checked: what the native tokenizer is built from. */
+export interface TokenizerFiles {
+  config: PackedTokenizerConfig;
+  /** The file it came from (tokenizer.json or vocab.txt). */
+  source: string;
+  /** The tokenizer file's truncation length (0: none). */
+  maxLength: number;
+}
+
+/** Reads a tokenizer.json file. */
+export function readTokenizerFile(file: string): TokenizerFiles {
+  const { config, maxLength } = configFromTokenizerJson(readJsonFile(file, 'a tokenizer.json'), file);
+  return { config: packConfig(config), source: file, maxLength };
+}
+
+/** Reads a model folder's tokenizer: tokenizer.json, or vocab.txt + tokenizer_config.json (+ special_tokens_map.json). */
+export function readTokenizerFolder(dir: string): TokenizerFiles {
+  const folder = new ModelFolder(dir);
+  if (folder.has('tokenizer.json')) {
+    const file = folder.file('tokenizer.json', 'a tokenizer.json');
+    const { config, maxLength } = configFromTokenizerJson(folder.json('tokenizer.json', 'a tokenizer.json'), file);
+    return { config: packConfig(config), source: file, maxLength };
+  }
+  if (folder.has('vocab.txt')) {
+    const { config, maxLength } = configFromVocabTxt(folder);
+    return { config: packConfig(config), source: folder.join('vocab.txt'), maxLength };
+  }
+  throw new EmbedrtError('E_MODEL_FILES', `${dir}: no tokenizer.json and no vocab.txt; a BERT model folder needs one of them`);
+}
 
 // ---------------------------------------------------------------------------------------------
 // tokenizer.json → native config
@@ -32,6 +62,17 @@ export interface NativeTokenizerConfig {
   padId: number;
   padTypeId: number;
   padToken: string;
+}
+
+/**
+ * What crosses into the addon: the config with its vocabulary as one string and each token's length
+ * in UTF-16 code units (one crossing instead of one per token; a worker thread posts it in one piece).
+ */
+export type PackedTokenizerConfig = Omit<NativeTokenizerConfig, 'vocab'> & { vocabText: string; vocabLengths: Uint32Array };
+
+export function packConfig(config: NativeTokenizerConfig): PackedTokenizerConfig {
+  const { vocab, ...rest } = config;
+  return { ...rest, vocabText: vocab.join(''), vocabLengths: Uint32Array.from(vocab, (t) => t.length) };
 }
 
 export interface NativeAddedToken {
@@ -104,14 +145,15 @@ export function configFromTokenizerJson(raw: unknown, file: string): { config: N
   const addedCount = Array.isArray(json.added_tokens) ? json.added_tokens.length : 0;
   const limit = entries.length + addedCount;
   const vocab: string[] = new Array<string>(entries.length).fill('');
-  const seen = new Set<number>();
+  const seen = new Uint8Array(limit);
   for (const [tok, id] of entries) {
-    const i = idOf(id, file, `model.vocab[${JSON.stringify(tok.length > 40 ? `${tok.slice(0, 40)}…` : tok)}]`);
+    // (The label is built only for a bad id: this loop runs once per vocabulary entry.)
+    const i = Number.isInteger(id) && (id as number) >= 0 && (id as number) <= 0x7fffffff ? (id as number) : idOf(id, file, `model.vocab[${JSON.stringify(tok.length > 40 ? `${tok.slice(0, 40)}…` : tok)}]`);
     if (i >= limit) {
       throw new EmbedrtError('E_MODEL_FILES', `${file}: model.vocab has ${entries.length} tokens but uses id ${i}; ids must be dense (below ${limit})`);
     }
-    if (seen.has(i)) throw new EmbedrtError('E_MODEL_FILES', `${file}: model.vocab gives id ${i} to two tokens`);
-    seen.add(i);
+    if (seen[i]) throw new EmbedrtError('E_MODEL_FILES', `${file}: model.vocab gives id ${i} to two tokens`);
+    seen[i] = 1;
     while (vocab.length <= i) vocab.push('');
     vocab[i] = tok;
   }

@@ -1,10 +1,10 @@
 // BERT WordPiece tokenizer: TypeScript reads and validates the model's tokenizer files, the native core
 // (native/core/tokenizer.cc) does the work, id for id what Hugging Face `tokenizers` does.
 import { EmbedrtError, rethrowNative } from './errors.js';
-import { native, type NativeBatch, type NativeEncodeOptions, type NativeTokenizerHandle } from './native.js';
-import { configFromTokenizerJson, configFromVocabTxt, type NativeTokenizerConfig } from './tokenizer-config.js';
-import { ModelFolder } from './modelfiles.js';
-import { describe, isCount, isInteger, optionsOf, readJsonFile } from './validate.js';
+import { native, type NativeBatch, type NativeEncodeOptions, type NativeTokenizerHandle, type NativeTokenizerRef } from './native.js';
+import { runOffThread } from './offthread.js';
+import { readTokenizerFile, readTokenizerFolder, type TokenizerFiles } from './tokenizer-config.js';
+import { describe, isCount, isInteger, optionsOf, signalOf } from './validate.js';
 
 /** Options of {@link Tokenizer.encode} and {@link Tokenizer.encodeBatch}. */
 export interface EncodeOptions {
@@ -121,22 +121,20 @@ export class Tokenizer {
   /** Default truncation length from the tokenizer file (0: none). */
   readonly defaultMaxLength: number;
 
-  private constructor(config: NativeTokenizerConfig, source: string, defaultMaxLength: number) {
+  private constructor(files: TokenizerFiles, built?: NativeTokenizerRef) {
     const Native = native().NativeTokenizer;
     try {
-      this.handle = new Native(config);
+      this.handle = new Native(built ?? files.config);
     } catch (e) {
       rethrowNative(e);
     }
-    this.source = source;
-    this.defaultMaxLength = defaultMaxLength;
+    this.source = files.source;
+    this.defaultMaxLength = files.maxLength;
   }
 
   /** Loads a tokenizer.json file. */
   static fromFile(file: string): Tokenizer {
-    const json = readJsonFile(file, 'a tokenizer.json');
-    const { config, maxLength } = configFromTokenizerJson(json, file);
-    return new Tokenizer(config, file, maxLength);
+    return new Tokenizer(readTokenizerFile(file));
   }
 
   /**
@@ -147,20 +145,25 @@ export class Tokenizer {
     if (typeof dir !== 'string' || dir === '') {
       throw new EmbedrtError('E_BAD_INPUT', `Tokenizer.fromPretrained: expected a folder path, got ${describe(dir)}`);
     }
-    const folder = new ModelFolder(dir);
-    if (folder.has('tokenizer.json')) {
-      const file = folder.file('tokenizer.json', 'a tokenizer.json');
-      const { config, maxLength } = configFromTokenizerJson(folder.json('tokenizer.json', 'a tokenizer.json'), file);
-      return new Tokenizer(config, file, maxLength);
+    return new Tokenizer(readTokenizerFolder(dir));
+  }
+
+  /**
+   * fromPretrained without blocking the event loop: the files are read and checked in a worker thread
+   * (about 100 ms of work for a 30,000-token tokenizer.json). `signal` stops it.
+   */
+  static async load(dir: string, options?: { signal?: AbortSignal }): Promise<Tokenizer> {
+    if (typeof dir !== 'string' || dir === '') {
+      throw new EmbedrtError('E_BAD_INPUT', `Tokenizer.load: expected a folder path, got ${describe(dir)}`);
     }
-    if (folder.has('vocab.txt')) {
-      const { config, maxLength } = configFromVocabTxt(folder);
-      return new Tokenizer(config, folder.join('vocab.txt'), maxLength);
+    const signal = signalOf(optionsOf(options, 'Tokenizer.load').signal, 'Tokenizer.load');
+    const callerStack = new Error();
+    const files = await runOffThread<TokenizerFiles>({ task: 'tokenizer', dir }, signal, 'reading the tokenizer');
+    try {
+      return new Tokenizer(files, await native().NativeTokenizer.create(files.config));
+    } catch (e) {
+      rethrowNative(e, callerStack);
     }
-    throw new EmbedrtError(
-      'E_MODEL_FILES',
-      `${dir}: no tokenizer.json and no vocab.txt; a BERT model folder needs one of them`,
-    );
   }
 
   /** Encodes one text (and an optional pair) synchronously. */

@@ -106,29 +106,44 @@ class EncodeWorker : public PromiseWorker {
   EmbedResult result_;
 };
 
+using SessionRef = std::shared_ptr<const InferenceSession>;
+
+// Creates an ONNX Runtime session on a libuv worker (reading the graph, optimizing it, saving the
+// optimized form: up to seconds for BERT-base); resolves with an External that NativeModel's
+// constructor takes. An External nobody takes frees its session when it is collected.
+class CreateSessionWorker : public PromiseWorker {
+ public:
+  CreateSessionWorker(Napi::Env env, SessionConfig config) : PromiseWorker(env, "embedrt:createSession"), config_(std::move(config)) {}
+
+ private:
+  void work() override { session_ = std::make_shared<const InferenceSession>(config_); }
+
+  Napi::Value result(Napi::Env env) override {
+    return Napi::External<SessionRef>::New(env, new SessionRef(std::move(session_)), [](Napi::Env, SessionRef* s) { delete s; });
+  }
+
+  SessionConfig config_;
+  SessionRef session_;
+};
+
 class NativeModel : public Napi::ObjectWrap<NativeModel> {
  public:
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "NativeModel",
                        {InstanceMethod<&NativeModel::encode>("encode"), InstanceMethod<&NativeModel::info>("info"),
                         InstanceMethod<&NativeModel::dispose>("dispose"),
+                        StaticMethod<&NativeModel::create_session>("createSession"),
                         StaticMethod<&NativeModel::create_cancel_flag>("createCancelFlag"),
                         StaticMethod<&NativeModel::cancel>("cancel")});
   }
 
+  // new NativeModel(session from createSession, tokenizer)
   explicit NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {
     Napi::Env env = info.Env();
     try {
-      Napi::Object c = info[0].As<Napi::Object>();
-      SessionConfig sc;
-      sc.model_path = c.Get("modelPath").As<Napi::String>().Utf8Value();
-      sc.intra_op_threads = c.Get("intraOpThreads").As<Napi::Number>().Int32Value();
-      sc.optimize = c.Get("optimize").As<Napi::Boolean>().Value();
-      sc.optimized_model_path = c.Get("optimizedModelPath").As<Napi::String>().Utf8Value();
-      sc.device = c.Get("device").As<Napi::String>().Utf8Value();
-      sc.device_id = c.Get("deviceId").As<Napi::Number>().Int32Value();
+      if (!info[0].IsExternal()) throw CodedError("E_INTERNAL", "NativeModel: expected a session from createSession");
+      session_ = *info[0].As<Napi::External<SessionRef>>().Data();
       tok_ = tokenizer_of(info[1]);
-      session_ = std::make_shared<const InferenceSession>(sc);
     } catch (...) {
       throw error_from_current_exception(env);
     }
@@ -172,6 +187,22 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     std::lock_guard<std::mutex> lock(mu_);
     session_.reset();  // running encodes hold their own reference and finish first
     return info.Env().Undefined();
+  }
+
+  // createSession({ modelPath, intraOpThreads, optimize, optimizedModelPath, device, deviceId }): Promise<External>
+  static Napi::Value create_session(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guard(env, [&]() -> Napi::Value {
+      Napi::Object c = info[0].As<Napi::Object>();
+      SessionConfig sc;
+      sc.model_path = c.Get("modelPath").As<Napi::String>().Utf8Value();
+      sc.intra_op_threads = c.Get("intraOpThreads").As<Napi::Number>().Int32Value();
+      sc.optimize = c.Get("optimize").As<Napi::Boolean>().Value();
+      sc.optimized_model_path = c.Get("optimizedModelPath").As<Napi::String>().Utf8Value();
+      sc.device = c.Get("device").As<Napi::String>().Utf8Value();
+      sc.device_id = c.Get("deviceId").As<Napi::Number>().Int32Value();
+      return (new CreateSessionWorker(env, std::move(sc)))->start();
+    });
   }
 
   static Napi::Value create_cancel_flag(const Napi::CallbackInfo& info) {

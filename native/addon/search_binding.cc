@@ -148,8 +148,17 @@ Napi::Value SemanticSearch(const Napi::CallbackInfo& info) {
   });
 }
 
-// searchQuantized(q, qRows, c, cRows, width, topK, binary): Promise<{ids, scores, counts}>; q and c are
-// Int8Array or Uint8Array of rows × width bytes.
+// uint8 rows as the int8 rows they score as: v - 128, which is v with its top bit flipped.
+std::vector<int8_t> shifted_to_int8(const uint8_t* p, size_t n) {
+  std::vector<int8_t> out(n);
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<int8_t>(p[i] ^ 0x80u);
+  return out;
+}
+
+// searchQuantized(q, qRows, c, cRows, width, k, kind, rescore | null): Promise<{ids, scores, counts}>;
+// q and c are Int8Array or Uint8Array of rows × width bytes; kind 0 int8, 1 uint8, 2 binary. The k best
+// candidates by quantized score, or, with rescore = { queries, corpus, dim, topK, score } (float
+// matrices of the same rows), the rescore.topK best of them by float score. All of it on the worker.
 Napi::Value SearchQuantized(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
@@ -157,12 +166,38 @@ Napi::Value SearchQuantized(const Napi::CallbackInfo& info) {
     const Pinned c = pin(env, info[2], shape_size(info[3], info[4], "semanticSearchQuantized: corpus"), "semanticSearchQuantized: corpus");
     const size_t nq = arg_count(info[1], "rows"), nc = arg_count(info[3], "rows"), width = arg_count(info[4], "width"),
                  k = arg_count(info[5], "topK");
-    const bool binary = info[6].As<Napi::Boolean>().Value();
+    const int kind = info[6].As<Napi::Number>().Int32Value();
+    if (kind < 0 || kind > 2) throw CodedError("E_BAD_INPUT", "semanticSearchQuantized: unknown kind");
+    struct Rescore {
+      PinnedMatrix queries, corpus;
+      size_t top_k;
+      Score score;
+      std::string lq, lc;
+    };
+    std::shared_ptr<const Rescore> rs;
+    if (info[7].IsObject()) {
+      Napi::Object o = info[7].As<Napi::Object>();
+      const Napi::Value dim = o.Get("dim");
+      const std::string lq = "semanticSearchQuantized: rescore.queries", lc = "semanticSearchQuantized: rescore.corpus";
+      rs = std::make_shared<const Rescore>(Rescore{pin_matrix(env, o.Get("queries"), info[1], dim, lq), pin_matrix(env, o.Get("corpus"), info[3], dim, lc),
+                                                   arg_count(o.Get("topK"), "rescore.topK"), arg_score(o.Get("score")), lq, lc});
+    }
     auto hits = std::make_shared<std::vector<std::vector<Hit>>>();
     return queue(env,
                  [=] {
-                   *hits = binary ? top_k_binary(q.as<uint8_t>(), nq, c.as<uint8_t>(), nc, width, k)
-                                  : top_k_int8(q.as<int8_t>(), nq, c.as<int8_t>(), nc, width, k);
+                   if (rs) {
+                     require_finite(rs->queries.view, rs->lq);
+                     require_finite(rs->corpus.view, rs->lc);
+                   }
+                   if (kind == 2) {
+                     *hits = top_k_binary(q.as<uint8_t>(), nq, c.as<uint8_t>(), nc, width, k);
+                   } else if (kind == 1) {
+                     const std::vector<int8_t> qs = shifted_to_int8(q.as<uint8_t>(), nq * width), cs = shifted_to_int8(c.as<uint8_t>(), nc * width);
+                     *hits = top_k_int8(qs.data(), nq, cs.data(), nc, width, k);
+                   } else {
+                     *hits = top_k_int8(q.as<int8_t>(), nq, c.as<int8_t>(), nc, width, k);
+                   }
+                   if (rs) *hits = rescore(rs->queries.view, rs->corpus.view, *hits, rs->top_k, rs->score);
                  },
                  [hits](Napi::Env e) -> Napi::Value { return hits_to_js(e, *hits); });
   });
@@ -200,16 +235,6 @@ Napi::Value Quantize(const Napi::CallbackInfo& info) {
                    quantize(e.view, p, given ? ranges.as<float>() : computed.data(), out->data());
                  },
                  [out](Napi::Env en) -> Napi::Value { return to_typed_array(en, std::move(*out)); });
-  });
-}
-
-// checkFinite(data, rows, dim, label): Promise<void>, rejected with E_BAD_INPUT at the first NaN or ±Infinity.
-Napi::Value CheckFinite(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guard(env, [&]() -> Napi::Value {
-    const std::string label = arg_label(info[3], "embeddings");
-    const PinnedMatrix m = pin_matrix(env, info[0], info[1], info[2], label);
-    return queue(env, [=] { require_finite(m.view, label); }, [](Napi::Env e) -> Napi::Value { return e.Undefined(); });
   });
 }
 
@@ -275,7 +300,6 @@ void register_search(Napi::Env env, Napi::Object exports) {
   exports.Set("semanticSearch", Napi::Function::New(env, SemanticSearch, "semanticSearch"));
   exports.Set("searchQuantized", Napi::Function::New(env, SearchQuantized, "searchQuantized"));
   exports.Set("quantize", Napi::Function::New(env, Quantize, "quantize"));
-  exports.Set("checkFinite", Napi::Function::New(env, CheckFinite, "checkFinite"));
   exports.Set("simdPath", Napi::Function::New(env, SimdPath, "simdPath"));
   export_raw(env, exports, "cosine", pair_score<true>);
   export_raw(env, exports, "dot", pair_score<false>);

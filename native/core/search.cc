@@ -187,6 +187,33 @@ std::vector<std::vector<Hit>> top_k_binary(const uint8_t* q, size_t nq, const ui
   return top_k_generic(nq, nc, top_k, [&](size_t i, size_t j) { return -static_cast<float>(k.hamming(q + i * bytes, c + j * bytes, bytes)); });
 }
 
+std::vector<std::vector<Hit>> rescore(const MatrixView& queries, const MatrixView& corpus, const std::vector<std::vector<Hit>>& candidates,
+                                      size_t top_k, Score score) {
+  const simd::Kernels& k = simd::kernels();
+  const size_t dim = queries.dim;
+  std::vector<std::vector<Hit>> result(candidates.size());
+  ThreadPool::shared().parallel_for(candidates.size(), [&](size_t q) {
+    std::vector<float> qrow(queries.data + q * dim, queries.data + (q + 1) * dim), crow(dim);
+    if (score == Score::Cosine) l2_normalize(qrow.data(), dim);
+    for (const Hit& h : candidates[q]) {
+      const float* c = corpus.data + size_t{h.id} * dim;
+      float v;
+      if (score == Score::Euclidean) {
+        v = -std::sqrt(k.sq_l2(qrow.data(), c, dim));
+      } else if (score == Score::Dot) {
+        v = k.dot(qrow.data(), c, dim);
+      } else {
+        std::copy(c, c + dim, crow.begin());
+        l2_normalize(crow.data(), dim);
+        v = k.dot(qrow.data(), crow.data(), dim);
+      }
+      push_hit(result[q], top_k, Hit{v, h.id});
+    }
+    finish(result[q]);
+  });
+  return result;
+}
+
 size_t first_non_finite(const float* p, size_t n) {
   // Chunks scanned with a branch-free max of the exponent bits (it vectorizes); a chunk that holds an
   // all-ones exponent is searched again for the exact index.

@@ -34,6 +34,11 @@ std::vector<std::vector<Hit>> top_k_search(const MatrixView& queries, const Matr
 std::vector<std::vector<Hit>> top_k_int8(const int8_t* q, size_t nq, const int8_t* c, size_t nc, size_t dim, size_t top_k);
 std::vector<std::vector<Hit>> top_k_binary(const uint8_t* q, size_t nq, const uint8_t* c, size_t nc, size_t bytes, size_t top_k);
 
+// Each query's candidates (ids into corpus) scored again on the float rows; the best top_k of them, best
+// first. Scores as similarity_matrix gives them (cosine of the normalized rows).
+std::vector<std::vector<Hit>> rescore(const MatrixView& queries, const MatrixView& corpus, const std::vector<std::vector<Hit>>& candidates,
+                                      size_t top_k, Score score);
+
 enum class Precision : int { Int8 = 0, Uint8 = 1, Binary = 2, Ubinary = 3 };
 
 // Index of the first NaN or ±Infinity among n floats, or n when every one is finite. Spread over the

@@ -40,8 +40,13 @@ export interface LoggedRequest {
   host: string;
 }
 
-const gitSha1 = (b: Buffer) => crypto.createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
-const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
+/** Hashes by buffer, computed once: the server shares its client's event loop, and a listing of large files would block it. */
+const memo = (f: (b: Buffer) => string) => {
+  const known = new WeakMap<Buffer, string>();
+  return (b: Buffer): string => known.get(b) ?? (known.set(b, f(b)), known.get(b)!);
+};
+const gitSha1 = memo((b) => crypto.createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex'));
+const sha256 = memo((b) => crypto.createHash('sha256').update(b).digest('hex'));
 export const isLfs = (name: string, b: Buffer) => /\.(safetensors|onnx|onnx_data|bin)$/.test(name) || b.length > 10_000;
 
 /** Reads a model folder into a repo spec (every file, recursively). */

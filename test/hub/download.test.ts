@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmbedrtError, SentenceTransformer, downloadModel, type HubOptions } from '../../lib/index.js';
 import { repoRoot } from '../helpers/data.js';
 import { HubServer, isLfs, repoFromFolder, type RepoSpec } from '../helpers/hubserver.js';
+import { watchEventLoop } from '../helpers/eventloop.js';
 import { makeModel, tempDir } from '../helpers/models.js';
 
 let root: string;
@@ -285,6 +286,30 @@ describe('downloadModel against a local hub', () => {
     const during = new AbortController();
     setTimeout(() => during.abort(), 300);
     expect((await rejection(SentenceTransformer.load('org/tiny', { cacheDir: path.join(cache, 'embedrt'), hub: opts(), signal: during.signal }))).code).toBe('E_ABORTED');
+  });
+
+  it('a 160 MB download keeps the event loop free (writes and checksums off the JS thread or in small steps)', async () => {
+    const big = repoFromFolder(makeModel(root, 'big', { shape: { hidden_size: 512, num_hidden_layers: 8, num_attention_heads: 8, intermediate_size: 2048 } }));
+    const weights = big.files.get('model.safetensors')!;
+    expect(weights.length).toBeGreaterThan(150e6);
+    hub.repos.set('org/big', big);
+    await fetch(`${hub.endpoint}/api/models/org/big/revision/main`); // the server hashes its files once, before the watch
+    const watch = watchEventLoop();
+    const r = await downloadModel('org/big', opts());
+    const loop = watch.stop();
+    console.log(`download of ${(weights.length / 1e6).toFixed(0)} MB: ${loop.ticks} ticks, longest gap ${loop.maxGapMs.toFixed(1)} ms, most JS-thread CPU in one gap ${loop.maxBusyMs.toFixed(1)} ms`);
+    expect(r.downloadedBytes).toBeGreaterThan(weights.length);
+    expect(sha256(fs.readFileSync(path.join(r.dir, 'model.safetensors')))).toBe(sha256(weights));
+    expect(loop.maxBusyMs).toBeLessThan(50);
+    // A resumed download hashes the kept bytes too: cut the weights midway, then finish.
+    hub.faults.set(`cdn:${sha256(weights)}`, [{ cutAfter: weights.length >> 1 }]);
+    hub.log.length = 0;
+    const again = await downloadModel('org/big', opts({ cacheDir: path.join(root, 'big-resume') }));
+    expect(sha256(fs.readFileSync(path.join(again.dir, 'model.safetensors')))).toBe(sha256(weights));
+    const ranges = hub.log.filter((l) => l.url === `/cdn/${sha256(weights)}`).map((l) => l.range);
+    expect(ranges.length).toBe(2);
+    expect(Number(/^bytes=(\d+)-$/.exec(ranges[1] ?? '')?.[1])).toBeGreaterThan(0);
+    hub.repos.delete('org/big');
   });
 
   it('cannot reach the hub: says so and how to work offline', async () => {

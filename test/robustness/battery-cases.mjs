@@ -274,11 +274,12 @@ for (const [what, args] of [
   ['similarity a string for data', ['similarity', 'abc', 1, f32(8), 1, 8, 0]],
   ['semanticSearch corpus past its data', ['semanticSearch', f32(8), 1, f32(8), 1e6, 8, 5, 0]],
   ['semanticSearch negative topK', ['semanticSearch', f32(8), 1, f32(8), 1, 8, -5, 0]],
-  ['searchQuantized rows past the data', ['searchQuantized', new Int8Array(8), 1, new Int8Array(16), 100000, 1000, 5, false]],
-  ['searchQuantized a Float64Array', ['searchQuantized', new Float64Array(1), 1, new Int8Array(8), 1, 8, 5, false]],
+  ['searchQuantized rows past the data', ['searchQuantized', new Int8Array(8), 1, new Int8Array(16), 100000, 1000, 5, 0, null]],
+  ['searchQuantized a Float64Array', ['searchQuantized', new Float64Array(1), 1, new Int8Array(8), 1, 8, 5, 0, null]],
+  ['searchQuantized an unknown kind', ['searchQuantized', new Int8Array(8), 1, new Int8Array(8), 1, 8, 5, 7, null]],
+  ['searchQuantized rescore rows past the data', ['searchQuantized', new Int8Array(8), 1, new Int8Array(16), 2, 8, 5, 0, { queries: f32(8), corpus: f32(8), dim: 8, topK: 1, score: 0 }]],
   ['quantize ranges too short', ['quantize', f32(8), 1, 8, 0, f32(2), null, 0]],
   ['quantize calibration past its data', ['quantize', f32(8), 1, 8, 0, null, f32(8), 99]],
-  ['checkFinite rows past the data', ['checkFinite', f32(8), 9, 8, 'x']],
 ]) {
   searchCases.push(bad(`native ${what}`, ({ native }) => native[args[0]](...args.slice(1))));
 }
