@@ -1,0 +1,61 @@
+// embedrt convert: the ONNX graph of a safetensors checkpoint into a folder.
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { EmbedrtError } from '../errors.js';
+import { convertCheckpoint, locateModel, onnxGraphFor } from '../model.js';
+import { type Command, UsageError, quantizeFlag } from './common.js';
+
+const CONVERT_HELP = `Usage: embedrt convert --model <dir|hub-id> --out <dir> [--inline]
+
+Builds the ONNX graph (opset 17; inputs input_ids, attention_mask, token_type_ids; output
+last_hidden_state) of a BERT model.safetensors checkpoint into <dir>/model.onnx, weights in
+<dir>/model.onnx.data (--inline: inside model.onnx).
+
+  --quantize int8        8-bit weights: int8 dynamic quantization (DynamicQuantizeMatMul) for the attention
+                         projections, 8-bit blockwise (MatMulNBits) for the feed-forward layers
+  --quantize int8-fast   int8 dynamic quantization everywhere: faster, less faithful`;
+
+async function convert(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { model: { type: 'string' }, out: { type: 'string' }, inline: { type: 'boolean', default: false }, quantize: { type: 'string' }, help: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${CONVERT_HELP}\n`);
+    return;
+  }
+  if (!values.model) throw new UsageError('convert: --model <dir|hub-id> is required');
+  if (!values.out) throw new UsageError('convert: --out <dir> is required');
+  const quantize = quantizeFlag(values.quantize);
+  const dir = await locateModel(values.model, {});
+  if (!fs.existsSync(path.join(dir, 'model.safetensors'))) {
+    // A model that ships onnx/model.onnx needs no conversion; say where it is.
+    const graph = onnxGraphFor(dir);
+    throw new EmbedrtError('E_MODEL_FILES', `${dir}: no model.safetensors to convert (the model ships ${graph})`);
+  }
+  if (fs.existsSync(path.join(values.out, 'model.onnx')) || (fs.existsSync(values.out) && !fs.statSync(values.out).isDirectory())) {
+    throw new EmbedrtError('E_BAD_INPUT', `convert: --out ${values.out} already holds a model.onnx (or is a file); give a new folder`);
+  }
+  // Built beside the target and moved into it when complete: a full disk leaves nothing that looks whole.
+  const tmp = `${path.resolve(values.out)}.tmp-${process.pid}`;
+  try {
+    convertCheckpoint(dir, tmp, { externalData: !values.inline, ...(quantize ? { quantize } : {}) });
+    fs.mkdirSync(values.out, { recursive: true });
+    for (const f of fs.readdirSync(tmp)) fs.renameSync(path.join(tmp, f), path.join(values.out, f));
+  } catch (e) {
+    if (e instanceof EmbedrtError) throw e;
+    throw new EmbedrtError('E_BAD_INPUT', `convert: cannot write ${values.out} (${(e as NodeJS.ErrnoException).code ?? e}); nothing was written`);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  process.stdout.write(`${path.join(values.out, 'model.onnx')}\n`);
+}
+
+export const convertCommand: Command = {
+  name: 'convert',
+  summary: 'Build the ONNX graph of a safetensors checkpoint into a folder',
+  help: CONVERT_HELP,
+  run: convert,
+};
