@@ -70,6 +70,7 @@ struct Tokenizer::Impl {
   std::vector<Match> normalized_added;  // matched on the normalized text
   std::unordered_map<int32_t, size_t> added_by_id;
   std::unordered_map<std::string_view, int32_t> added_by_content;
+  class SequencePass;
 };
 
 Tokenizer::Tokenizer(TokenizerConfig config) : config_(std::move(config)), impl_(std::make_unique<Impl>()) {
@@ -157,29 +158,45 @@ size_t Tokenizer::num_special_tokens(bool pair) const {
   return n;
 }
 
-void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, size_t token_limit, Encoding& out) const {
-  const Impl& m = *impl_;
-  const AsciiTables& at = ascii();
-  Scratch& s = scratch();
-  s.cps.clear();
-  unicode::decode_utf8(text, s.cps);
-  const std::vector<char32_t>& cps = s.cps;
+// One sequence through tokenizers' BERT pipeline, stage by stage: added tokens matched on the raw text
+// (split_added), the BertNormalizer (normalize: clean, CJK spacing, then strip_accents and lowercase),
+// added tokens matched on the normalized text, the BertPreTokenizer (pre_tokenize), WordPiece
+// (word_piece). Tokens go to `out` as they come, with their offsets in code points of the input.
+class Tokenizer::Impl::SequencePass {
+ public:
+  SequencePass(const Tokenizer& tok, bool with_tokens, size_t token_limit, Encoding& out)
+      : tok_(tok), config_(tok.config_), m_(*tok.impl_), at_(ascii()), s_(scratch()), with_tokens_(with_tokens), token_limit_(token_limit), out_(out) {}
 
-  auto push_token = [&](int32_t id, uint32_t begin, uint32_t end, const std::string* token) {
-    out.ids.push_back(id);
-    out.offsets.push_back(begin);
-    out.offsets.push_back(end);
-    if (with_tokens) out.tokens.push_back(token ? *token : id_to_token(id));
-  };
+  void run(std::string_view text) {
+    s_.cps.clear();
+    unicode::decode_utf8(text, s_.cps);
+    const std::vector<char32_t>& cps = s_.cps;
+    if (m_.raw_added.empty()) {
+      on_raw_text(0, cps.size());
+      return;
+    }
+    split_added(
+        m_.raw_added, cps.data(), cps.size(), [&](size_t b, size_t e) { on_raw_text(b, e); },
+        [&](size_t b, size_t e, size_t index) { emit_added(index, static_cast<uint32_t>(b), static_cast<uint32_t>(e)); });
+  }
 
-  // Leftmost-longest matching of added tokens in a code point sequence.
-  auto match_added = [&](const std::vector<Impl::Match>& list, const char32_t* seq, size_t n,
-                         auto&& on_text, auto&& on_added) {
+ private:
+  void push_token(int32_t id, uint32_t begin, uint32_t end, const std::string* token) {
+    out_.ids.push_back(id);
+    out_.offsets.push_back(begin);
+    out_.offsets.push_back(end);
+    if (with_tokens_) out_.tokens.push_back(token ? *token : tok_.id_to_token(id));
+  }
+
+  // Leftmost-longest matching of added tokens in seq[0, n): on_text(b, e) for the text between them,
+  // on_added(b, e, index) for each match (widened by its lstrip / rstrip).
+  template <typename OnText, typename OnAdded>
+  void split_added(const std::vector<Match>& list, const char32_t* seq, size_t n, OnText&& on_text, OnAdded&& on_added) const {
     size_t text_begin = 0;
     size_t i = 0;
     while (i < n) {
-      const Impl::Match* best = nullptr;
-      for (const Impl::Match& cand : list) {
+      const Match* best = nullptr;
+      for (const Match& cand : list) {
         const size_t len = cand.content.size();
         if (len > n - i || (best && len <= best->content.size())) continue;
         if (std::equal(cand.content.begin(), cand.content.end(), seq + i)) {
@@ -210,18 +227,36 @@ void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, size_t 
       i = e;
     }
     if (text_begin < n) on_text(text_begin, n);
-  };
+  }
 
-  // Normalizes cps[b, e) into s.norm with the original index of every normalized char in s.origin.
-  auto normalize = [&](size_t b, size_t e) {
-    s.norm.clear();
-    s.origin.clear();
+  // Raw text between added tokens: normalized, then split on the added tokens that match normalized text.
+  void on_raw_text(size_t b, size_t e) {
+    normalize(b, e);
+    if (m_.normalized_added.empty()) {
+      pre_tokenize(0, s_.norm.size());
+      return;
+    }
+    split_added(
+        m_.normalized_added, s_.norm.data(), s_.norm.size(), [&](size_t nb, size_t ne) { pre_tokenize(nb, ne); },
+        [&](size_t nb, size_t ne, size_t index) { emit_added(index, s_.origin[nb], s_.origin[ne - 1] + 1); });
+  }
+
+  void emit_added(size_t index, uint32_t begin, uint32_t end) {
+    if (done_) return;
+    const AddedToken& t = config_.added_tokens[index];
+    push_token(t.id, begin, end, &t.content);
+  }
+
+  // BertNormalizer on cps[b, e): into s_.norm, with the input index of every normalized char in s_.origin.
+  void normalize(size_t b, size_t e) {
+    s_.norm.clear();
+    s_.origin.clear();
     bool all_ascii = true;
     for (size_t i = b; i < e; ++i) {
-      char32_t c = cps[i];
+      char32_t c = s_.cps[i];
       if (config_.normalize && config_.clean_text) {
         if (c < 0x80) {
-          const uint8_t k = at.clean[c];
+          const uint8_t k = at_.clean[c];
           if (k == kRemove) continue;
           if (k == kSpace) c = ' ';
         } else if (c == unicode::kReplacement || unicode::is_bert_control(c)) {
@@ -233,138 +268,83 @@ void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, size_t 
       const uint32_t o = static_cast<uint32_t>(i);
       if (c >= 0x80) all_ascii = false;
       if (config_.normalize && config_.handle_chinese_chars && c >= 0x3400 && unicode::is_cjk_ideograph(c)) {
-        s.norm.insert(s.norm.end(), {U' ', c, U' '});
-        s.origin.insert(s.origin.end(), {o, o, o});
+        s_.norm.insert(s_.norm.end(), {U' ', c, U' '});
+        s_.origin.insert(s_.origin.end(), {o, o, o});
       } else {
-        s.norm.push_back(c);
-        s.origin.push_back(o);
+        s_.norm.push_back(c);
+        s_.origin.push_back(o);
       }
     }
     if (!config_.normalize) return;
-    if (config_.strip_accents && !all_ascii) {
-      // NFD, then drop non-spacing marks. tokenizers aligns the NFD output positionally: each char
-      // that begins a source char's decomposition takes the next source char's alignment, the rest
-      // share the previous one's, and canonical reordering moves chars but not alignments.
-      s.norm2.clear();
-      s.first.clear();
-      for (size_t i = 0; i < s.norm.size(); ++i) {
-        s.tmp.clear();
-        unicode::canonical_decompose(s.norm[i], s.tmp);
-        for (size_t k = 0; k < s.tmp.size(); ++k) {
-          s.norm2.push_back(s.tmp[k]);
-          s.first.push_back(k == 0 ? 1 : 0);
-        }
-      }
-      unicode::canonical_order(s.norm2, s.first, s.marks);
-      s.origin2.clear();
-      size_t next = 0;
-      for (size_t i = 0; i < s.norm2.size(); ++i) {
-        if (s.first[i]) {
-          s.origin2.push_back(s.origin[next++]);
-        } else {
-          s.origin2.push_back(next > 0 ? s.origin[next - 1] : s.origin[0]);
-        }
-      }
-      s.norm.clear();
-      s.origin.clear();
-      for (size_t i = 0; i < s.norm2.size(); ++i) {
-        if (unicode::is_nonspacing_mark(s.norm2[i])) continue;
-        s.norm.push_back(s.norm2[i]);
-        s.origin.push_back(s.origin2[i]);
+    if (config_.strip_accents && !all_ascii) strip_accents();
+    if (config_.lowercase) lowercase(all_ascii);
+  }
+
+  // NFD, then drop non-spacing marks. tokenizers aligns the NFD output positionally: each char that
+  // begins a source char's decomposition takes the next source char's alignment, the rest share the
+  // previous one's, and canonical reordering moves chars but not alignments.
+  void strip_accents() {
+    s_.norm2.clear();
+    s_.first.clear();
+    for (size_t i = 0; i < s_.norm.size(); ++i) {
+      s_.tmp.clear();
+      unicode::canonical_decompose(s_.norm[i], s_.tmp);
+      for (size_t k = 0; k < s_.tmp.size(); ++k) {
+        s_.norm2.push_back(s_.tmp[k]);
+        s_.first.push_back(k == 0 ? 1 : 0);
       }
     }
-    if (config_.lowercase) {
-      if (all_ascii) {
-        for (char32_t& c : s.norm) {
-          if (c >= 'A' && c <= 'Z') c += 32;
-        }
+    unicode::canonical_order(s_.norm2, s_.first, s_.marks);
+    s_.origin2.clear();
+    size_t next = 0;
+    for (size_t i = 0; i < s_.norm2.size(); ++i) {
+      if (s_.first[i]) {
+        s_.origin2.push_back(s_.origin[next++]);
       } else {
-        s.norm2.clear();
-        s.origin2.clear();
-        for (size_t i = 0; i < s.norm.size(); ++i) {
-          s.tmp.clear();
-          unicode::to_lowercase(s.norm[i], s.tmp);
-          for (char32_t d : s.tmp) {
-            s.norm2.push_back(d);
-            s.origin2.push_back(s.origin[i]);
-          }
-        }
-        s.norm.swap(s.norm2);
-        s.origin.swap(s.origin2);
+        s_.origin2.push_back(next > 0 ? s_.origin[next - 1] : s_.origin[0]);
       }
     }
-  };
+    s_.norm.clear();
+    s_.origin.clear();
+    for (size_t i = 0; i < s_.norm2.size(); ++i) {
+      if (unicode::is_nonspacing_mark(s_.norm2[i])) continue;
+      s_.norm.push_back(s_.norm2[i]);
+      s_.origin.push_back(s_.origin2[i]);
+    }
+  }
 
-  // With truncation on, tokenizers stops a sequence early: after each word, once the sequence
-  // holds max_length tokens (added tokens included), the rest of the text is dropped. (The word that
-  // crosses the limit stays whole, and the first word after an added token is always taken.) That
-  // never drops a token truncation would keep, but it decides which of a pair counts as longer.
-  // Measured against tokenizers 0.23 (see test/tokenizer/differential.test.ts).
-  bool done = false;
-
-  // WordPiece on norm[b, e).
-  auto word_piece_impl = [&](size_t b, size_t e) {
-    const size_t n = e - b;
-    const uint32_t word_begin = s.origin[b];
-    const uint32_t word_end = s.origin[e - 1] + 1;
-    if (n > config_.max_input_chars_per_word) {
-      push_token(config_.unk_id, word_begin, word_end, nullptr);
+  void lowercase(bool all_ascii) {
+    if (all_ascii) {
+      for (char32_t& c : s_.norm) {
+        if (c >= 'A' && c <= 'Z') c += 32;
+      }
       return;
     }
-    s.word.clear();
-    s.bounds.clear();
-    for (size_t i = b; i < e; ++i) {
-      s.bounds.push_back(static_cast<uint32_t>(s.word.size()));
-      unicode::append_utf8(s.word, s.norm[i]);
-    }
-    s.bounds.push_back(static_cast<uint32_t>(s.word.size()));
-    const size_t first = out.ids.size();
-    size_t start = 0;
-    while (start < n) {
-      const auto& map = start == 0 ? m.vocab : m.continuing;
-      const size_t limit = start == 0 ? m.max_piece_bytes : m.max_continuing_bytes;
-      int32_t found = -1;
-      // Longest first, from the longest piece the vocabulary could hold (not from the word's end: a
-      // long word would make this quadratic).
-      size_t end = static_cast<size_t>(std::upper_bound(s.bounds.begin() + static_cast<std::ptrdiff_t>(start), s.bounds.begin() + static_cast<std::ptrdiff_t>(n + 1),
-                                                        s.bounds[start] + limit) - s.bounds.begin()) - 1;
-      for (; end > start; --end) {
-        const size_t len = s.bounds[end] - s.bounds[start];
-        auto it = map.find(std::string_view(s.word).substr(s.bounds[start], len));
-        if (it != map.end()) {
-          found = it->second;
-          break;
-        }
+    s_.norm2.clear();
+    s_.origin2.clear();
+    for (size_t i = 0; i < s_.norm.size(); ++i) {
+      s_.tmp.clear();
+      unicode::to_lowercase(s_.norm[i], s_.tmp);
+      for (char32_t d : s_.tmp) {
+        s_.norm2.push_back(d);
+        s_.origin2.push_back(s_.origin[i]);
       }
-      if (found < 0) {
-        // No piece fits: the whole word is the unknown token.
-        out.ids.resize(first);
-        out.offsets.resize(first * 2);
-        if (with_tokens) out.tokens.resize(first);
-        push_token(config_.unk_id, word_begin, word_end, nullptr);
-        return;
-      }
-      push_token(found, s.origin[b + start], s.origin[b + end - 1] + 1, with_tokens ? &config_.vocab[static_cast<size_t>(found)] : nullptr);
-      start = end;
     }
-  };
-  auto word_piece = [&](size_t b, size_t e) {
-    if (done) return;
-    word_piece_impl(b, e);
-    done = token_limit > 0 && out.ids.size() >= token_limit;
-  };
+    s_.norm.swap(s_.norm2);
+    s_.origin.swap(s_.origin2);
+  }
 
   // BertPreTokenizer on norm[b, e): split on whitespace (removed) and punctuation (isolated).
-  auto pre_tokenize = [&](size_t b, size_t e) {
+  void pre_tokenize(size_t b, size_t e) {
     if (!config_.pre_tokenize) {
       if (e > b) word_piece(b, e);
       return;
     }
     size_t word = b;
     for (size_t i = b; i < e; ++i) {
-      const char32_t c = s.norm[i];
-      const bool space = c < 0x80 ? at.split[c] : unicode::is_whitespace(c);
-      const bool punct = !space && (c < 0x80 ? at.punct[c] : unicode::is_bert_punctuation(c));
+      const char32_t c = s_.norm[i];
+      const bool space = c < 0x80 ? at_.split[c] : unicode::is_whitespace(c);
+      const bool punct = !space && (c < 0x80 ? at_.punct[c] : unicode::is_bert_punctuation(c));
       if (space || punct) {
         if (i > word) word_piece(word, i);
         if (punct) word_piece(i, i + 1);
@@ -372,32 +352,78 @@ void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, size_t 
       }
     }
     if (e > word) word_piece(word, e);
-  };
+  }
 
-  auto emit_added = [&](size_t index, uint32_t begin, uint32_t end) {
-    if (done) return;
-    const AddedToken& t = config_.added_tokens[index];
-    push_token(t.id, begin, end, &t.content);
-  };
+  // With truncation on, tokenizers stops a sequence early: after each word, once the sequence holds
+  // max_length tokens (added tokens included), the rest of the text is dropped. (The word that crosses
+  // the limit stays whole, and the first word after an added token is always taken.) That never drops
+  // a token truncation would keep, but it decides which of a pair counts as longer. Measured against
+  // tokenizers 0.23 (see test/tokenizer/differential.test.ts).
+  void word_piece(size_t b, size_t e) {
+    if (done_) return;
+    word_piece_word(b, e);
+    done_ = token_limit_ > 0 && out_.ids.size() >= token_limit_;
+  }
 
-  auto on_raw_text = [&](size_t b, size_t e) {
-    normalize(b, e);
-    if (m.normalized_added.empty()) {
-      pre_tokenize(0, s.norm.size());
+  // WordPiece on the word norm[b, e): longest pieces first; a word no pieces cover is the unknown token.
+  void word_piece_word(size_t b, size_t e) {
+    const size_t n = e - b;
+    const uint32_t word_begin = s_.origin[b];
+    const uint32_t word_end = s_.origin[e - 1] + 1;
+    if (n > config_.max_input_chars_per_word) {
+      push_token(config_.unk_id, word_begin, word_end, nullptr);
       return;
     }
-    match_added(
-        m.normalized_added, s.norm.data(), s.norm.size(), [&](size_t nb, size_t ne) { pre_tokenize(nb, ne); },
-        [&](size_t nb, size_t ne, size_t index) { emit_added(index, s.origin[nb], s.origin[ne - 1] + 1); });
-  };
-
-  if (m.raw_added.empty()) {
-    on_raw_text(0, cps.size());
-  } else {
-    match_added(
-        m.raw_added, cps.data(), cps.size(), on_raw_text,
-        [&](size_t b, size_t e, size_t index) { emit_added(index, static_cast<uint32_t>(b), static_cast<uint32_t>(e)); });
+    s_.word.clear();
+    s_.bounds.clear();
+    for (size_t i = b; i < e; ++i) {
+      s_.bounds.push_back(static_cast<uint32_t>(s_.word.size()));
+      unicode::append_utf8(s_.word, s_.norm[i]);
+    }
+    s_.bounds.push_back(static_cast<uint32_t>(s_.word.size()));
+    const size_t first = out_.ids.size();
+    size_t start = 0;
+    while (start < n) {
+      const auto& map = start == 0 ? m_.vocab : m_.continuing;
+      const size_t limit = start == 0 ? m_.max_piece_bytes : m_.max_continuing_bytes;
+      int32_t found = -1;
+      // Longest first, from the longest piece the vocabulary could hold (not from the word's end: a
+      // long word would make this quadratic).
+      size_t end = static_cast<size_t>(std::upper_bound(s_.bounds.begin() + static_cast<std::ptrdiff_t>(start), s_.bounds.begin() + static_cast<std::ptrdiff_t>(n + 1),
+                                                        s_.bounds[start] + limit) - s_.bounds.begin()) - 1;
+      for (; end > start; --end) {
+        const size_t len = s_.bounds[end] - s_.bounds[start];
+        auto it = map.find(std::string_view(s_.word).substr(s_.bounds[start], len));
+        if (it != map.end()) {
+          found = it->second;
+          break;
+        }
+      }
+      if (found < 0) {
+        out_.ids.resize(first);
+        out_.offsets.resize(first * 2);
+        if (with_tokens_) out_.tokens.resize(first);
+        push_token(config_.unk_id, word_begin, word_end, nullptr);
+        return;
+      }
+      push_token(found, s_.origin[b + start], s_.origin[b + end - 1] + 1, with_tokens_ ? &config_.vocab[static_cast<size_t>(found)] : nullptr);
+      start = end;
+    }
   }
+
+  const Tokenizer& tok_;
+  const TokenizerConfig& config_;
+  const Impl& m_;
+  const AsciiTables& at_;
+  Scratch& s_;
+  const bool with_tokens_;
+  const size_t token_limit_;
+  Encoding& out_;
+  bool done_ = false;
+};
+
+void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, size_t token_limit, Encoding& out) const {
+  Impl::SequencePass(*this, with_tokens, token_limit, out).run(text);
 }
 
 namespace {
