@@ -12,6 +12,8 @@ import { entryIsValid, entryWorkspace, publishEntry, removeEntry } from './graph
 import { graphFor, optimizedEntry } from './graph.js';
 
 export { convertCheckpoint, onnxGraphFor } from './graph.js';
+export { Embeddings } from './embeddings.js';
+import { Embeddings } from './embeddings.js';
 import { ModelFolder } from './modelfiles.js';
 import { countOption, describe, isCount, isInteger, optionsOf, ownKey, signalOf } from './validate.js';
 
@@ -63,28 +65,6 @@ export interface EncodeOptions {
   /** Called on the JS thread after each batch: (texts done, total). */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
-}
-
-/** Embeddings of an encode call: one Float32Array, rows × dim, that no copy was made of. */
-export class Embeddings {
-  constructor(
-    /** rows × dim float32 values, row-major. */
-    readonly data: Float32Array,
-    readonly rows: number,
-    readonly dim: number,
-    /** Indices of the texts that were cut to the model's max_seq_length. */
-    readonly truncated: number[],
-    /** Real tokens, and tokens the model computed including padding. */
-    readonly tokens: { real: number; padded: number },
-  ) {}
-
-  /** A view (no copy) of embedding i. */
-  row(i: number): Float32Array {
-    if (!isInteger(i) || i < 0 || i >= this.rows) {
-      throw new EmbedrtError('E_BAD_INPUT', `row(${String(i)}): expected an integer in [0, ${this.rows})`);
-    }
-    return this.data.subarray(i * this.dim, (i + 1) * this.dim);
-  }
 }
 
 /** An existing folder, resolved; undefined for a hub id; an error for anything else. */

@@ -1,3 +1,7 @@
+// The BERT WordPiece tokenizer: construction (vocabulary tables, added tokens), one sequence through
+// the pipeline (SequencePass), truncation and templates (assemble), decode and padding.
+// Longer than 400 lines because the pipeline's stages share this file's ASCII tables and scratch
+// buffers, and splitting them would publish both.
 #include "tokenizer.h"
 
 #include <algorithm>

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbedrtError, SentenceTransformer, evaluateIR } from '../../lib/index.js';
 import { qaDataset, readQaRows } from '../../lib/irdata.js';
 import { convertCheckpoint, onnxGraphFor } from '../../lib/model.js';
-import { quantizeBlocksUint8, quantizeColumnsInt8 } from '../../lib/onnx/bert.js';
+import { quantizeBlocksUint8, quantizeColumnsInt8 } from '../../lib/onnx/quantize.js';
 import { financialQa, financialQaCsv, repoRoot, rng } from '../helpers/data.js';
 import { l2normalize, makeModel, maxAbsDiff, miniLmDir, ort, ortHidden, poolReference, tempDir } from '../helpers/models.js';
 

@@ -5,6 +5,7 @@
 //
 // A case: { name, run: async (ctx) => value, expect: 'E_…' | 'ok', check?: (value) => boolean }.
 // ctx: { m (the package), native (the addon), tiny (a generated model folder), cache, root, hostile(name, edit) }.
+// Longer than 400 lines because it is a table: the cases read as one list, grouped by the call they hit.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -2,6 +2,7 @@
 // main before the fix (a crash, a hang, a leak of memory contents, a wrong answer or an uncoded error).
 // Risky cases run in child processes (harness.ts), so a regression fails the test instead of killing
 // the runner.
+// Longer than 400 lines because it is a list: one self-contained test per defect, in the order.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
