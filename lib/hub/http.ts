@@ -4,6 +4,7 @@ import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
 import type { HubOptions } from './options.js';
 import { hfHome } from './cache.js';
+import { fetchViaProxy, proxyFor, redactProxy } from './proxy.js';
 
 const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
@@ -84,7 +85,7 @@ export class Client {
         const h: Record<string, string> = { 'user-agent': 'embedrt', 'accept-encoding': 'identity', ...headers };
         if (this.token && new URL(url).origin === origin) h.authorization = `Bearer ${this.token}`;
         touch();
-        const res = await fetch(url, { headers: h, redirect: 'manual', signal: ctl.signal });
+        const res = await fetchViaProxy(url, { headers: h, redirect: 'manual', signal: ctl.signal });
         if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
           await res.body?.cancel();
           url = new URL(res.headers.get('location')!, url).toString();
@@ -137,7 +138,9 @@ export class Client {
     const err = e as Error & { cause?: { code?: string; message?: string } };
     if (err?.name === 'AbortError' && this.opts.signal?.aborted) return new EmbedrtError('E_ABORTED', `${what}: aborted`, { cause: e });
     const cause = err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e);
-    return new EmbedrtError('E_HUB_DOWNLOAD', `${what}: cannot reach ${this.endpoint} (${cause}); set HF_HUB_OFFLINE=1 to use only the cache`, { cause: e });
+    const proxy = proxyFor(new URL(this.endpoint));
+    const via = proxy === undefined ? '' : ` through the proxy ${redactProxy(proxy)} (HTTPS_PROXY / HTTP_PROXY; NO_PROXY to bypass it)`;
+    return new EmbedrtError('E_HUB_DOWNLOAD', `${what}: cannot reach ${this.endpoint}${via} (${cause}); set HF_HUB_OFFLINE=1 to use only the cache`, { cause: e });
   }
 
   /** Whether a failure is worth another attempt. */

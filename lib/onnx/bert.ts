@@ -213,7 +213,7 @@ export function buildBertOnnx(
   // matrix, so the activation is quantized once and one GEMM runs; the result is split after.
   //  - 'dynamic': com.microsoft.DynamicQuantizeMatMul — int8 weights per output channel, the activation
   //    quantized to uint8 per tensor at run time: ONNX Runtime's u8s8 VNNI/AVX-512 GEMM, the fastest.
-  //  - 'blockwise': com.microsoft.MatMulNBits, 8 bits, blocks of 128 along K, accuracy_level 4 (the
+  //  - 'blockwise': com.microsoft.MatMulNBits, 8 bits, blocks of NBITS_BLOCK (256) along K, accuracy_level 4 (the
   //    activation quantized to int8 per row and block): slower, but faithful for the feed-forward
   //    layers, whose inputs (LayerNorm outputs with outlier channels, GELU outputs) per-tensor
   //    quantization handles worst. Measured on all-MiniLM-L6-v2 over 14,000 financial texts, min cosine
