@@ -131,10 +131,11 @@ export interface NativeAddon extends NativeSearch {
   NativeModel: NativeModelClass;
 }
 
-const EXPORTS: readonly (keyof NativeAddon)[] = [
+const EXPORTS: readonly string[] = [
   'runtimeInfo', 'NativeTokenizer', 'NativeModel', 'similarity', 'semanticSearch', 'searchQuantized', 'quantize',
-  'simdPath', 'cosine', 'dot', 'setSimdPath',
-];
+  'simdPath', 'cosine', 'dot', 'setSimdPath', 'NativeTokenizer.create', 'NativeModel.createSession',
+  'NativeModel.createCancelFlag', 'NativeModel.cancel',
+] satisfies (keyof NativeAddon | `NativeTokenizer.${keyof NativeTokenizerClass & string}` | `NativeModel.${keyof NativeModelClass & string}`)[];
 
 /** The package root: lib/ (sources under vitest) and dist/ (compiled) both sit one level below it. */
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -246,7 +247,7 @@ export function native(): NativeAddon {
     }
     try {
       const loaded = require(file) as Partial<NativeAddon>;
-      const missing = EXPORTS.filter((k) => typeof loaded[k] !== 'function');
+      const missing = EXPORTS.filter((k) => typeof k.split('.').reduce<unknown>((o, part) => (o as Record<string, unknown> | undefined)?.[part], loaded) !== 'function');
       if (missing.length) throw new Error(`not this embedrt's addon: it lacks ${missing.join(', ')}`);
       addon = loaded as NativeAddon;
       addonSource = { kind, file };
