@@ -28,7 +28,6 @@ const infoCommand: Command = {
   summary: 'Print the runtime: ONNX Runtime version, execution providers, SIMD level',
   help: 'Usage: embedrt info\n\nPrints runtimeInfo() as JSON: versions, execution providers, SIMD level, the libraries loaded.',
   async run(argv) {
-    if (argv.includes('--help')) return void process.stdout.write(`${infoCommand.help}\n`);
     if (argv.length > 0) throw new UsageError(`info: takes no arguments, got ${argv.join(' ')}`);
     process.stdout.write(`${JSON.stringify(runtimeInfo(), null, 2)}\n`);
   },
@@ -58,6 +57,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) throw new UsageError(`unknown command '${name}'\n\n${HELP}`);
+  // --help for every command here, before its own flags are parsed.
+  const flags = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (flags.includes('--help') || flags.includes('-h')) {
+    process.stdout.write(`${command.help}\n`);
+    return 0;
+  }
   await command.run(rest);
   return 0;
 }

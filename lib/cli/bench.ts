@@ -53,14 +53,9 @@ async function bench(argv: string[]): Promise<void> {
       quantize: { type: 'string' },
       device: { type: 'string', default: 'cpu' },
       json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
     strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${BENCH_HELP}\n`);
-    return;
-  }
   if (!values.model) throw new UsageError('bench: --model <dir|hub-id> is required');
   const n = positiveInt(values.texts, '--texts')!;
   const single = positiveInt(values.single, '--single')!;

@@ -19,13 +19,9 @@ last_hidden_state) of a BERT model.safetensors checkpoint into <dir>/model.onnx,
 async function convert(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { model: { type: 'string' }, out: { type: 'string' }, inline: { type: 'boolean', default: false }, quantize: { type: 'string' }, help: { type: 'boolean', default: false } },
+    options: { model: { type: 'string' }, out: { type: 'string' }, inline: { type: 'boolean', default: false }, quantize: { type: 'string' } },
     strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${CONVERT_HELP}\n`);
-    return;
-  }
   if (!values.model) throw new UsageError('convert: --model <dir|hub-id> is required');
   if (!values.out) throw new UsageError('convert: --out <dir> is required');
   const quantize = quantizeFlag(values.quantize);

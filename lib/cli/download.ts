@@ -29,15 +29,10 @@ async function download(argv: string[]): Promise<void> {
       'cache-dir': { type: 'string' },
       endpoint: { type: 'string' },
       'no-progress': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
     allowPositionals: true,
     strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${DOWNLOAD_HELP}\n`);
-    return;
-  }
   if (positionals.length !== 1) throw new UsageError(`download: expected one repo id (org/name), got ${positionals.length}\n\n${DOWNLOAD_HELP}`);
   const bar = values['no-progress'] ? undefined : progressBar('downloading', mb);
   try {

@@ -68,14 +68,9 @@ async function encode(argv: string[]): Promise<void> {
       jsonl: { type: 'boolean', default: false },
       progress: { type: 'boolean', default: false },
       quantize: { type: 'string' },
-      help: { type: 'boolean', default: false },
     },
     strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${ENCODE_HELP}\n`);
-    return;
-  }
   if (!values.model) throw new UsageError('encode: --model <dir|hub-id> is required');
   if (values.format !== 'jsonl' && values.format !== 'npy') throw new UsageError(`encode: --format must be jsonl or npy, got ${values.format}`);
   if (values.format === 'npy' && !values.out && process.stdout.isTTY) throw new UsageError('encode: --format npy writes binary; give --out FILE or redirect stdout');

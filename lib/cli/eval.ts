@@ -33,14 +33,9 @@ async function evaluate(argv: string[]): Promise<void> {
       json: { type: 'boolean', default: false },
       'no-progress': { type: 'boolean', default: false },
       quantize: { type: 'string' },
-      help: { type: 'boolean', default: false },
     },
     strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${EVAL_HELP}\n`);
-    return;
-  }
   if (!values.model) throw new UsageError('eval: --model <dir|hub-id> is required');
   if (!values.data) throw new UsageError('eval: --data <file.csv|file.jsonl> is required');
   if (!['test', 'train', 'all'].includes(values.split)) throw new UsageError(`eval: --split must be test, train or all, got ${values.split}`);

@@ -36,14 +36,9 @@ async function search(argv: string[]): Promise<void> {
       format: { type: 'string', default: 'text' },
       device: { type: 'string', default: 'cpu' },
       quantize: { type: 'string' },
-      help: { type: 'boolean', default: false },
     },
     strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${SEARCH_HELP}\n`);
-    return;
-  }
   if (!values.model) throw new UsageError('search: --model <dir|hub-id> is required');
   if (!values.corpus) throw new UsageError('search: --corpus <file> is required');
   if (values.format !== 'text' && values.format !== 'jsonl') throw new UsageError(`search: --format must be text or jsonl, got ${values.format}`);

@@ -25,14 +25,9 @@ async function tokenize(argv: string[]): Promise<void> {
       'no-special-tokens': { type: 'boolean', default: false },
       lines: { type: 'boolean', default: false },
       'batch-size': { type: 'string', default: '4096' },
-      help: { type: 'boolean', default: false },
     },
     strict: true,
   });
-  if (values.help) {
-    process.stdout.write(`${TOKENIZE_HELP}\n`);
-    return;
-  }
   if (!values.model) throw new UsageError('tokenize: --model <dir> is required');
   const maxLength = values['max-length'] === undefined ? undefined : Number(values['max-length']);
   if (maxLength !== undefined && (!Number.isInteger(maxLength) || maxLength < 1)) {
