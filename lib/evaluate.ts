@@ -3,7 +3,7 @@
 // per score function), for each Matryoshka dimension.
 import { EmbedrtError } from './errors.js';
 import { semanticSearch, type Matrix, type ScoreFunction } from './search.js';
-import { describe, isInteger, optionsOf } from './validate.js';
+import { describe, isInteger, optionsOf, type OptionKeys } from './validate.js';
 
 export interface IRData {
   /** query id → text */
@@ -33,6 +33,10 @@ export interface IROptions {
   /** Progress over encoding the queries and the corpus: (done, total) texts. */
   onProgress?: (done: number, total: number) => void;
 }
+
+const IR_KEYS: OptionKeys<IROptions> = {
+  dims: true, scoreFunctions: true, accuracyAtK: true, precisionRecallAtK: true, mrrAtK: true, ndcgAtK: true, mapAtK: true, batchSize: true, onProgress: true,
+};
 
 export interface IRMetrics {
   'accuracy@k': Record<number, number>;
@@ -95,7 +99,7 @@ const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
  * results[256].cosine['ndcg@k'][10];
  */
 export async function evaluateIR(data: IRData, model: Encoder, options?: IROptions): Promise<IRResults> {
-  const opts = optionsOf(options, 'evaluateIR');
+  const opts = optionsOf(options, 'evaluateIR', IR_KEYS);
   checkData(data);
   if (model === null || typeof model !== 'object' || typeof model.encode !== 'function') {
     throw new EmbedrtError('E_BAD_INPUT', `evaluateIR: model must have an encode(texts, options) method (a SentenceTransformer), got ${describe(model)}`);

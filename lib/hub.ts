@@ -4,3 +4,4 @@
 export { cachedSnapshot, hubCacheDir, isHubId, snapshotLooksComplete } from './hub/cache.js';
 export { downloadModel } from './hub/download.js';
 export type { DownloadResult, HubOptions } from './hub/options.js';
+export { HUB_OPTION_KEYS } from './hub/options.js';

@@ -41,6 +41,11 @@ export {
   type Precision,
   type QuantizedEmbeddings,
   type ParaphrasePair,
+  type SimilarityOptions,
+  type SemanticSearchOptions,
+  type QuantizeOptions,
+  type QuantizedSearchOptions,
+  type ParaphraseMiningOptions,
 } from './search.js';
 export { readQaRows, qaDataset, type QaRow, type QaDataset } from './irdata.js';
 export { evaluateIR, type IRData, type IROptions, type IRMetrics, type IRResults, type Encoder } from './evaluate.js';

@@ -15,7 +15,8 @@ export { convertCheckpoint, onnxGraphFor } from './graph.js';
 export { Embeddings } from './embeddings.js';
 import { Embeddings } from './embeddings.js';
 import { ModelFolder } from './modelfiles.js';
-import { countOption, describe, isCount, isInteger, optionsOf, ownKey, signalOf } from './validate.js';
+import { countOption, describe, isCount, isInteger, optionsOf, ownKey, signalOf, type OptionKeys } from './validate.js';
+import { HUB_OPTION_KEYS } from './hub.js';
 
 /** Where inference runs. 'auto' tries CUDA and falls back to the CPU, saying why in info(). */
 export type Device = 'cpu' | 'cuda' | 'tensorrt' | 'auto';
@@ -66,6 +67,14 @@ export interface EncodeOptions {
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
+
+const LOAD_KEYS: OptionKeys<LoadOptions> = {
+  device: true, deviceId: true, truncateDim: true, threads: true, revision: true, cacheDir: true, quantize: true, onnxFile: true, hub: true, signal: true,
+};
+const { revision: _revision, ...LOAD_HUB_KEYS } = HUB_OPTION_KEYS;
+const ENCODE_KEYS: OptionKeys<EncodeOptions> = {
+  batchSize: true, maxBatchTokens: true, normalize: true, truncateDim: true, prompt: true, promptName: true, onProgress: true, signal: true,
+};
 
 /** An existing folder, resolved; undefined for a hub id; an error for anything else. */
 function localFolder(idOrDir: string): string | undefined {
@@ -196,7 +205,11 @@ export class SentenceTransformer {
 
   /** Loads a model folder, or a hub id: from the Hugging Face cache, downloaded into it when missing. */
   static async load(idOrDir: string, options?: LoadOptions): Promise<SentenceTransformer> {
-    const opts = optionsOf(options, 'load');
+    const opts = optionsOf(options, 'load', LOAD_KEYS);
+    if (opts.hub != null && typeof opts.hub === 'object' && Object.hasOwn(opts.hub, 'revision')) {
+      throw new EmbedrtError('E_BAD_INPUT', 'load: options.hub.revision is not an option of load; give the revision as options.revision');
+    }
+    if (opts.hub != null) optionsOf(opts.hub, 'load', LOAD_HUB_KEYS, 'options.hub');
     if (typeof idOrDir !== 'string' || idOrDir === '') {
       throw new EmbedrtError('E_BAD_INPUT', `SentenceTransformer.load: expected a folder or a hub id, got ${describe(idOrDir)}`);
     }
@@ -293,7 +306,7 @@ export class SentenceTransformer {
    */
   async encode(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings> {
     const handle = this.live('encode');
-    const opts = optionsOf(options, 'encode');
+    const opts = optionsOf(options, 'encode', ENCODE_KEYS);
     const list = typeof texts === 'string' ? [texts] : texts;
     if (!Array.isArray(list)) throw new EmbedrtError('E_BAD_INPUT', `encode: expected a string or an array of strings, got ${describe(texts)}`);
     // A plain loop: forEach would skip the holes of a sparse array.

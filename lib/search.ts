@@ -2,7 +2,7 @@
 // computed by SIMD kernels on the native pool (never on the JS thread).
 import { EmbedrtError, rethrowNative } from './errors.js';
 import { native, type NativeHits, type NativeSearch } from './native.js';
-import { describe, isCount, isInteger, optionsOf, ownKey } from './validate.js';
+import { describe, isCount, isInteger, optionsOf, ownKey, type OptionKeys } from './validate.js';
 
 /** 'cosine' (util.cos_sim), 'dot' (util.dot_score) or 'euclidean' (negative L2 distance). */
 export type ScoreFunction = 'cosine' | 'dot' | 'euclidean';
@@ -139,8 +139,38 @@ export interface SimilarityMatrix {
  * const m = await similarity(queries, docs); // cosine
  * m.data[i * m.cols + j];
  */
-export async function similarity(a: EmbeddingsLike, b: EmbeddingsLike, opts: { scoreFunction?: ScoreFunction } = {}): Promise<SimilarityMatrix> {
-  opts = optionsOf(opts, 'similarity');
+export interface SimilarityOptions {
+  scoreFunction?: ScoreFunction;
+}
+export interface SemanticSearchOptions {
+  topK?: number;
+  scoreFunction?: ScoreFunction;
+  queryChunkSize?: number;
+  corpusChunkSize?: number;
+}
+export interface QuantizeOptions {
+  ranges?: Float32Array | readonly (readonly number[])[];
+  calibration?: EmbeddingsLike;
+}
+export interface QuantizedSearchOptions {
+  topK?: number;
+  /** Rescoring: the quantized search finds topK × multiplier candidates, float32 embeddings rank them. */
+  rescore?: { queries: EmbeddingsLike; corpus: EmbeddingsLike; multiplier?: number; scoreFunction?: ScoreFunction };
+}
+export interface ParaphraseMiningOptions {
+  topK?: number;
+  maxPairs?: number;
+  scoreFunction?: ScoreFunction;
+}
+const SIMILARITY_KEYS: OptionKeys<SimilarityOptions> = { scoreFunction: true };
+const SEARCH_KEYS: OptionKeys<SemanticSearchOptions> = { topK: true, scoreFunction: true, queryChunkSize: true, corpusChunkSize: true };
+const QUANTIZE_KEYS: OptionKeys<QuantizeOptions> = { ranges: true, calibration: true };
+const QUANTIZED_SEARCH_KEYS: OptionKeys<QuantizedSearchOptions> = { topK: true, rescore: true };
+const RESCORE_KEYS: OptionKeys<NonNullable<QuantizedSearchOptions['rescore']>> = { queries: true, corpus: true, multiplier: true, scoreFunction: true };
+const PARAPHRASE_KEYS: OptionKeys<ParaphraseMiningOptions> = { topK: true, maxPairs: true, scoreFunction: true };
+
+export async function similarity(a: EmbeddingsLike, b: EmbeddingsLike, options?: SimilarityOptions): Promise<SimilarityMatrix> {
+  const opts = optionsOf(options, 'similarity', SIMILARITY_KEYS);
   const ma = toMatrix(a, 'similarity: a');
   const mb = toMatrix(b, 'similarity: b');
   sameDim(ma, mb, 'similarity');
@@ -162,9 +192,9 @@ export async function similarity(a: EmbeddingsLike, b: EmbeddingsLike, opts: { s
 export async function semanticSearch(
   queries: EmbeddingsLike,
   corpus: EmbeddingsLike,
-  opts: { topK?: number; scoreFunction?: ScoreFunction; queryChunkSize?: number; corpusChunkSize?: number } = {},
+  options?: SemanticSearchOptions,
 ): Promise<SearchHit[][]> {
-  opts = optionsOf(opts, 'semanticSearch');
+  const opts = optionsOf(options, 'semanticSearch', SEARCH_KEYS);
   return search(queries, corpus, opts, 'semanticSearch', ['semanticSearch: queries', 'semanticSearch: corpus']);
 }
 
@@ -172,7 +202,7 @@ export async function semanticSearch(
 async function search(
   queries: EmbeddingsLike,
   corpus: EmbeddingsLike,
-  opts: { topK?: number; scoreFunction?: ScoreFunction; queryChunkSize?: number; corpusChunkSize?: number },
+  opts: SemanticSearchOptions,
   where: string,
   labels: [string, string],
 ): Promise<SearchHit[][]> {
@@ -203,9 +233,9 @@ async function search(
 export async function quantizeEmbeddings(
   embeddings: EmbeddingsLike,
   precision: Precision,
-  opts: { ranges?: Float32Array | readonly (readonly number[])[]; calibration?: EmbeddingsLike } = {},
+  options?: QuantizeOptions,
 ): Promise<QuantizedEmbeddings> {
-  opts = optionsOf(opts, 'quantizeEmbeddings');
+  const opts = optionsOf(options, 'quantizeEmbeddings', QUANTIZE_KEYS);
   const m = toMatrix(embeddings, 'quantizeEmbeddings: embeddings');
   if (!ownKey(PRECISIONS, precision)) throw new EmbedrtError('E_BAD_INPUT', `quantizeEmbeddings: precision must be 'int8', 'uint8', 'binary' or 'ubinary', got ${describe(precision)}`);
   const p = PRECISIONS[precision];
@@ -251,9 +281,13 @@ export async function quantizeEmbeddings(
 export async function semanticSearchQuantized(
   queries: QuantizedEmbeddings,
   corpus: QuantizedEmbeddings,
-  opts: { topK?: number; rescore?: { queries: EmbeddingsLike; corpus: EmbeddingsLike; multiplier?: number; scoreFunction?: ScoreFunction } } = {},
+  options?: QuantizedSearchOptions,
 ): Promise<SearchHit[][]> {
-  opts = optionsOf(opts, 'semanticSearchQuantized');
+  const opts = optionsOf(options, 'semanticSearchQuantized', QUANTIZED_SEARCH_KEYS);
+  if (opts.rescore !== undefined && (opts.rescore === null || typeof opts.rescore !== 'object')) {
+    throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: rescore must be { queries, corpus, multiplier?, scoreFunction? }, got ${describe(opts.rescore)}`);
+  }
+  if (opts.rescore !== undefined) optionsOf(opts.rescore, 'semanticSearchQuantized', RESCORE_KEYS, 'options.rescore');
   checkQuantized(queries, 'semanticSearchQuantized: queries');
   checkQuantized(corpus, 'semanticSearchQuantized: corpus');
   if (queries.precision !== corpus.precision) {
@@ -264,9 +298,6 @@ export async function semanticSearchQuantized(
   const topK = opts.topK ?? 10;
   if (!isCount(topK) || topK === 0) throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: topK must be a positive integer, got ${String(opts.topK)}`);
   const kind = queries.precision === 'int8' ? 0 : queries.precision === 'uint8' ? 1 : 2;
-  if (opts.rescore !== undefined && (opts.rescore === null || typeof opts.rescore !== 'object')) {
-    throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: rescore must be { queries, corpus, multiplier?, scoreFunction? }, got ${describe(opts.rescore)}`);
-  }
   const multiplier = opts.rescore?.multiplier ?? 4;
   if (!isInteger(multiplier) || multiplier < 1 || !Number.isSafeInteger(topK * multiplier)) {
     throw new EmbedrtError('E_BAD_INPUT', `semanticSearchQuantized: rescore.multiplier must be a positive integer, got ${describe(multiplier)}`);
@@ -333,9 +364,9 @@ export interface ParaphrasePair {
  */
 export async function paraphraseMining(
   embeddings: EmbeddingsLike,
-  opts: { topK?: number; maxPairs?: number; scoreFunction?: ScoreFunction } = {},
+  options?: ParaphraseMiningOptions,
 ): Promise<ParaphrasePair[]> {
-  opts = optionsOf(opts, 'paraphraseMining');
+  const opts = optionsOf(options, 'paraphraseMining', PARAPHRASE_KEYS);
   const topK = opts.topK ?? 100;
   const maxPairs = opts.maxPairs ?? 500000;
   if (!isCount(topK) || topK === 0) throw new EmbedrtError('E_BAD_INPUT', `paraphraseMining: topK must be a positive integer, got ${String(opts.topK)}`);

@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeSafetensors } from './safetensors.js';
 import type { BertConfig } from './onnx/bert.js';
+import { EmbedrtError } from './errors.js';
+import { describe, optionsOf, type OptionKeys } from './validate.js';
 
 export type PoolingMode = 'cls' | 'mean' | 'max' | 'mean_sqrt_len' | 'weightedmean' | 'lasttoken';
 
@@ -63,7 +65,15 @@ const POOLING_KEYS: Record<PoolingMode, string> = {
 };
 
 /** Writes a model folder; returns its BertConfig. */
-export function generateTestModel(dir: string, opts: TestModelOptions): BertConfig {
+const TEST_MODEL_KEYS: OptionKeys<TestModelOptions> = {
+  shape: true, seed: true, pooling: true, normalize: true, maxSeqLength: true, tokenizerDir: true, prompts: true, defaultPromptName: true,
+};
+
+export function generateTestModel(dir: string, options: TestModelOptions): BertConfig {
+  const opts = optionsOf(options, 'generateTestModel', TEST_MODEL_KEYS);
+  if (typeof opts.tokenizerDir !== 'string' || opts.tokenizerDir === '') {
+    throw new EmbedrtError('E_BAD_INPUT', `generateTestModel: options.tokenizerDir must be the folder of the tokenizer files, got ${describe(opts.tokenizerDir)}`);
+  }
   const cfg: BertConfig = {
     ...FLAGSHIP,
     ...(opts.shape === 'tiny' ? TINY : opts.shape === 'flagship' || opts.shape === undefined ? {} : opts.shape),

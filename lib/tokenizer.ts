@@ -4,7 +4,7 @@ import { EmbedrtError, rethrowNative } from './errors.js';
 import { native, type NativeBatch, type NativeEncodeOptions, type NativeTokenizerHandle, type NativeTokenizerRef } from './native.js';
 import { runOffThread } from './offthread.js';
 import { readTokenizerFile, readTokenizerFolder, type TokenizerFiles } from './tokenizer-config.js';
-import { describe, isCount, isInteger, optionsOf, signalOf } from './validate.js';
+import { describe, isCount, isInteger, optionsOf, signalOf, type OptionKeys } from './validate.js';
 
 /** Options of {@link Tokenizer.encode} and {@link Tokenizer.encodeBatch}. */
 export interface EncodeOptions {
@@ -33,6 +33,9 @@ export interface BatchEncodeOptions extends EncodeOptions {
   /** Native threads to spread the batch over (default: all hardware threads). */
   threads?: number;
 }
+
+const ENCODE_KEYS: OptionKeys<EncodeOptions> = { addSpecialTokens: true, maxLength: true, pair: true, withTokens: true };
+const BATCH_KEYS: OptionKeys<BatchEncodeOptions> = { ...ENCODE_KEYS, padding: true, padToMultipleOf: true, threads: true };
 
 /** One encoded text. Offsets are [start, end) code point indices into the original text. */
 export interface Encoding {
@@ -156,7 +159,7 @@ export class Tokenizer {
     if (typeof dir !== 'string' || dir === '') {
       throw new EmbedrtError('E_BAD_INPUT', `Tokenizer.load: expected a folder path, got ${describe(dir)}`);
     }
-    const signal = signalOf(optionsOf(options, 'Tokenizer.load').signal, 'Tokenizer.load');
+    const signal = signalOf(optionsOf(options, 'Tokenizer.load', { signal: true }).signal, 'Tokenizer.load');
     const callerStack = new Error();
     const files = await runOffThread<TokenizerFiles>({ task: 'tokenizer', dir }, signal, 'reading the tokenizer');
     try {
@@ -168,7 +171,7 @@ export class Tokenizer {
 
   /** Encodes one text (and an optional pair) synchronously. */
   encode(text: string, options?: EncodeOptions): Encoding {
-    const opts = optionsOf(options, 'encode');
+    const opts = optionsOf(options, 'encode', ENCODE_KEYS);
     checkText(text, 'encode: text');
     const pair = opts.pair;
     if (pair !== undefined && typeof pair !== 'string') {
@@ -188,7 +191,7 @@ export class Tokenizer {
    * Results come back in input order.
    */
   async encodeBatch(texts: readonly string[], options?: BatchEncodeOptions): Promise<BatchEncoding> {
-    const opts = optionsOf(options, 'encodeBatch');
+    const opts = optionsOf(options, 'encodeBatch', BATCH_KEYS);
     if (!Array.isArray(texts)) {
       throw new EmbedrtError('E_BAD_INPUT', `encodeBatch: expected an array of strings, got ${describe(texts)}`);
     }
@@ -233,7 +236,7 @@ export class Tokenizer {
 
   /** Decodes ids back to text (WordPiece decoder: joins "##" pieces). */
   decode(ids: ArrayLike<number>, options?: { skipSpecialTokens?: boolean }): string {
-    const opts = optionsOf(options, 'decode');
+    const opts = optionsOf(options, 'decode', { skipSpecialTokens: true });
     if (opts.skipSpecialTokens !== undefined && typeof opts.skipSpecialTokens !== 'boolean') {
       throw new EmbedrtError('E_BAD_INPUT', `decode: options.skipSpecialTokens must be a boolean, got ${describe(opts.skipSpecialTokens)}`);
     }

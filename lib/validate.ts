@@ -25,15 +25,85 @@ export function describe(v: unknown): string {
 }
 
 /**
- * An options argument: undefined is {}, anything but a plain object is E_BAD_INPUT. Within options, a
- * null value means "not given" (the default), as undefined does.
+ * Every key of an options type, each once: `const KEYS: OptionKeys<EncodeOptions> = { batchSize: true, … }`
+ * does not compile while a key is missing or one is extra, so the list cannot drift from the type.
  */
-export function optionsOf<T extends object>(opts: T | undefined | null, where: string): T {
+export type OptionKeys<T> = { readonly [K in keyof Required<T>]: true };
+
+/**
+ * An options argument: undefined is {}, anything but a plain object is E_BAD_INPUT, and so is a key the
+ * call does not know (with a did-you-mean: `normalize_embeddings` → `normalize`), since an option
+ * silently ignored gives a wrong answer that looks right. Within options, a null value means "not
+ * given" (the default), as undefined does.
+ */
+export function optionsOf<T extends object>(opts: T | undefined | null, where: string, keys: OptionKeys<T>, path = 'options'): T {
   if (opts === undefined) return {} as T;
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
-    throw new EmbedrtError('E_BAD_INPUT', `${where}: options must be an object, got ${describe(opts)}`);
+    throw new EmbedrtError('E_BAD_INPUT', `${where}: ${path} must be an object, got ${describe(opts)}`);
+  }
+  for (const key of Object.keys(opts)) {
+    if (ownKey(keys, key)) continue;
+    const known = Object.keys(keys);
+    const guess = didYouMean(key, known);
+    throw new EmbedrtError(
+      'E_BAD_INPUT',
+      `${where}: unknown option ${path}.${key}${guess ? ` (did you mean ${guess}?)` : ''}; known: ${known.join(', ')}`,
+    );
   }
   return opts;
+}
+
+/**
+ * sentence-transformers' and transformers.js' names for options that embedrt names differently, keyed
+ * by the folded name (lower case, no '_' or '-'), with each meaning in the order tried (the CLI's
+ * --dim is the library's truncateDim).
+ */
+const OTHER_NAMES: Readonly<Record<string, readonly string[]>> = {
+  normalizeembeddings: ['normalize'],
+  showprogressbar: ['onProgress', 'progress'],
+  progresscallback: ['onProgress'],
+  truncatedim: ['truncateDim', 'dim'],
+  scorefunction: ['scoreFunction', 'score'],
+  outputvalue: ['outputValue', 'output-value'],
+};
+
+const fold = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
+
+/**
+ * The known name a mistyped or foreign option name most likely means: another library's name for it,
+ * the same name in another case style (snake_case, kebab-case, camelCase), or one within a small edit
+ * distance; undefined when nothing is close.
+ */
+export function didYouMean(name: string, known: readonly string[]): string | undefined {
+  const folded = fold(name);
+  const alias = OTHER_NAMES[folded]?.find((a) => known.includes(a));
+  if (alias !== undefined) return alias;
+  const same = known.find((k) => fold(k) === folded);
+  if (same !== undefined) return same;
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(folded.length / 4)) + 1;
+  for (const k of known) {
+    const d = editDistance(folded, fold(k));
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Edit distance with adjacent transpositions ("modle" is one edit from "model"); names are short. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 /** An optional AbortSignal option. */

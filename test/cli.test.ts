@@ -45,6 +45,26 @@ describe('embedrt CLI', () => {
     expect(missing.stderr).toMatch(/\/nonexistent: no tokenizer\.json and no vocab\.txt/);
   });
 
+  it('an unknown flag is a usage error with a did-you-mean, in every command', () => {
+    const cases: [string[], string][] = [
+      [['encode', '--normalise'], 'encode: unknown option --normalise (did you mean --normalize?)'],
+      [['encode', '--truncate_dim', '64'], 'encode: unknown option --truncate_dim (did you mean --dim?)'],
+      [['search', '--modle', 'x'], 'search: unknown option --modle (did you mean --model?)'],
+      [['eval', '--batch_size', '8'], 'eval: unknown option --batch_size (did you mean --batch-size?)'],
+      [['convert', '--quantise', 'int8'], 'convert: unknown option --quantise (did you mean --quantize?)'],
+      [['download', '--revison', 'main'], 'download: unknown option --revison (did you mean --revision?)'],
+      [['bench', '--singel'], 'bench: unknown option --singel (did you mean --single?)'],
+      [['tokenize', '--max_length', '4'], 'tokenize: unknown option --max_length (did you mean --max-length?)'],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toBe(`embedrt: ${message}; see embedrt ${args[0]} --help\n`);
+    }
+    const far = run(['encode', '--xyzzy']);
+    expect(far.stderr).toBe('embedrt: encode: unknown option --xyzzy; see embedrt encode --help\n');
+  });
+
   it('--help, --version and info', () => {
     expect(run(['--help']).stdout).toMatch(/Usage: embedrt <command>/);
     expect(run(['tokenize', '--help']).stdout).toMatch(/--max-length/);

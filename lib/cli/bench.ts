@@ -1,11 +1,10 @@
 // embedrt bench: load time, throughput, latency and memory of a model on this machine.
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
 import { EmbedrtError } from '../errors.js';
 import { readQaRows } from '../irdata.js';
 import { SentenceTransformer, type Device } from '../model.js';
 import { Tokenizer } from '../tokenizer.js';
-import { type Command, UsageError, hubForCli, quantizeFlag, positiveInt } from './common.js';
+import { type Command, UsageError, hubForCli, quantizeFlag, positiveInt, parseFlags } from './common.js';
 
 const BENCH_HELP = `Usage: embedrt bench --model <dir|hub-id> [options]
 
@@ -41,7 +40,7 @@ function generatedTexts(tok: Tokenizer, n: number): string[] {
 }
 
 async function bench(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseFlags('bench', {
     args: argv,
     options: {
       model: { type: 'string' },
@@ -54,7 +53,6 @@ async function bench(argv: string[]): Promise<void> {
       device: { type: 'string', default: 'cpu' },
       json: { type: 'boolean', default: false },
     },
-    strict: true,
   });
   if (!values.model) throw new UsageError('bench: --model <dir|hub-id> is required');
   const n = positiveInt(values.texts, '--texts')!;

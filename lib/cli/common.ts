@@ -1,7 +1,9 @@
 // What the commands share: usage errors, progress bars, flag parsing, line batching.
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { EmbedrtError } from '../errors.js';
 import type { HubOptions } from '../hub.js';
 import type { Quantization } from '../onnx/bert.js';
+import { didYouMean } from '../validate.js';
 
 /** One subcommand: its name, its line in `embedrt --help`, its own --help text, and what it runs. */
 export interface Command {
@@ -13,6 +15,22 @@ export interface Command {
 
 /** A mistake in the command line: exit code 2, the message (with the usage where it helps). */
 export class UsageError extends Error {}
+
+/**
+ * node:util's parseArgs, strict, for `command`: an unknown flag is a usage error with a did-you-mean
+ * (`--normalise` → `--normalize`, `--truncate_dim` → `--dim` is too far, so the list is printed).
+ */
+export function parseFlags<T extends Omit<ParseArgsConfig, 'strict'>>(command: string, config: T): ReturnType<typeof parseArgs<T & { strict: true }>> {
+  try {
+    return parseArgs({ ...config, strict: true });
+  } catch (e) {
+    const flag = (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-[^']*)'/.exec((e as Error).message)?.[1] : undefined;
+    if (flag === undefined) throw e;
+    const known = Object.keys(config.options ?? {});
+    const guess = didYouMean(flag.replace(/^-+/, '').split('=')[0]!, known);
+    throw new UsageError(`${command}: unknown option ${flag}${guess ? ` (did you mean --${guess}?)` : ''}; see embedrt ${command} --help`);
+  }
+}
 
 /** A progress bar on stderr, redrawn at most every 100 ms; finish() ends its line. */
 export function progressBar(label: string, unit: (n: number) => string = String): { update: (done: number, total: number) => void; finish: () => void } {

@@ -1,10 +1,9 @@
 // embedrt convert: the ONNX graph of a safetensors checkpoint into a folder.
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
 import { convertCheckpoint, locateModel, onnxGraphFor } from '../model.js';
-import { type Command, UsageError, quantizeFlag } from './common.js';
+import { type Command, UsageError, quantizeFlag, parseFlags } from './common.js';
 
 const CONVERT_HELP = `Usage: embedrt convert --model <dir|hub-id> --out <dir> [--inline]
 
@@ -17,10 +16,9 @@ last_hidden_state) of a BERT model.safetensors checkpoint into <dir>/model.onnx,
   --quantize int8-fast   int8 dynamic quantization everywhere: faster, less faithful`;
 
 async function convert(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseFlags('convert', {
     args: argv,
     options: { model: { type: 'string' }, out: { type: 'string' }, inline: { type: 'boolean', default: false }, quantize: { type: 'string' } },
-    strict: true,
   });
   if (!values.model) throw new UsageError('convert: --model <dir|hub-id> is required');
   if (!values.out) throw new UsageError('convert: --out <dir> is required');

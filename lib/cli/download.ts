@@ -1,7 +1,6 @@
 // embedrt download: a hub model into the Hugging Face cache.
-import { parseArgs } from 'node:util';
 import { downloadModel } from '../hub.js';
-import { type Command, UsageError, progressBar, mb } from './common.js';
+import { type Command, UsageError, progressBar, mb, parseFlags } from './common.js';
 
 const DOWNLOAD_HELP = `Usage: embedrt download <repo-id> [--revision R] [options]
 
@@ -21,7 +20,7 @@ Environment: HF_TOKEN (gated and private repos), HF_ENDPOINT, HF_HOME, HF_HUB_CA
 (no network: print the cached snapshot or fail).`;
 
 async function download(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags('download', {
     args: argv,
     options: {
       revision: { type: 'string', default: 'main' },
@@ -31,7 +30,6 @@ async function download(argv: string[]): Promise<void> {
       'no-progress': { type: 'boolean', default: false },
     },
     allowPositionals: true,
-    strict: true,
   });
   if (positionals.length !== 1) throw new UsageError(`download: expected one repo id (org/name), got ${positionals.length}\n\n${DOWNLOAD_HELP}`);
   const bar = values['no-progress'] ? undefined : progressBar('downloading', mb);

@@ -1,12 +1,11 @@
 // embedrt encode: texts from stdin to embeddings (JSON lines or .npy).
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { parseArgs } from 'node:util';
 import { EmbedrtError } from '../errors.js';
 import { writeAllSync } from '../files.js';
 import { SentenceTransformer, type Device } from '../model.js';
 import { npyBytes } from './npy.js';
-import { type Command, UsageError, hubForCli, quantizeFlag, positiveInt, batches } from './common.js';
+import { type Command, UsageError, hubForCli, quantizeFlag, positiveInt, batches, parseFlags } from './common.js';
 
 const ENCODE_HELP = `Usage: embedrt encode --model <dir|hub-id> [options] < texts.txt
 
@@ -54,7 +53,7 @@ function openOutput(file: string): { finish: (bytes: Uint8Array) => void } {
 }
 
 async function encode(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseFlags('encode', {
     args: argv,
     options: {
       model: { type: 'string' },
@@ -69,7 +68,6 @@ async function encode(argv: string[]): Promise<void> {
       progress: { type: 'boolean', default: false },
       quantize: { type: 'string' },
     },
-    strict: true,
   });
   if (!values.model) throw new UsageError('encode: --model <dir|hub-id> is required');
   if (values.format !== 'jsonl' && values.format !== 'npy') throw new UsageError(`encode: --format must be jsonl or npy, got ${values.format}`);

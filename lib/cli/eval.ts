@@ -1,9 +1,8 @@
 // embedrt eval: the IR evaluation of the financial QA recipe, per Matryoshka dimension.
-import { parseArgs } from 'node:util';
 import { evaluateIR } from '../evaluate.js';
 import { qaDataset, readQaRows } from '../irdata.js';
 import { SentenceTransformer, type Device } from '../model.js';
-import { type Command, UsageError, progressBar, hubForCli, quantizeFlag, positiveInt } from './common.js';
+import { type Command, UsageError, progressBar, hubForCli, quantizeFlag, positiveInt, parseFlags } from './common.js';
 
 const EVAL_HELP = `Usage: embedrt eval --model <dir|hub-id> --data <file.csv|file.jsonl> [options]
 
@@ -21,7 +20,7 @@ Options:
   --no-progress      no progress bar on stderr`;
 
 async function evaluate(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseFlags('eval', {
     args: argv,
     options: {
       model: { type: 'string' },
@@ -34,7 +33,6 @@ async function evaluate(argv: string[]): Promise<void> {
       'no-progress': { type: 'boolean', default: false },
       quantize: { type: 'string' },
     },
-    strict: true,
   });
   if (!values.model) throw new UsageError('eval: --model <dir|hub-id> is required');
   if (!values.data) throw new UsageError('eval: --data <file.csv|file.jsonl> is required');

@@ -1,7 +1,6 @@
 // embedrt search: embed a corpus once (cached by content) and rank it for each query.
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { parseArgs } from 'node:util';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +8,7 @@ import { EmbedrtError } from '../errors.js';
 import { SentenceTransformer, type Device } from '../model.js';
 import { semanticSearch } from '../search.js';
 import { readCachedEmbeddings, writeCachedEmbeddings } from './embedcache.js';
-import { type Command, UsageError, hubForCli, quantizeFlag, positiveInt, batches } from './common.js';
+import { type Command, UsageError, hubForCli, quantizeFlag, positiveInt, batches, parseFlags } from './common.js';
 
 const SEARCH_HELP = `Usage: embedrt search --model <dir|hub-id> --corpus <file> [--query TEXT ...] [options]
 
@@ -25,7 +24,7 @@ Options:
   --quantize <q>     int8 | int8-fast: the 8-bit graph built from model.safetensors`;
 
 async function search(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseFlags('search', {
     args: argv,
     options: {
       model: { type: 'string' },
@@ -37,7 +36,6 @@ async function search(argv: string[]): Promise<void> {
       device: { type: 'string', default: 'cpu' },
       quantize: { type: 'string' },
     },
-    strict: true,
   });
   if (!values.model) throw new UsageError('search: --model <dir|hub-id> is required');
   if (!values.corpus) throw new UsageError('search: --corpus <file> is required');

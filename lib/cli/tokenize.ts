@@ -1,8 +1,7 @@
 // embedrt tokenize: texts from stdin to token ids.
 import readline from 'node:readline';
-import { parseArgs } from 'node:util';
 import { Tokenizer } from '../tokenizer.js';
-import { type Command, UsageError, batches } from './common.js';
+import { type Command, UsageError, batches, parseFlags } from './common.js';
 
 const TOKENIZE_HELP = `Usage: embedrt tokenize --model <dir> [--max-length N] [--no-special-tokens] [--lines]
 
@@ -17,7 +16,7 @@ Options:
   --batch-size <N>       texts per native batch (default 4096)`;
 
 async function tokenize(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseFlags('tokenize', {
     args: argv,
     options: {
       model: { type: 'string' },
@@ -26,7 +25,6 @@ async function tokenize(argv: string[]): Promise<void> {
       lines: { type: 'boolean', default: false },
       'batch-size': { type: 'string', default: '4096' },
     },
-    strict: true,
   });
   if (!values.model) throw new UsageError('tokenize: --model <dir> is required');
   const maxLength = values['max-length'] === undefined ? undefined : Number(values['max-length']);

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
 import { hashOpenFileInto, writeAll } from '../files.js';
-import type { DownloadResult, HubOptions, Sibling } from './options.js';
+import { HUB_OPTION_KEYS, type DownloadResult, type HubOptions, type Sibling } from './options.js';
+import { optionsOf } from '../validate.js';
 import { SHA1, SHA256, TOKENIZER_AND_CONFIG, cachedSnapshot, checkRepoId, checkRevision, hubCacheDir, inflight, listFiles, repoFolder, safeRepoPath, truthy, withBlobLock } from './cache.js';
 import { Client, CutOff } from './http.js';
 
@@ -54,7 +55,8 @@ function blobHash(kind: 'sha256' | 'git', size: number): crypto.Hash {
  * const { dir } = await downloadModel('BAAI/bge-base-en-v1.5');
  * const model = await SentenceTransformer.load(dir);
  */
-export async function downloadModel(repoId: string, opts: HubOptions = {}): Promise<DownloadResult> {
+export async function downloadModel(repoId: string, options?: HubOptions): Promise<DownloadResult> {
+  const opts = optionsOf(options, 'downloadModel', HUB_OPTION_KEYS);
   checkRepoId(repoId);
   const revision = opts.revision ?? 'main';
   checkRevision(revision);

@@ -1,4 +1,5 @@
 // The hub client's options and results, and the hub's file listing entries.
+import type { OptionKeys } from '../validate.js';
 
 /** Options of downloadModel() and of SentenceTransformer.load() for hub ids. */
 export interface HubOptions {
@@ -24,6 +25,10 @@ export interface HubOptions {
   onProgress?: (done: number, total: number, file: string) => void;
   signal?: AbortSignal;
 }
+
+export const HUB_OPTION_KEYS: OptionKeys<HubOptions> = {
+  revision: true, endpoint: true, token: true, cacheDir: true, offline: true, allFiles: true, concurrency: true, timeoutMs: true, attempts: true, onProgress: true, signal: true,
+};
 
 /** What downloadModel() did. */
 export interface DownloadResult {
