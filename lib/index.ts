@@ -15,6 +15,7 @@ export {
   type LoadOptions,
   type EncodeOptions as ModelEncodeOptions,
 } from './model.js';
+export { type StreamItem, type EncodeStreamOptions, type EmbeddingChunk } from './stream.js';
 export {
   downloadModel,
   cachedSnapshot,

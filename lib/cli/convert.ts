@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
-import { convertCheckpoint, locateModel, onnxGraphFor } from '../model.js';
+import { convertCheckpoint, onnxGraphFor } from '../graph.js';
+import { locateModel } from '../modelload.js';
 import { type Command, UsageError, quantizeFlag, parseFlags } from './common.js';
 
 const CONVERT_HELP = `Usage: embedrt convert --model <dir|hub-id> --out <dir> [--inline]

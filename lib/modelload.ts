@@ -1,0 +1,133 @@
+// Finding a model folder (a local folder, or a hub id from the cache or the hub) and opening its ONNX
+// Runtime session, with ONNX Runtime's optimized form of the graph cached.
+import fs from 'node:fs';
+import path from 'node:path';
+import { EmbedrtError, rethrowNative } from './errors.js';
+import { native, type NativeModelHandle, type NativeTokenizerHandle } from './native.js';
+import { cachedSnapshot, downloadModel, hubCacheDir, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
+import { entryIsValid, entryWorkspace, publishEntry, removeEntry } from './graphcache.js';
+import { optimizedEntry } from './graph.js';
+import type { Quantization } from './onnx/bert.js';
+
+/** Where inference runs. 'auto' tries CUDA and falls back to the CPU, saying why in info(). */
+export type Device = 'cpu' | 'cuda' | 'tensorrt' | 'auto';
+
+export interface LoadOptions {
+  device?: Device;
+  deviceId?: number;
+  /** Matryoshka: keep the first truncateDim values of every embedding. */
+  truncateDim?: number;
+  /** ONNX Runtime intra-op threads (default: its own choice, the physical cores). */
+  threads?: number;
+  /** Hub revision (branch, tag or commit) when loading by hub id. Default 'main'. */
+  revision?: string;
+  /** Folder for converted ONNX graphs (default $EMBEDRT_CACHE or ~/.cache/embedrt). */
+  cacheDir?: string;
+  /**
+   * Build the graph from model.safetensors with 8-bit weights (needs a safetensors checkpoint; default
+   * float32). 'int8': int8 dynamic quantization (ONNX Runtime's VNNI/AVX-512 integer GEMM) for the
+   * attention projections, 8-bit blockwise for the feed-forward layers — cosine to fp32 ≥ 0.99 per text.
+   * 'int8-fast': dynamic everywhere — faster, less faithful. See bench/README.md for the numbers.
+   */
+  quantize?: Quantization;
+  /** Use this ONNX file of the model folder (e.g. 'onnx/model_quantized.onnx') instead of onnx/model.onnx. */
+  onnxFile?: string;
+  /**
+   * Hub ids: where and how to download (endpoint, token, hub cache, offline, progress). A hub id whose
+   * snapshot is cached with a config, a tokenizer and weights loads without touching the network.
+   */
+  hub?: Omit<HubOptions, 'revision'>;
+  /** Aborts the load between its steps (download, reading the folder, building the graph, the session). */
+  signal?: AbortSignal;
+}
+
+/** An existing folder, resolved; undefined for a hub id; an error for anything else. */
+function localFolder(idOrDir: string): string | undefined {
+  if (fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory()) return path.resolve(idOrDir);
+  if (!isHubId(idOrDir)) {
+    throw new EmbedrtError('E_MODEL_FILES', `${idOrDir}: no such folder, and not a hub id of the form "org/name"`);
+  }
+  return undefined;
+}
+
+/**
+ * Resolves a local folder, or a hub id already in the Hugging Face cache (no network). load() also
+ * downloads hub ids that are not cached.
+ */
+export function resolveModelDir(idOrDir: string, revision = 'main', hub: Omit<HubOptions, 'revision'> = {}): string {
+  const local = localFolder(idOrDir);
+  if (local !== undefined) return local;
+  const snapshot = cachedSnapshot(idOrDir, { ...hub, revision });
+  if (snapshot === undefined) {
+    throw new EmbedrtError(
+      'E_MODEL_FILES',
+      `${idOrDir}@${revision}: not in the Hugging Face cache (${hubCacheDir(hub)}); download it first (embedrt download ${idOrDir}) or pass a local folder`,
+    );
+  }
+  return snapshot;
+}
+
+/** A local folder as is; a hub id from the cache when complete there, else downloaded into it. */
+export async function locateModel(idOrDir: string, opts: LoadOptions): Promise<string> {
+  const local = localFolder(idOrDir);
+  if (local !== undefined) return local;
+  const signal = opts.signal ?? opts.hub?.signal;
+  const hub: HubOptions = { ...opts.hub, revision: opts.revision ?? 'main', ...(signal ? { signal } : {}) };
+  const cached = cachedSnapshot(idOrDir, hub);
+  if (cached !== undefined && snapshotLooksComplete(cached)) return cached;
+  return (await downloadModel(idOrDir, hub)).dir;
+}
+
+/**
+ * An ONNX Runtime session over `graph`, started from ONNX Runtime's cached optimized form when there is
+ * a valid one. The first load saves that form into the cache; a damaged cached form is dropped and
+ * rebuilt; an unwritable cache only means the optimization is not saved.
+ */
+export async function openSession(
+  graph: string,
+  tokenizer: NativeTokenizerHandle,
+  o: { device: Device; deviceId: number; threads: number; cacheDir: string | undefined },
+): Promise<{ handle: NativeModelHandle; optimizedGraph: string | undefined }> {
+  const Native = native().NativeModel;
+  // The session is created on a native worker thread (seconds for BERT-base); the handle wraps it.
+  const create = async (modelPath: string, saveTo: string) =>
+    new Native(await Native.createSession({ modelPath, intraOpThreads: o.threads, optimize: true, optimizedModelPath: saveTo, device: o.device, deviceId: o.deviceId }), tokenizer);
+  const entry = optimizedEntry(graph, o.device, o.cacheDir);
+  if (entryIsValid(entry)) {
+    const optimized = path.join(entry, 'model.onnx');
+    try {
+      return { handle: await create(optimized, ''), optimizedGraph: optimized };
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'E_MODEL_FILES') rethrowNative(e);
+      removeEntry(entry); // damaged: rebuilt below from the source graph
+    }
+  }
+  let tmp: string | undefined;
+  try {
+    tmp = entryWorkspace(entry);
+  } catch {
+    tmp = undefined; // the cache cannot be written: run without saving the optimized graph
+  }
+  let handle: NativeModelHandle;
+  try {
+    handle = await create(graph, tmp ? path.join(tmp, 'model.onnx') : '');
+  } catch (e) {
+    if (tmp === undefined) rethrowNative(e);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    tmp = undefined;
+    try {
+      handle = await create(graph, ''); // saving failed (a full disk?): the session itself may still start
+    } catch (e2) {
+      rethrowNative(e2);
+    }
+  }
+  if (tmp !== undefined) {
+    try {
+      publishEntry(tmp, entry);
+    } catch {
+      // not cached this time; the session runs all the same
+    }
+  }
+  return { handle, optimizedGraph: undefined };
+}
+
