@@ -3,7 +3,7 @@
 // only dispatches: the command table, --help and --version, exit codes.
 import fs from 'node:fs';
 import { benchCommand } from './cli/bench.js';
-import { type Command, UsageError } from './cli/common.js';
+import { type Command, StopWithCode, UsageError } from './cli/common.js';
 import { convertCommand } from './cli/convert.js';
 import { downloadCommand } from './cli/download.js';
 import { encodeCommand } from './cli/encode.js';
@@ -80,7 +80,10 @@ if (isMain) main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError || String((err as { code?: string }).code).startsWith('ERR_PARSE_ARGS_')) {
+    if (err instanceof StopWithCode) {
+      process.stderr.write(`embedrt: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+    } else if (err instanceof UsageError || String((err as { code?: string }).code).startsWith('ERR_PARSE_ARGS_')) {
       process.stderr.write(`embedrt: ${(err as Error).message}\n`);
       process.exitCode = 2;
     } else if (err instanceof EmbedrtError) {

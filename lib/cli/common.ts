@@ -16,6 +16,16 @@ export interface Command {
 /** A mistake in the command line: exit code 2, the message (with the usage where it helps). */
 export class UsageError extends Error {}
 
+/** An end that is not a failure of embedrt (an interrupt): the message on stderr and this exit code. */
+export class StopWithCode extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * node:util's parseArgs, strict, for `command`: an unknown flag is a usage error with a did-you-mean
  * (`--normalise` → `--normalize`, `--truncate_dim` → `--dim` is too far, so the list is printed).
@@ -32,25 +42,74 @@ export function parseFlags<T extends Omit<ParseArgsConfig, 'strict'>>(command: s
   }
 }
 
-/** A progress bar on stderr, redrawn at most every 100 ms; finish() ends its line. */
-export function progressBar(label: string, unit: (n: number) => string = String): { update: (done: number, total: number) => void; finish: () => void } {
+/** Seconds as "42s", "3m05s", "2h04m". */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export interface Progress {
+  /** `done` of `total` (total undefined: unknown); `fraction`, when given, is the share done (bytes of a file). */
+  update(done: number, total?: number, fraction?: number): void;
+  /** Ends the display: the bar's line, or a last plain line. */
+  finish(): void;
+}
+
+/**
+ * Progress on stderr. On a terminal, a bar redrawn at most every 100 ms with the rate and the time
+ * left; otherwise (a log) a plain line at most every `everyMs` (default 10 s) and one at the end, so
+ * logs stay readable.
+ */
+export function progressBar(label: string, unit: (n: number) => string = (n) => n.toLocaleString('en'), o: { tty?: boolean; everyMs?: number; rateUnit?: string } = {}): Progress {
+  const tty = o.tty ?? process.stderr.isTTY === true;
+  const everyMs = o.everyMs ?? 10_000;
+  const start = Date.now();
   let last = 0;
   let drawn = false;
-  const draw = (done: number, total: number) => {
-    const w = 30;
-    const f = total > 0 ? Math.min(w, Math.round((done / total) * w)) : 0;
-    process.stderr.write(`\r${label} [${'#'.repeat(f)}${'.'.repeat(w - f)}] ${unit(done)}/${unit(total)}`);
+  let latest: { done: number; total: number | undefined; fraction: number | undefined } = { done: 0, total: undefined, fraction: undefined };
+  const describe = () => {
+    const { done, total, fraction } = latest;
+    const seconds = (Date.now() - start) / 1000;
+    const share = fraction ?? (total ? done / total : undefined);
+    const rate = seconds > 0 ? done / seconds : 0;
+    const parts = [`${unit(done)}${total !== undefined ? `/${unit(total)}` : ''}${o.rateUnit ? ` ${o.rateUnit}` : ''}`];
+    if (seconds >= 1) parts.push(`${unit(Math.round(rate))}/s`);
+    if (share !== undefined && share > 0 && share < 1 && seconds >= 1) parts.push(`ETA ${duration((seconds * (1 - share)) / share)}`);
+    return { share, text: parts.join(' · ') };
+  };
+  const draw = () => {
+    const { share, text } = describe();
+    if (tty) {
+      const w = 24;
+      const f = share !== undefined ? Math.min(w, Math.round(share * w)) : 0;
+      const pct = share !== undefined ? ` ${Math.floor(share * 100)}%` : '';
+      process.stderr.write(`\r\x1b[K${label} [${'#'.repeat(f)}${'.'.repeat(w - f)}]${pct} ${text}`);
+    } else {
+      process.stderr.write(`${label}: ${share !== undefined ? `${Math.floor(share * 100)}%, ` : ''}${text}\n`);
+    }
     drawn = true;
   };
   return {
-    update(done, total) {
+    update(done, total, fraction) {
+      latest = { done, total, fraction };
       const now = Date.now();
-      if (now - last < 100 && done < total) return;
+      if (now - last < (tty ? 100 : everyMs) && !(tty && total !== undefined && done >= total)) return;
+      if (!tty && last === 0) {
+        last = now; // the first plain line after everyMs, not at once
+        return;
+      }
       last = now;
-      draw(done, total);
+      draw();
     },
     finish() {
-      if (drawn) process.stderr.write('\n');
+      if (tty && drawn) {
+        draw();
+        process.stderr.write('\n');
+      } else if (!tty && latest.done > 0) {
+        draw();
+      }
     },
   };
 }
@@ -77,7 +136,11 @@ export function positiveInt(value: string | undefined, flag: string): number | u
   return n;
 }
 
-export async function* batches(lines: AsyncIterable<string> | Iterable<string>, json: boolean, size: number): AsyncGenerator<string[]> {
+/**
+ * Texts in batches: plain lines, or JSON strings one per line (`json` gives the source's name and the
+ * hint printed with a line that is not one, naming how this command reads plain text).
+ */
+export async function* batches(lines: AsyncIterable<string> | Iterable<string>, json: { source: string; plainHint: string } | undefined, size: number): AsyncGenerator<string[]> {
   // Plain lines: every line is a text (an empty line is an empty text). JSON lines: blank lines skip.
   let batch: string[] = [];
   let lineNo = 0;
@@ -89,10 +152,10 @@ export async function* batches(lines: AsyncIterable<string> | Iterable<string>, 
       try {
         text = JSON.parse(line) as string;
       } catch (e) {
-        throw new EmbedrtError('E_BAD_INPUT', `stdin line ${lineNo}: not valid JSON (${(e as Error).message}); use --lines for plain text`);
+        throw new EmbedrtError('E_BAD_INPUT', `${json.source} line ${lineNo}: not valid JSON (${(e as Error).message}); ${json.plainHint}`);
       }
       if (typeof text !== 'string') {
-        throw new EmbedrtError('E_BAD_INPUT', `stdin line ${lineNo}: expected a JSON string, got ${typeof text}; use --lines for plain text`);
+        throw new EmbedrtError('E_BAD_INPUT', `${json.source} line ${lineNo}: expected a JSON string, got ${typeof text}; ${json.plainHint}`);
       }
     }
     batch.push(text);

@@ -1,18 +1,23 @@
-// embedrt encode: texts from stdin to embeddings (JSON lines or .npy).
+// embedrt encode: a corpus of any size, from stdin or a file, to embeddings written as they are made
+// (JSON lines, .npy, raw float32), resumable and shardable.
 import fs from 'node:fs';
-import readline from 'node:readline';
+import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
-import { writeAllSync } from '../files.js';
 import { SentenceTransformer, type Device } from '../model.js';
-import { npyBytes } from './npy.js';
-import { type Command, UsageError, hubForCli, quantizeFlag, positiveInt, batches, parseFlags } from './common.js';
+import { type Command, StopWithCode, UsageError, hubForCli, quantizeFlag, positiveInt, parseFlags, progressBar } from './common.js';
+import { readRecords, type ByteCounter, type InputFormat } from './input.js';
+import { openSink, type OutputFormat } from './output.js';
 
-const ENCODE_HELP = `Usage: embedrt encode --model <dir|hub-id> [options] < texts.txt
+const ENCODE_HELP = `Usage: embedrt encode --model <dir|hub-id> [--input FILE] [--out FILE] [options]
 
-Embeds one text per stdin line (with --jsonl: one JSON string per line) and writes the embeddings, in
-input order, as JSON lines (one array per text) or as a float32 .npy matrix [texts, dim].
+Embeds a corpus as it reads it and writes the embeddings as it goes, in input order: memory stays flat
+whatever the corpus size. Input: stdin or --input FILE — plain lines (one text per line), JSON lines
+(JSON strings, or objects with a text field and an optional id field) or CSV with a header. Output:
+stdout or --out FILE — JSON lines (one array per text; objects with "index", "id" and "embedding"
+when ids or --shard are given), a float32 .npy matrix [texts, dim], or raw float32 rows with a
+<out>.json sidecar. A file is written as <out>.partial and renamed when complete.
 
-Options:
+Model:
   --model <dir|id>       model folder, or a hub id (downloaded into the Hugging Face cache if missing)
   --dim <D>              Matryoshka: keep the first D dimensions
   --normalize            L2-normalize the (truncated) embeddings
@@ -20,36 +25,51 @@ Options:
   --batch-size <B>       texts per inference run (default 32)
   --device <d>           cpu | cuda | tensorrt | auto (default cpu)
   --quantize <q>         int8 | int8-fast: the 8-bit graph built from model.safetensors
-  --format <f>           jsonl (default) | npy
+Input:
+  --input <file>         read this file instead of stdin
+  --input-format <f>     lines | jsonl | csv (default: from the --input extension, .jsonl/.ndjson/.csv;
+                         else lines)
+  --jsonl                same as --input-format jsonl
+  --text-field <name>    JSON lines: the objects' text field (default text)
+  --id-field <name>      JSON lines: the objects' id field, written beside each embedding
+  --text-column <name>   CSV: the text column (default text)
+  --id-column <name>     CSV: the id column, written beside each embedding
+  --shard <i/N>          embed only records i, i+N, i+2N, … (0 ≤ i < N): one of N machines' share
+Output:
   --out <file>           write there instead of stdout
-  --jsonl                read JSON strings instead of plain lines
-  --progress             print progress on stderr`;
+  --format <f>           jsonl | npy | raw (default: from the --out extension, .npy or .f32; else jsonl);
+                         npy and raw need --out; with ids or --shard they also write <out>.ids.jsonl
+  --resume               continue <out>.partial from its last whole row (same flags as the first run)
+  --chunk-size <n>       texts embedded and written at a time (default 1024)
+  --progress             progress on stderr also when it is not a terminal (plain lines every 10 s)
+  --no-progress          no progress, even on a terminal
 
-/** An output file written under a temporary name and renamed when complete; removed on failure or exit. */
-function openOutput(file: string): { finish: (bytes: Uint8Array) => void } {
-  const tmp = `${file}.tmp-${process.pid}`;
-  let fd: number;
-  try {
-    fd = fs.openSync(tmp, 'w');
-  } catch (e) {
-    throw new EmbedrtError('E_BAD_INPUT', `--out ${file}: cannot write there (${(e as NodeJS.ErrnoException).code ?? e})`);
+Ctrl-C stops after the chunk being written: <out>.partial then holds whole rows, and --resume continues
+it. A reader that goes away (| head) ends the command quietly.`;
+
+function shardFlag(v: string | undefined): { index: number; count: number } | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index >= count || !Number.isSafeInteger(count)) {
+    throw new UsageError(`encode: --shard must be i/N with 0 ≤ i < N (e.g. 0/4 for the first of four), got ${v}`);
   }
-  const cleanup = () => fs.rmSync(tmp, { force: true });
-  process.once('exit', cleanup);
-  return {
-    finish(bytes) {
-      try {
-        writeAllSync(fd, bytes);
-        fs.closeSync(fd);
-        fs.renameSync(tmp, file);
-      } catch (e) {
-        cleanup();
-        throw new EmbedrtError('E_BAD_INPUT', `--out ${file}: writing failed (${(e as NodeJS.ErrnoException).code ?? e}); nothing was written`);
-      } finally {
-        process.removeListener('exit', cleanup);
-      }
-    },
-  };
+  return { index, count };
+}
+
+function inputFormatOf(flag: string | undefined, jsonl: boolean, file: string | undefined): InputFormat {
+  if (jsonl && flag !== undefined && flag !== 'jsonl') throw new UsageError(`encode: --jsonl and --input-format ${flag} disagree`);
+  const f = jsonl ? 'jsonl' : (flag ?? (file && /\.(jsonl|ndjson)$/i.test(file) ? 'jsonl' : file && /\.csv$/i.test(file) ? 'csv' : 'lines'));
+  if (f !== 'lines' && f !== 'jsonl' && f !== 'csv') throw new UsageError(`encode: --input-format must be lines, jsonl or csv, got ${f}`);
+  return f;
+}
+
+function outputFormatOf(flag: string | undefined, out: string | undefined): OutputFormat {
+  const f = flag ?? (out && /\.npy$/i.test(out) ? 'npy' : out && /\.(f32|raw)$/i.test(out) ? 'raw' : 'jsonl');
+  if (f !== 'jsonl' && f !== 'npy' && f !== 'raw') throw new UsageError(`encode: --format must be jsonl, npy or raw, got ${f}`);
+  if (f !== 'jsonl' && out === undefined) throw new UsageError(`encode: --format ${f} is written to a file; give --out FILE`);
+  return f;
 }
 
 async function encode(argv: string[]): Promise<void> {
@@ -62,52 +82,123 @@ async function encode(argv: string[]): Promise<void> {
       'prompt-name': { type: 'string' },
       'batch-size': { type: 'string' },
       device: { type: 'string', default: 'cpu' },
-      format: { type: 'string', default: 'jsonl' },
-      out: { type: 'string' },
-      jsonl: { type: 'boolean', default: false },
-      progress: { type: 'boolean', default: false },
       quantize: { type: 'string' },
+      input: { type: 'string' },
+      'input-format': { type: 'string' },
+      jsonl: { type: 'boolean', default: false },
+      'text-field': { type: 'string', default: 'text' },
+      'id-field': { type: 'string' },
+      'text-column': { type: 'string', default: 'text' },
+      'id-column': { type: 'string' },
+      shard: { type: 'string' },
+      out: { type: 'string' },
+      format: { type: 'string' },
+      resume: { type: 'boolean', default: false },
+      'chunk-size': { type: 'string' },
+      progress: { type: 'boolean', default: false },
+      'no-progress': { type: 'boolean', default: false },
     },
   });
   if (!values.model) throw new UsageError('encode: --model <dir|hub-id> is required');
-  if (values.format !== 'jsonl' && values.format !== 'npy') throw new UsageError(`encode: --format must be jsonl or npy, got ${values.format}`);
-  if (values.format === 'npy' && !values.out && process.stdout.isTTY) throw new UsageError('encode: --format npy writes binary; give --out FILE or redirect stdout');
+  const inputFormat = inputFormatOf(values['input-format'], values.jsonl, values.input);
+  if (inputFormat !== 'jsonl' && (values['id-field'] !== undefined || values['text-field'] !== 'text')) throw new UsageError('encode: --text-field and --id-field are for JSON lines input');
+  if (inputFormat !== 'csv' && (values['id-column'] !== undefined || values['text-column'] !== 'text')) throw new UsageError('encode: --text-column and --id-column are for CSV input');
+  const format = outputFormatOf(values.format, values.out);
+  if (values.resume && values.out === undefined) throw new UsageError('encode: --resume continues an --out FILE; stdout cannot be resumed');
+  const shard = shardFlag(values.shard);
   const dim = positiveInt(values.dim, '--dim');
   const batchSize = positiveInt(values['batch-size'], '--batch-size');
-  // The output file is opened (under a temporary name) before any work, so an unwritable --out fails
-  // at once; it gets its name only when complete, so a full disk never leaves a truncated file that looks whole.
-  const out = values.out === undefined ? undefined : openOutput(values.out);
-  const texts: string[] = [];
-  const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-  for await (const batch of batches(rl, values.jsonl, 4096)) for (const t of batch) texts.push(t); // no push(...batch): a spread of 125k+ items overflows the stack
+  const chunkSize = positiveInt(values['chunk-size'], '--chunk-size') ?? 1024;
+  const idField = values['id-field'] ?? values['id-column'];
+  const withIds = idField !== undefined || shard !== undefined;
+  const out = values.out === undefined ? undefined : path.resolve(values.out);
+  if (out !== undefined && values.resume && fs.existsSync(out) && !fs.existsSync(`${out}.partial`)) {
+    process.stderr.write(`embedrt: ${values.out} is already complete; nothing to resume\n`);
+    return;
+  }
+  let inputSize: number | undefined;
+  if (values.input !== undefined) {
+    try {
+      const st = fs.statSync(values.input);
+      if (st.isDirectory()) throw new EmbedrtError('E_BAD_INPUT', `--input ${values.input}: is a folder, not a file`);
+      inputSize = st.isFile() ? st.size : undefined;
+    } catch (e) {
+      if (e instanceof EmbedrtError) throw e;
+      throw new EmbedrtError('E_BAD_INPUT', `--input ${values.input}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
+    }
+  }
+
   const cli = hubForCli();
   const quantize = quantizeFlag(values.quantize);
   const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(dim ? { truncateDim: dim } : {}), ...(quantize ? { quantize } : {}) });
   cli.done();
-  const emb = await model.encode(texts, {
-    normalize: values.normalize,
-    ...(batchSize ? { batchSize } : {}),
-    ...(values['prompt-name'] ? { promptName: values['prompt-name'] } : {}),
-    ...(values.progress ? { onProgress: (d: number, t: number) => process.stderr.write(`\rembedded ${d}/${t}`) } : {}),
-  });
-  if (values.progress) process.stderr.write('\n');
-  if (emb.truncated.length) process.stderr.write(`embedrt: ${emb.truncated.length} text(s) were longer than ${model.maxSeqLength} tokens and were truncated\n`);
-  model.dispose();
-  let bytes: Buffer;
-  if (values.format === 'npy') {
-    bytes = npyBytes(emb.data, emb.rows, emb.dim);
-  } else {
-    const lines: string[] = [];
-    for (let i = 0; i < emb.rows; i++) lines.push(`[${Array.from(emb.row(i)).join(',')}]\n`);
-    bytes = Buffer.from(lines.join(''));
+  const sink = await openSink({ format, file: out, dim: model.dimension, withIds, resume: values.resume });
+  const skip = sink.rows;
+  const input = values.input === undefined ? process.stdin : fs.createReadStream(values.input);
+  const inputName = values.input ?? 'stdin';
+  const counter: ByteCounter = { bytes: 0 };
+  const records = readRecords(input, inputName, { format: inputFormat, textField: values['text-field'], idField, textColumn: values['text-column'] }, counter);
+  // Each record's input position and id, in the order encodeStream returns them.
+  const pending: { index: number; id: string | number | undefined }[] = [];
+  let seen = 0;
+  async function* selected() {
+    let index = -1;
+    let taken = 0;
+    for await (const r of records) {
+      index++;
+      if (shard !== undefined && index % shard.count !== shard.index) continue;
+      if (taken++ < skip) continue; // already in the resumed output
+      pending.push({ index, id: r.id });
+      seen = index + 1;
+      yield r.text;
+    }
   }
-  if (out) out.finish(bytes);
-  else await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (e) => (e ? reject(e) : resolve())));
+  const showProgress = !values['no-progress'] && (values.progress || process.stderr.isTTY === true);
+  const bar = showProgress ? progressBar('embedding', undefined, { rateUnit: 'texts' }) : undefined;
+  const stop = new AbortController();
+  const onSigint = () => {
+    if (stop.signal.aborted) process.exit(130); // a second Ctrl-C: at once
+    stop.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let truncated = 0;
+  let written = 0;
+  try {
+    for await (const chunk of model.encodeStream(selected(), {
+      chunkSize,
+      normalize: values.normalize,
+      signal: stop.signal,
+      ...(batchSize ? { batchSize } : {}),
+      ...(values['prompt-name'] ? { promptName: values['prompt-name'] } : {}),
+    })) {
+      const e = chunk.embeddings;
+      const meta = pending.splice(0, e.rows);
+      await sink.write({ indices: meta.map((m) => m.index), ids: meta.map((m) => m.id), data: e.data, rows: e.rows });
+      truncated += e.truncated.length;
+      written += e.rows;
+      bar?.update(skip + written, undefined, inputSize ? Math.min(1, counter.bytes / inputSize) : undefined);
+    }
+    await sink.finish();
+    bar?.finish();
+  } catch (e) {
+    bar?.finish();
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return; // the reader went away: a quiet end
+    const where = await sink.stop().catch(() => 'the partial output could not be closed');
+    if (stop.signal.aborted && (e as { code?: unknown }).code === 'E_ABORTED') {
+      throw new StopWithCode(`interrupted after ${written} new rows (input record ${seen}); ${where}`, 130);
+    }
+    if (out !== undefined) process.stderr.write(`embedrt: stopped: ${where}\n`);
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    model.dispose();
+  }
+  if (truncated) process.stderr.write(`embedrt: ${truncated} text(s) were longer than ${model.maxSeqLength} tokens and were truncated\n`);
 }
 
 export const encodeCommand: Command = {
   name: 'encode',
-  summary: 'Embed texts from stdin (one per line) with a sentence-transformers model',
+  summary: 'Embed a corpus (stdin or a file; lines, JSON lines or CSV) as it streams, resumable and shardable',
   help: ENCODE_HELP,
   run: encode,
 };

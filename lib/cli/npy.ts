@@ -1,14 +1,20 @@
-// numpy's .npy format, for embedrt encode --out *.npy.
+// numpy's .npy format, for embedrt encode --format npy.
 
-/** A float32 matrix in numpy's .npy format (version 1.0, C order). */
-export function npyBytes(data: Float32Array, rows: number, dim: number): Buffer {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${dim}), }`;
-  const total = 10 + header.length + 1;
-  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
-  const pre = Buffer.alloc(10);
-  pre.write('\x93NUMPY', 0, 'latin1');
-  pre[6] = 1;
-  pre[7] = 0;
-  pre.writeUInt16LE(header.length, 8);
-  return Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+/** Header bytes (magic, version, length, dict): always this many, whatever the row count. */
+const HEADER_BYTES = 128;
+
+/**
+ * The header of a float32 [rows, dim] C-order .npy (version 1.0), padded to HEADER_BYTES so that a
+ * streamed file's header can be rewritten with the final row count in place.
+ */
+export function npyHeader(rows: number, dim: number): Buffer {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${dim}), }`;
+  const text = `${dict}${' '.repeat(HEADER_BYTES - 10 - dict.length - 1)}\n`;
+  const out = Buffer.alloc(HEADER_BYTES);
+  out.write('\x93NUMPY', 0, 'latin1');
+  out[6] = 1;
+  out[7] = 0;
+  out.writeUInt16LE(text.length, 8);
+  out.write(text, 10, 'latin1');
+  return out;
 }

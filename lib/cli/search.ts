@@ -8,13 +8,14 @@ import { EmbedrtError } from '../errors.js';
 import { SentenceTransformer, type Device } from '../model.js';
 import { semanticSearch } from '../search.js';
 import { readCachedEmbeddings, writeCachedEmbeddings } from './embedcache.js';
-import { type Command, UsageError, hubForCli, quantizeFlag, positiveInt, batches, parseFlags } from './common.js';
+import { type Command, UsageError, hubForCli, quantizeFlag, positiveInt, batches, parseFlags, progressBar } from './common.js';
 
 const SEARCH_HELP = `Usage: embedrt search --model <dir|hub-id> --corpus <file> [--query TEXT ...] [options]
 
 Embeds the corpus (one passage per non-empty line; .jsonl: one JSON string per line) once — the embeddings are
 cached under $EMBEDRT_CACHE (or ~/.cache/embedrt)/search, keyed by model, dimension and corpus content —
-then ranks it for each query (--query, repeatable, else one query per stdin line).
+then ranks it for each query (--query, repeatable, else one query per stdin line). Hits are numbered as
+semanticSearch numbers them: corpusId, the passage's position among the passages, from 0.
 
 Options:
   --top-k <K>        hits per query (default 5)
@@ -49,7 +50,7 @@ async function search(argv: string[]): Promise<void> {
     throw new EmbedrtError('E_BAD_INPUT', `${values.corpus}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
   }
   const corpus: string[] = [];
-  for await (const b of batches(raw.split(/\r?\n/), values.corpus.endsWith('.jsonl'), 4096)) for (const t of b) if (t.trim() !== '') corpus.push(t);
+  for await (const b of batches(raw.split(/\r?\n/), values.corpus.endsWith('.jsonl') ? { source: values.corpus, plainHint: 'a corpus not named .jsonl is read as plain lines' } : undefined, 4096)) for (const t of b) if (t.trim() !== '') corpus.push(t);
   if (corpus.length === 0) throw new EmbedrtError('E_BAD_INPUT', `${values.corpus}: no passages`);
   let queries = values.query ?? [];
   if (queries.length === 0) {
@@ -69,7 +70,9 @@ async function search(argv: string[]): Promise<void> {
   if (docs) {
     process.stderr.write(`embedrt: using cached embeddings of ${corpus.length} passages\n`);
   } else {
-    docs = (await model.encode(corpus, { normalize: true })).data;
+    const bar = process.stderr.isTTY ? progressBar('embedding the corpus', undefined, { rateUnit: 'passages' }) : undefined;
+    docs = (await model.encode(corpus, { normalize: true, ...(bar ? { onProgress: (d: number, t: number) => bar.update(d, t) } : {}) })).data;
+    bar?.finish();
     try {
       writeCachedEmbeddings(cacheFile, docs);
     } catch (e) {
@@ -83,10 +86,10 @@ async function search(argv: string[]): Promise<void> {
   let out = '';
   hits.forEach((row, i) => {
     if (values.format === 'jsonl') {
-      out += `${JSON.stringify({ query: queries[i], hits: row.map((h) => ({ passage: h.corpusId + 1, score: h.score, text: corpus[h.corpusId] })) })}\n`;
+      out += `${JSON.stringify({ query: queries[i], hits: row.map((h) => ({ corpusId: h.corpusId, score: h.score, text: corpus[h.corpusId] })) })}\n`;
     } else {
       out += `Q: ${queries[i]}\n`;
-      for (const h of row) out += `  ${h.score.toFixed(4)}  #${h.corpusId + 1}  ${corpus[h.corpusId]!.slice(0, 120)}\n`;
+      for (const h of row) out += `  ${h.score.toFixed(4)}  #${h.corpusId}  ${corpus[h.corpusId]!.slice(0, 120)}\n`;
     }
   });
   process.stdout.write(out);

@@ -37,7 +37,7 @@ async function tokenize(argv: string[]): Promise<void> {
   }
   const tok = Tokenizer.fromPretrained(values.model);
   const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-  for await (const batch of batches(rl, !values.lines, batchSize)) {
+  for await (const batch of batches(rl, values.lines ? undefined : { source: 'stdin', plainHint: 'use --lines for plain text' }, batchSize)) {
     const enc = await tok.encodeBatch(batch, {
       addSpecialTokens: !values['no-special-tokens'],
       ...(maxLength !== undefined ? { maxLength } : {}),

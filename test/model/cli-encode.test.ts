@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SentenceTransformer } from '../../lib/index.js';
+import { SentenceTransformer, semanticSearch } from '../../lib/index.js';
 import { onnxGraphFor } from '../../lib/model.js';
 import { financialQa, repoRoot } from '../helpers/data.js';
 import { makeModel, maxAbsDiff, miniLmDir, tempDir } from '../helpers/models.js';
@@ -60,12 +60,12 @@ describe('embedrt encode', () => {
     expect(bad.stderr).toMatch(/no such folder/);
     const fmt = run(['--model', 'x', '--format', 'csv'], '');
     expect(fmt.status).toBe(2);
-    expect(fmt.stderr).toMatch(/--format must be jsonl or npy/);
+    expect(fmt.stderr).toMatch(/--format must be jsonl, npy or raw, got csv/);
   });
 });
 
 describe('embedrt search and convert', () => {
-  it('search embeds the corpus once (cached) and ranks it for each query', () => {
+  it('search embeds the corpus once (cached) and ranks it for each query, numbered as semanticSearch numbers it', async () => {
     const corpus = path.join(root, 'corpus.txt');
     fs.writeFileSync(corpus, 'NVIDIA makes GPUs for gaming and data centers.\n\nApple sells iPhones and Macs.\nThe bank reported net interest income growth.\n');
     const args = [cli, 'search', '--model', miniLmDir(), '--corpus', corpus, '--top-k', '2', '--format', 'jsonl'];
@@ -75,9 +75,16 @@ describe('embedrt search and convert', () => {
     const second = spawnSync(process.execPath, args, { encoding: 'utf8', env, input: 'graphics chips\nsmartphone maker\n' });
     expect(second.stderr).toMatch(/using cached embeddings of 3 passages/);
     expect(second.stdout).toBe(first.stdout);
-    const rows = first.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { query: string; hits: { passage: number; text: string }[] });
+    const rows = first.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { query: string; hits: { corpusId: number; score: number; text: string }[] });
     expect(rows[0]!.hits[0]!.text).toMatch(/NVIDIA/);
     expect(rows[1]!.hits[0]!.text).toMatch(/Apple/);
+    // The library on the same passages (the corpus's non-empty lines) gives the same corpus ids.
+    const passages = ['NVIDIA makes GPUs for gaming and data centers.', 'Apple sells iPhones and Macs.', 'The bank reported net interest income growth.'];
+    const model = await SentenceTransformer.load(miniLmDir(), { cacheDir: env.EMBEDRT_CACHE });
+    const lib = await semanticSearch(await model.encode(['graphics chips', 'smartphone maker'], { normalize: true }), await model.encode(passages, { normalize: true }), { topK: 2 });
+    model.dispose();
+    expect(rows.map((r) => r.hits.map((h) => h.corpusId))).toEqual(lib.map((r) => r.map((h) => h.corpusId)));
+    rows.forEach((r) => r.hits.forEach((h) => expect(h.text).toBe(passages[h.corpusId])));
   });
 
   it('convert writes the standard graph (what GPU sessions and other runtimes run)', async () => {
