@@ -20,7 +20,7 @@ export interface Encoder {
 }
 
 export interface IROptions {
-  /** Matryoshka dimensions to evaluate (default 768, 512, 256, 128, 64 — those ≤ the model's). */
+  /** Matryoshka dimensions to evaluate (default: the model's own, then 768, 512, 256, 128, 64 below it). */
   dims?: number[];
   /** Default ['cosine', 'dot'] (the evaluator's cos_sim and dot_score). */
   scoreFunctions?: ('cosine' | 'dot')[];
@@ -37,6 +37,11 @@ export interface IROptions {
 const IR_KEYS: OptionKeys<IROptions> = {
   dims: true, scoreFunctions: true, accuracyAtK: true, precisionRecallAtK: true, mrrAtK: true, ndcgAtK: true, mapAtK: true, batchSize: true, onProgress: true,
 };
+
+/** The model's own dimension, then the model card's Matryoshka cuts below it (MiniLM: 384, 256, 128, 64). */
+export function defaultDims(fullDim: number): number[] {
+  return [fullDim, ...[768, 512, 256, 128, 64].filter((d) => d < fullDim)];
+}
 
 export interface IRMetrics {
   'accuracy@k': Record<number, number>;
@@ -131,7 +136,7 @@ export async function evaluateIR(data: IRData, model: Encoder, options?: IROptio
   const qEmb = await model.encode(queries.map(([, t]) => t), { batchSize, onProgress: progress(0) });
   const cEmb = await model.encode(corpus.map(([, t]) => t), { batchSize, onProgress: progress(queries.length) });
   const fullDim = qEmb.dim;
-  const dims = (opts.dims ?? [768, 512, 256, 128, 64].filter((d) => d <= fullDim)).map((d) => {
+  const dims = (opts.dims ?? defaultDims(fullDim)).map((d) => {
     if (!isInteger(d) || d <= 0 || d > fullDim) throw new EmbedrtError('E_BAD_INPUT', `evaluateIR: dims must be integers in [1, ${fullDim}], got ${d}`);
     return d;
   });

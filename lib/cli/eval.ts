@@ -12,7 +12,8 @@ document is its own row's context. Prints one markdown table per dimension, as t
 
 Options:
   --split <s>        test (default) | train | all
-  --dims <list>      comma-separated Matryoshka dimensions (default 768,512,256,128,64 up to the model's)
+  --dims <list>      comma-separated Matryoshka dimensions (default: the model's own, then
+                     768,512,256,128,64 below it)
   --batch-size <B>   texts per inference run (default 32)
   --device <d>       cpu | cuda | tensorrt | auto (default cpu)
   --quantize <q>     int8 | int8-fast: the 8-bit graph built from model.safetensors

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbedrtError, evaluateIR, type Encoder } from '../../lib/index.js';
+import { defaultDims } from '../../lib/evaluate.js';
 import { repoRoot } from '../helpers/data.js';
 
 const fx = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test', 'fixtures', 'st', 'ir.json'), 'utf8')) as {
@@ -61,6 +62,14 @@ describe('evaluateIR', () => {
         }
       }
     }
+  });
+
+  it("defaults to the model's own dimension and the Matryoshka cuts below it", async () => {
+    const model = fixedModel(); // 64-dimensional
+    expect(Object.keys(await evaluateIR(data, model)).map(Number)).toEqual([64]);
+    expect(defaultDims(384)).toEqual([384, 256, 128, 64]); // all-MiniLM-L6-v2: its own size first
+    expect(defaultDims(768)).toEqual([768, 512, 256, 128, 64]);
+    expect(defaultDims(1024)).toEqual([1024, 768, 512, 256, 128, 64]);
   });
 
   it('rejects data it cannot evaluate, saying why', async () => {

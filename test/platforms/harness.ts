@@ -92,7 +92,7 @@ async function aptInstall(pkg: string, probe: string): Promise<void> {
 }
 
 /** A Node.js binary for another platform, from the npm registry's node-<platform> packages. */
-async function foreignNode(pkg: string, version: string, bin: string): Promise<string> {
+export async function foreignNode(pkg: string, version: string, bin: string): Promise<string> {
   const dir = path.join(deps, `${pkg}-${version}`);
   const file = path.join(dir, 'package', bin);
   if (!fs.existsSync(file)) {

@@ -81,7 +81,7 @@ describe('npm pack', () => {
   it('embedrt: compiled JS and types, the sources a source build needs, no build output, tests or binaries; ≤ 2.5 MB', async () => {
     const files = await tarList(mainTarball);
     const names = files.map((f) => f.name);
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'CMakeLists.txt', 'native/core/platform.cc', 'third_party/onnxruntime/include/onnxruntime_c_api.h',
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli.js', 'CMakeLists.txt', 'native/core/platform.cc', 'third_party/onnxruntime/include/onnxruntime_c_api.h',
       'third_party/onnxruntime/LICENSE', 'scripts/install.mjs', 'scripts/assemble-ort.mjs', 'LICENSE', 'README.md', 'package.json']) {
       expect(names).toContain(`package/${f}`);
     }
