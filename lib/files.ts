@@ -2,6 +2,34 @@
 import type { Hash } from 'node:crypto';
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * fs.mkdirSync(dir, { recursive: true }), but finite: Node's own loops forever where mkdir answers
+ * ENOENT under a parent that exists (/proc, /sys: "cacheDir: '/proc/x'" hung load() in a spinning
+ * worker). Each missing folder is made once, from the top; any error but EEXIST on a folder is thrown.
+ */
+export function mkdirp(dir: string): void {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      if (fs.statSync(d).isDirectory()) break;
+      const e: NodeJS.ErrnoException = new Error(`ENOTDIR: not a directory, mkdir '${dir}'`);
+      e.code = 'ENOTDIR';
+      throw e;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || d === path.dirname(d)) throw e;
+      missing.push(d);
+    }
+  }
+  for (const d of missing.reverse()) {
+    try {
+      fs.mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !fs.statSync(d).isDirectory()) throw e;
+    }
+  }
+}
 
 /**
  * Writes all of `data` at the file's current position, or throws (ENOSPC, EIO, …): fs.writeSync may

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbedrtError } from './errors.js';
-import { hashFileInto } from './files.js';
+import { mkdirp, hashFileInto } from './files.js';
 
 /** Where embedrt caches graphs: options.cacheDir, else $EMBEDRT_CACHE, else ~/.cache/embedrt. */
 export function cacheRoot(cacheDir?: string): string {
@@ -58,7 +58,7 @@ export function entryIsValid(dir: string): boolean {
 export function entryWorkspace(final: string, tag = 'w'): string {
   const parent = path.dirname(final);
   try {
-    fs.mkdirSync(parent, { recursive: true });
+    mkdirp(parent);
     return fs.mkdtempSync(`${final}.tmp-${process.pid}-${tag}-`);
   } catch (e) {
     throw cacheError(parent, e);
@@ -114,7 +114,7 @@ export function removeEntry(dir: string): void {
 export function writeFileAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    mkdirp(path.dirname(file));
     fs.writeFileSync(tmp, text);
     fs.renameSync(tmp, file);
   } catch (e) {

@@ -8,6 +8,7 @@ import { writeSafetensors } from './safetensors.js';
 import type { BertConfig } from './onnx/bert.js';
 import { EmbedrtError } from './errors.js';
 import { describe, optionsOf, type OptionKeys } from './validate.js';
+import { mkdirp } from './files.js';
 
 export type PoolingMode = 'cls' | 'mean' | 'max' | 'mean_sqrt_len' | 'weightedmean' | 'lasttoken';
 
@@ -107,7 +108,7 @@ export function generateTestModel(dir: string, options: TestModelOptions): BertC
     add(`${p}.output.LayerNorm.weight`, [H], 0.1, 1);
     add(`${p}.output.LayerNorm.bias`, [H], 0.1);
   }
-  fs.mkdirSync(path.join(dir, '1_Pooling'), { recursive: true });
+  mkdirp(path.join(dir, '1_Pooling'));
   writeSafetensors(path.join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   const json = (file: string, v: unknown) => fs.writeFileSync(path.join(dir, file), `${JSON.stringify(v, null, 2)}\n`);
   json('config.json', {

@@ -5,6 +5,7 @@ import { EmbedrtError } from '../errors.js';
 import { convertCheckpoint, onnxGraphFor } from '../graph.js';
 import { locateModel } from '../modelload.js';
 import { type Command, UsageError, quantizeFlag, parseFlags } from './common.js';
+import { mkdirp } from '../files.js';
 
 const CONVERT_HELP = `Usage: embedrt convert --model <dir|hub-id> --out <dir> [--inline]
 
@@ -37,7 +38,7 @@ async function convert(argv: string[]): Promise<void> {
   const tmp = `${path.resolve(values.out)}.tmp-${process.pid}`;
   try {
     convertCheckpoint(dir, tmp, { externalData: !values.inline, ...(quantize ? { quantize } : {}) });
-    fs.mkdirSync(values.out, { recursive: true });
+    mkdirp(values.out);
     for (const f of fs.readdirSync(tmp)) fs.renameSync(path.join(tmp, f), path.join(values.out, f));
   } catch (e) {
     if (e instanceof EmbedrtError) throw e;

@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { mkdirp } from '../files.js';
 
 // Cached corpus embeddings: the float32 values, then the sha256 of those bytes (32 bytes).
 export function readCachedEmbeddings(file: string, values: number): Float32Array | undefined {
@@ -22,7 +23,7 @@ export function readCachedEmbeddings(file: string, values: number): Float32Array
 
 export function writeCachedEmbeddings(file: string, docs: Float32Array): void {
   const body = new Uint8Array(docs.buffer, docs.byteOffset, docs.byteLength);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  mkdirp(path.dirname(file));
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     fs.writeFileSync(tmp, Buffer.concat([body, crypto.createHash('sha256').update(body).digest()]));

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
-import { hashOpenFileInto, writeAll } from '../files.js';
+import { mkdirp, hashOpenFileInto, writeAll } from '../files.js';
 import { HUB_OPTION_KEYS, type DownloadResult, type HubOptions, type Sibling } from './options.js';
 import { optionsOf } from '../validate.js';
 import { SHA1, SHA256, TOKENIZER_AND_CONFIG, cachedSnapshot, checkRepoId, checkRevision, hubCacheDir, inflight, listFiles, repoFolder, safeRepoPath, truthy, withBlobLock } from './cache.js';
@@ -101,8 +101,8 @@ async function downloadSnapshot(repoId: string, revision: string, cache: string,
   const snapshot = path.join(repo, 'snapshots', commit);
   for (const s of siblings) safeRepoPath(snapshot, s?.rfilename); // refuse a hostile listing before writing anything
   const blobs = path.join(repo, 'blobs');
-  fs.mkdirSync(blobs, { recursive: true });
-  fs.mkdirSync(snapshot, { recursive: true });
+  mkdirp(blobs);
+  mkdirp(snapshot);
 
   const state = { done: 0, total: 0, downloaded: 0 };
   const fetchOne = (s: Sibling) => fetchFile(client, repoId, commit, snapshot, blobs, s, state, opts);
@@ -142,7 +142,7 @@ async function downloadSnapshot(repoId: string, revision: string, cache: string,
   if (failed) throw failed.error;
   if (revision !== commit) {
     const ref = path.join(repo, 'refs', revision);
-    fs.mkdirSync(path.dirname(ref), { recursive: true });
+    mkdirp(path.dirname(ref));
     const tmp = `${ref}.tmp-${process.pid}`;
     fs.writeFileSync(tmp, commit);
     fs.renameSync(tmp, ref);
@@ -204,7 +204,7 @@ async function fetchFile(
     }
   }
   // The snapshot entry: a relative symlink to the blob, as huggingface_hub makes; a copy where links fail.
-  fs.mkdirSync(path.dirname(target), { recursive: true });
+  mkdirp(path.dirname(target));
   const rel = path.relative(path.dirname(target), blob);
   let current: string | undefined;
   try {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
 import { DataType, encodeModel, type Attribute, type Initializer, type Node } from './proto.js';
-import { writeAllSync } from '../files.js';
+import { mkdirp, writeAllSync } from '../files.js';
 import { quantizeBlocksUint8, quantizeColumnsInt8 } from './quantize.js';
 
 /** The BertConfig fields the graph depends on (config.json). */
@@ -204,7 +204,7 @@ export function buildBertOnnx(
   const H = cfg.hidden_size;
   const heads = cfg.num_attention_heads;
   const hd = H / heads;
-  fs.mkdirSync(outDir, { recursive: true });
+  mkdirp(outDir);
   const modelFile = path.join(outDir, 'model.onnx');
   const g = new GraphBuilder(`${modelFile}.data`, opts.externalData ?? true);
 

@@ -97,6 +97,17 @@ describe('loading a model folder', () => {
     st.close();
   });
 
+  it('a cache folder that cannot be written is E_CACHE naming it, never a hang (/proc: Node’s recursive mkdir loops there)', async () => {
+    const file = path.join(root, 'a-file');
+    fs.writeFileSync(file, 'x');
+    for (const [dir, why] of [
+      ['/proc/embedrt-cache', 'ENOENT'],
+      [path.join(file, 'cache'), 'ENOTDIR'],
+    ] as const) {
+      await expectError(SentenceTransformer.load(tiny, { cacheDir: dir }), 'E_CACHE', new RegExp(`cannot write embedrt's graph cache in ${dir}/onnx \\(${why}\\)`));
+    }
+  }, 60_000);
+
   it('caches the converted graph by checkpoint hash', async () => {
     const c = path.join(root, 'cache-test');
     const a = await SentenceTransformer.load(tiny, { cacheDir: c });
