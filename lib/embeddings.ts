@@ -1,6 +1,25 @@
-// What encode returns: one Float32Array of rows × dim, and views of its rows.
+// What encode takes and returns: its options; one Float32Array of rows × dim, and views of its rows.
 import { EmbedrtError } from './errors.js';
 import { isInteger } from './validate.js';
+
+/** Options of SentenceTransformer.encode (and, but for onProgress, of encodeStream). */
+export interface EncodeOptions {
+  /** Texts per ONNX Runtime run at most (default 32). */
+  batchSize?: number;
+  /** Padded tokens per run at most (default batchSize × max sequence length). */
+  maxBatchTokens?: number;
+  /** L2-normalize the final embeddings (after truncation), as normalize_embeddings. Default false. */
+  normalize?: boolean;
+  /** Overrides the model's truncateDim for this call. */
+  truncateDim?: number;
+  /** A prompt prepended to every text. */
+  prompt?: string;
+  /** The name of a prompt in config_sentence_transformers.json. */
+  promptName?: string;
+  /** Called on the JS thread after each batch: (texts done, total). */
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
 
 /** Embeddings of an encode call: one Float32Array, rows × dim, that no copy was made of. */
 export class Embeddings {

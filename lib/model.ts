@@ -10,29 +10,12 @@ import { encodeStream, type EmbeddingChunk, type EncodeStreamOptions, type Strea
 
 export { convertCheckpoint, onnxGraphFor } from './graph.js';
 export { resolveModelDir, type Device, type LoadOptions } from './modelload.js';
-export { Embeddings } from './embeddings.js';
-import { Embeddings } from './embeddings.js';
+export { Embeddings, type EncodeOptions } from './embeddings.js';
+import { Embeddings, type EncodeOptions } from './embeddings.js';
 import { ModelFolder } from './modelfiles.js';
 import { countOption, describe, isCount, isInteger, optionsOf, ownKey, signalOf, type OptionKeys } from './validate.js';
 import { HUB_OPTION_KEYS } from './hub.js';
 
-export interface EncodeOptions {
-  /** Texts per ONNX Runtime run at most (default 32). */
-  batchSize?: number;
-  /** Padded tokens per run at most (default batchSize × max sequence length). */
-  maxBatchTokens?: number;
-  /** L2-normalize the final embeddings (after truncation), as normalize_embeddings. Default false. */
-  normalize?: boolean;
-  /** Overrides the model's truncateDim for this call. */
-  truncateDim?: number;
-  /** A prompt prepended to every text. */
-  prompt?: string;
-  /** The name of a prompt in config_sentence_transformers.json. */
-  promptName?: string;
-  /** Called on the JS thread after each batch: (texts done, total). */
-  onProgress?: (done: number, total: number) => void;
-  signal?: AbortSignal;
-}
 
 const LOAD_KEYS: OptionKeys<LoadOptions> = {
   device: true, deviceId: true, truncateDim: true, threads: true, revision: true, cacheDir: true, quantize: true, onnxFile: true, hub: true, signal: true,

@@ -1,31 +1,17 @@
 // Streaming encode: texts from an iterable or async iterable, embeddings out in input order, chunk by
 // chunk, in memory bounded by a few chunks whatever the corpus size.
 import { EmbedrtError } from './errors.js';
-import type { Embeddings } from './embeddings.js';
+import type { EncodeOptions, Embeddings } from './embeddings.js';
 import { describe, isCount, optionsOf, signalOf, type OptionKeys } from './validate.js';
 
 /** A text, or a record carrying its id (kept beside its embedding, never sent to the model). */
 export type StreamItem = string | { readonly id?: string | number; readonly text: string };
 
-export interface EncodeStreamOptions {
+export interface EncodeStreamOptions extends Omit<EncodeOptions, 'onProgress'> {
   /** Texts per chunk yielded (default 1024): the unit of batching by length, of progress and of memory. */
   chunkSize?: number;
-  /** Texts per ONNX Runtime run at most (default 32). */
-  batchSize?: number;
-  /** Padded tokens per run at most (default batchSize × max sequence length). */
-  maxBatchTokens?: number;
-  /** L2-normalize the final embeddings (after truncation). Default false. */
-  normalize?: boolean;
-  /** Overrides the model's truncateDim for this call. */
-  truncateDim?: number;
-  /** A prompt prepended to every text. */
-  prompt?: string;
-  /** The name of a prompt in config_sentence_transformers.json. */
-  promptName?: string;
   /** Called after each chunk is embedded: texts embedded so far. */
   onProgress?: (done: number) => void;
-  /** Stops the stream: the pending chunk is cancelled and the iteration throws E_ABORTED. */
-  signal?: AbortSignal;
 }
 
 /** One chunk of a streaming encode: consecutive items of the input. */

@@ -140,7 +140,6 @@ async function encode(argv: string[]): Promise<void> {
   const records = readRecords(input, inputName, { format: inputFormat, textField: values['text-field'], idField, textColumn: values['text-column'] }, counter);
   // Each record's input position and id, in the order encodeStream returns them.
   const pending: { index: number; id: string | number | undefined }[] = [];
-  let seen = 0;
   async function* selected() {
     let index = -1;
     let taken = 0;
@@ -149,7 +148,6 @@ async function encode(argv: string[]): Promise<void> {
       if (shard !== undefined && index % shard.count !== shard.index) continue;
       if (taken++ < skip) continue; // already in the resumed output
       pending.push({ index, id: r.id });
-      seen = index + 1;
       yield r.text;
     }
   }
@@ -185,7 +183,7 @@ async function encode(argv: string[]): Promise<void> {
     if ((e as NodeJS.ErrnoException).code === 'EPIPE') return; // the reader went away: a quiet end
     const where = await sink.stop().catch(() => 'the partial output could not be closed');
     if (stop.signal.aborted && (e as { code?: unknown }).code === 'E_ABORTED') {
-      throw new StopWithCode(`interrupted after ${written} new rows (input record ${seen}); ${where}`, 130);
+      throw new StopWithCode(`interrupted after ${written} new row${written === 1 ? '' : 's'}; ${where}`, 130);
     }
     if (out !== undefined) process.stderr.write(`embedrt: stopped: ${where}\n`);
     throw e;

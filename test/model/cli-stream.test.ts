@@ -129,7 +129,7 @@ describe('embedrt encode as a corpus job', () => {
       const args = ['--input', 'corpus.txt', '--out', out, '--chunk-size', '100', ...extra];
       const stopped = await interrupt(args, file(`${out}.partial`), 20_000);
       expect(stopped.code, stopped.stderr).toBe(130);
-      expect(stopped.stderr).toMatch(new RegExp(`interrupted after \\d+ new rows .*${out}\\.partial holds the first \\d+ rows, each whole; run the same command with --resume to continue`));
+      expect(stopped.stderr).toMatch(new RegExp(`interrupted after \\d+ new rows; .*${out}\\.partial holds the first \\d+ rows, each whole; run the same command with --resume to continue`));
       expect(fs.existsSync(file(out))).toBe(false);
       const held = Number(/holds the first (\d+) rows/.exec(stopped.stderr)![1]);
       expect(held).toBeGreaterThan(0);
