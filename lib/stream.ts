@@ -67,7 +67,6 @@ export async function* encodeStream(model: ChunkEncoder, source: Source, options
   const userSignal = signalOf(opts.signal, 'encodeStream');
   const { chunkSize: _c, onProgress, signal: _s, ...encodeOptions } = opts;
   const iter = iteratorOf(source);
-  const it = iter.it;
   // One signal for the chunks in flight: the caller's, or the consumer leaving the loop.
   const stop = new AbortController();
   const forward = () => stop.abort();
@@ -109,8 +108,14 @@ export async function* encodeStream(model: ChunkEncoder, source: Source, options
     try {
       while (c.texts.length < chunkSize) {
         if (stop.signal.aborted) throw aborted();
-        const next = nextItem();
-        const r = next instanceof Promise ? await next : next;
+        let r: IteratorResult<StreamItem>;
+        try {
+          const next = nextItem();
+          r = next instanceof Promise ? await next : next;
+        } catch (e) {
+          exhausted = true; // a source that threw is done; one we stop on a bad item is closed below
+          throw e;
+        }
         if (r.done) {
           exhausted = true;
           break;
@@ -132,7 +137,6 @@ export async function* encodeStream(model: ChunkEncoder, source: Source, options
         read++;
       }
     } catch (error) {
-      exhausted = true;
       if (stop.signal.aborted) throw aborted();
       c.error = { error }; // the items before the bad one are still embedded and yielded
     }
@@ -176,6 +180,6 @@ export async function* encodeStream(model: ChunkEncoder, source: Source, options
     }
     stop.abort();
     // Closes the source without waiting on it (a pending read of stdin may never end).
-    if (!exhausted) Promise.resolve(it.return?.()).catch(() => {});
+    if (!exhausted) Promise.resolve(iter.it.return?.()).catch(() => {});
   }
 }

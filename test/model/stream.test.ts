@@ -117,14 +117,17 @@ describe('encodeStream', () => {
     expect(pre.code).toBe('E_ABORTED');
   });
 
-  it('a bad item: the items before it are yielded, then an E_BAD_INPUT naming its index', async () => {
-    const items: unknown[] = [...texts.slice(0, 23), 42, 'after'];
+  it('a bad item: the items before it are yielded, then an E_BAD_INPUT naming its index; the source is closed', async () => {
+    const { state, source } = counted([...texts.slice(0, 23), 42, 'after']);
     const got: EmbeddingChunk[] = [];
     const e = await caught(
       (async () => {
-        for await (const c of model.encodeStream(items as string[], { chunkSize: 10 })) got.push(c);
+        for await (const c of model.encodeStream(source as AsyncIterable<string>, { chunkSize: 10 })) got.push(c);
       })(),
     );
+    await new Promise((r) => setTimeout(r, 20));
+    expect(state.closed, 'the source is closed').toBe(true);
+    expect(state.pulled).toBe(24); // nothing read past the bad item
     expect(e.code).toBe('E_BAD_INPUT');
     expect(e.message).toBe('encodeStream: item 23 must be a string or an {id, text} record with a string text, got number 42');
     expect(got.map((c) => [c.start, c.embeddings.rows])).toEqual([

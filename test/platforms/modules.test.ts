@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SentenceTransformer } from '../../lib/index.js';
-import { makeModel, maxAbsDiff } from '../helpers/models.js';
+import { makeModel, maxAbsDiff, miniLmDir } from '../helpers/models.js';
 import { foreignNode, installApp, pack, packageDir, requirePrebuilds, root, run, tempDir } from './harness.js';
 
 const NODES: [string, string][] = [
@@ -83,6 +83,16 @@ describe('module systems from the tarball', () => {
       }
     }
   }, 600_000);
+
+  it('the README main job, examples/search.mjs, runs from the installed package', async () => {
+    const out = await run(process.execPath, [path.join(app, 'node_modules', 'embedrt', 'examples', 'search.mjs'), miniLmDir(), '--corpus', '300'], {
+      cwd: app,
+      env: { ...process.env, EMBEDRT_CACHE: path.join(work, 'cache') },
+    });
+    expect(out).toMatch(/embedded 300 passages and 3 questions \(dim 384\)/);
+    const blocks = out.split('\nQ: ').slice(1);
+    expect(blocks.map((b) => b.split('\n')[1]!.match(/#(\d+) /)?.[1])).toEqual(['3', '42', '250']);
+  }, 300_000);
 
   it('a TypeScript consumer compiles and runs under commonjs/node10, node16, nodenext and bundler', async () => {
     const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
