@@ -106,7 +106,8 @@ export class HubServer {
     let buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
     if (fault?.corrupt && buf.length > 0) {
       buf = Buffer.from(buf);
-      buf[buf.length >> 1] ^= 0xff;
+      const at = buf.length >> 1;
+      buf[at] = buf[at]! ^ 0xff;
     }
     res.writeHead(status, { 'content-length': buf.length, ...headers });
     if (head) return res.end();

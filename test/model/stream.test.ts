@@ -36,7 +36,7 @@ async function caught(p: Promise<unknown>): Promise<EmbedrtError> {
 }
 
 /** An async source that counts how many items were pulled from it and whether it was closed. */
-function counted(items: readonly (string | object)[]) {
+function counted<T>(items: readonly T[]) {
   const state = { pulled: 0, closed: false };
   async function* gen() {
     try {

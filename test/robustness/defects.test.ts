@@ -153,7 +153,7 @@ describe('denial of service and unbounded resources', () => {
     for (const id of [2147483647, 2e7]) {
       const dir = path.join(root, `d6-${id}`);
       fs.mkdirSync(dir, { recursive: true });
-      const tj = JSON.parse(fs.readFileSync(bgeTokenizerJson, 'utf8')) as { model: { vocab: Record<string, number> }; added_tokens: unknown[] };
+      const tj = JSON.parse(fs.readFileSync(bgeTokenizerJson, 'utf8')) as { model: { vocab: Record<string, number> }; added_tokens: unknown[]; post_processor?: unknown };
       tj.model.vocab = { '[UNK]': 0, '[CLS]': 1, '[SEP]': 2, x: id };
       tj.added_tokens = [];
       tj.post_processor = undefined as never;

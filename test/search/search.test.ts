@@ -63,7 +63,7 @@ describe.each(paths)('SIMD path %s', (p) => {
     expect(simdPath()).toBe(p);
     const r = rng(77);
     // 9 rows: the row kernels; 40 rows: the GEMM (partial tiles both ways).
-    for (const [d, m] of [1, 7, 16, 33, 64, 100, 768].flatMap((d) => [[d, 9], [d, 40]])) {
+    for (const [d, m] of [1, 7, 16, 33, 64, 100, 768].flatMap((d): [number, number][] => [[d, 9], [d, 40]])) {
       const n = 37;
       const a = Float32Array.from({ length: m * d }, () => r() * 2 - 1);
       const b = Float32Array.from({ length: n * d }, () => r() * 2 - 1);
