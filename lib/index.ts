@@ -16,6 +16,7 @@ export {
   type EncodeOptions as ModelEncodeOptions,
 } from './model.js';
 export { type StreamItem, type EncodeStreamOptions, type EmbeddingChunk } from './stream.js';
+export { type SimilarityFunction } from './pairwise.js';
 export {
   downloadModel,
   cachedSnapshot,

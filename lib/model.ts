@@ -7,6 +7,8 @@ import { Tokenizer } from './tokenizer.js';
 import { graphFor } from './graph.js';
 import { locateModel, openSession, type Device, type LoadOptions } from './modelload.js';
 import { encodeStream, type EmbeddingChunk, type EncodeStreamOptions, type StreamItem } from './stream.js';
+import { pairwiseBy, similarityBy, type SimilarityFunction } from './pairwise.js';
+import type { EmbeddingsLike, SimilarityMatrix } from './search.js';
 
 export { convertCheckpoint, onnxGraphFor } from './graph.js';
 export { resolveModelDir, type Device, type LoadOptions } from './modelload.js';
@@ -259,6 +261,48 @@ export class SentenceTransformer {
       throw new EmbedrtError('E_BAD_INPUT', `encode: prompt name ${typeof name === 'string' ? JSON.stringify(name) : describe(name)} is not in config_sentence_transformers.json (has: ${Object.keys(this.settings.prompts).join(', ') || 'none'})`);
     }
     return this.settings.prompts[name];
+  }
+
+  /**
+   * sentence-transformers' encode_query: encode with the model's "query" prompt unless options give a
+   * prompt or a prompt name. As there (6.x), a model without one gets no prompt — never the default
+   * prompt (config_sentence_transformers.json's default_prompt_name).
+   */
+  async encodeQuery(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings> {
+    return this.encode(texts, this.taskOptions(options, ['query'], 'encodeQuery'));
+  }
+
+  /**
+   * sentence-transformers' encode_document: encode with the first of the prompts "document", "passage",
+   * "corpus" unless options give a prompt or a prompt name. As there (6.x), "document" always exists
+   * (empty unless the model sets it), so it is the one used: a model's "passage" prompt only applies
+   * when asked for by name ({ promptName: 'passage' }).
+   */
+  async encodeDocument(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings> {
+    return this.encode(texts, this.taskOptions(options, ['document', 'passage', 'corpus'], 'encodeDocument'));
+  }
+
+  /** The options of a task call: its prompt chosen as sentence-transformers chooses it. */
+  private taskOptions(options: EncodeOptions | undefined, candidates: readonly string[], where: string): EncodeOptions {
+    const opts = optionsOf(options, where, ENCODE_KEYS);
+    if (opts.prompt != null || opts.promptName != null) return opts;
+    // sentence-transformers' prompts always hold "query" and "document" ("" unless configured).
+    const prompts: Record<string, string> = { query: '', document: '', ...this.settings.prompts };
+    const name = candidates.find((c) => ownKey(prompts, c))!;
+    return { ...opts, prompt: prompts[name]! };
+  }
+
+  /**
+   * model.similarity: every row of `a` against every row of `b` by the model's similarity_fn_name
+   * (cosine unless config_sentence_transformers.json says dot, euclidean or manhattan).
+   */
+  similarity(a: EmbeddingsLike, b: EmbeddingsLike): Promise<SimilarityMatrix> {
+    return similarityBy(this.settings.similarity as SimilarityFunction, a, b, 'similarity');
+  }
+
+  /** model.similarity_pairwise: row i of `a` against row i of `b`, by the model's similarity_fn_name. */
+  async similarityPairwise(a: EmbeddingsLike, b: EmbeddingsLike): Promise<Float32Array> {
+    return pairwiseBy(this.settings.similarity as SimilarityFunction, a, b, 'similarityPairwise');
   }
 
   /**

@@ -116,6 +116,14 @@ async function encode(argv: string[]): Promise<void> {
     process.stderr.write(`embedrt: ${values.out} is already complete; nothing to resume\n`);
     return;
   }
+  // An output folder that cannot be written fails now, not after the model has loaded.
+  if (out !== undefined) {
+    try {
+      fs.accessSync(path.dirname(out), fs.constants.W_OK);
+    } catch (e) {
+      throw new EmbedrtError('E_BAD_INPUT', `--out ${values.out}: cannot write there (${(e as NodeJS.ErrnoException).code ?? e})`);
+    }
+  }
   let inputSize: number | undefined;
   if (values.input !== undefined) {
     try {
@@ -185,7 +193,8 @@ async function encode(argv: string[]): Promise<void> {
     if (stop.signal.aborted && (e as { code?: unknown }).code === 'E_ABORTED') {
       throw new StopWithCode(`interrupted after ${written} new row${written === 1 ? '' : 's'}; ${where}`, 130);
     }
-    if (out !== undefined) process.stderr.write(`embedrt: stopped: ${where}\n`);
+    // The error and what the output holds, in one line.
+    if (out !== undefined && e instanceof EmbedrtError) throw new EmbedrtError(e.code, `${e.message}; ${where}`, { cause: e });
     throw e;
   } finally {
     process.removeListener('SIGINT', onSigint);
