@@ -19,6 +19,11 @@ export interface EncodeOptions {
   /** Called on the JS thread after each batch: (texts done, total). */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /**
+   * 'float32' (default), or quantized as sentence-transformers' encode(precision=…) does: the call's
+   * embeddings through quantizeEmbeddings, int8/uint8 ranges taken from those embeddings themselves.
+   */
+  precision?: 'float32' | 'int8' | 'uint8' | 'binary' | 'ubinary';
 }
 
 /** Embeddings of an encode call: one Float32Array, rows × dim, that no copy was made of. */

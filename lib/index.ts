@@ -14,6 +14,8 @@ export {
   type Device,
   type LoadOptions,
   type EncodeOptions as ModelEncodeOptions,
+  type QuantizedEncodeOptions,
+  type FloatEncodeOptions,
 } from './model.js';
 export { type StreamItem, type EncodeStreamOptions, type EmbeddingChunk } from './stream.js';
 export { type SimilarityFunction } from './pairwise.js';

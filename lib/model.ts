@@ -8,7 +8,7 @@ import { graphFor } from './graph.js';
 import { locateModel, openSession, type Device, type LoadOptions } from './modelload.js';
 import { encodeStream, type EmbeddingChunk, type EncodeStreamOptions, type StreamItem } from './stream.js';
 import { pairwiseBy, similarityBy, type SimilarityFunction } from './pairwise.js';
-import type { EmbeddingsLike, SimilarityMatrix } from './search.js';
+import { quantizeEmbeddings, type EmbeddingsLike, type Precision, type QuantizedEmbeddings, type SimilarityMatrix } from './search.js';
 
 export { convertCheckpoint, onnxGraphFor } from './graph.js';
 export { resolveModelDir, type Device, type LoadOptions } from './modelload.js';
@@ -24,8 +24,23 @@ const LOAD_KEYS: OptionKeys<LoadOptions> = {
 };
 const { revision: _revision, ...LOAD_HUB_KEYS } = HUB_OPTION_KEYS;
 const ENCODE_KEYS: OptionKeys<EncodeOptions> = {
-  batchSize: true, maxBatchTokens: true, normalize: true, truncateDim: true, prompt: true, promptName: true, onProgress: true, signal: true,
+  batchSize: true, maxBatchTokens: true, normalize: true, truncateDim: true, prompt: true, promptName: true, onProgress: true, signal: true, precision: true,
 };
+const PRECISIONS = { float32: true, int8: true, uint8: true, binary: true, ubinary: true } as const;
+
+/** sentence-transformers' encode(precision=…): quantize_embeddings over the call's embeddings; none: an empty result. */
+async function quantizeCall(emb: Embeddings, precision: Precision): Promise<QuantizedEmbeddings> {
+  if (emb.rows === 0) {
+    const width = precision === 'binary' || precision === 'ubinary' ? Math.ceil(emb.dim / 8) : emb.dim;
+    return { precision, data: precision === 'int8' || precision === 'binary' ? new Int8Array(0) : new Uint8Array(0), rows: 0, width, dim: emb.dim };
+  }
+  return quantizeEmbeddings(emb, precision);
+}
+
+/** encode's options that quantize (sentence-transformers' precision other than float32). */
+export type QuantizedEncodeOptions = EncodeOptions & { precision: Precision };
+/** encode's options that give float32 embeddings. */
+export type FloatEncodeOptions = EncodeOptions & { precision?: 'float32' | null };
 
 const DEVICES: Readonly<Record<Device, true>> = { cpu: true, cuda: true, tensorrt: true, auto: true };
 /** More intra-op threads than this is a mistake, not a machine (each is an OS thread). */
@@ -165,9 +180,15 @@ export class SentenceTransformer {
    * Embeds texts on native threads (tokenize, batch by length, run, pool) without blocking the event
    * loop. Results are in input order.
    */
-  async encode(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings> {
+  encode(texts: readonly string[] | string, options: QuantizedEncodeOptions): Promise<QuantizedEmbeddings>;
+  encode(texts: readonly string[] | string, options?: FloatEncodeOptions): Promise<Embeddings>;
+  encode(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings>;
+  async encode(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings> {
     const handle = this.live('encode');
     const opts = optionsOf(options, 'encode', ENCODE_KEYS);
+    if (opts.precision != null && !ownKey(PRECISIONS, opts.precision)) {
+      throw new EmbedrtError('E_BAD_INPUT', `encode: options.precision must be 'float32', 'int8', 'uint8', 'binary' or 'ubinary', got ${describe(opts.precision)}`);
+    }
     const list = typeof texts === 'string' ? [texts] : texts;
     if (!Array.isArray(list)) throw new EmbedrtError('E_BAD_INPUT', `encode: expected a string or an array of strings, got ${describe(texts)}`);
     // A plain loop: forEach would skip the holes of a sparse array.
@@ -189,6 +210,9 @@ export class SentenceTransformer {
     }
     if (opts.onProgress != null && typeof opts.onProgress !== 'function') {
       throw new EmbedrtError('E_BAD_INPUT', `encode: options.onProgress must be a function, got ${describe(opts.onProgress)}`);
+    }
+    if ((opts.precision === 'binary' || opts.precision === 'ubinary') && truncateDim % 8 !== 0 && (truncateDim !== 0 || this.settings.dim % 8 !== 0)) {
+      throw new EmbedrtError('E_BAD_INPUT', `encode: precision '${opts.precision}' packs 8 dimensions per byte; the dimension (${truncateDim || this.settings.dim}) is not a multiple of 8`);
     }
     const signal = signalOf(opts.signal, 'encode');
     const prompt = this.promptOf(opts);
@@ -243,7 +267,8 @@ export class SentenceTransformer {
     if (progressError) throw progressError.error;
     const truncated: number[] = [];
     r.truncated.forEach((t, i) => t && truncated.push(i));
-    return new Embeddings(r.data, r.rows, r.dim, truncated, { real: r.tokens, padded: r.paddedTokens });
+    const emb = new Embeddings(r.data, r.rows, r.dim, truncated, { real: r.tokens, padded: r.paddedTokens });
+    return opts.precision == null || opts.precision === 'float32' ? emb : quantizeCall(emb, opts.precision);
   }
 
   /** The prompt an encode call asks for: options.prompt, options.promptName, else the model's default. */
@@ -268,7 +293,10 @@ export class SentenceTransformer {
    * prompt or a prompt name. As there (6.x), a model without one gets no prompt — never the default
    * prompt (config_sentence_transformers.json's default_prompt_name).
    */
-  async encodeQuery(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings> {
+  encodeQuery(texts: readonly string[] | string, options: QuantizedEncodeOptions): Promise<QuantizedEmbeddings>;
+  encodeQuery(texts: readonly string[] | string, options?: FloatEncodeOptions): Promise<Embeddings>;
+  encodeQuery(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings>;
+  async encodeQuery(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings> {
     return this.encode(texts, this.taskOptions(options, ['query'], 'encodeQuery'));
   }
 
@@ -278,7 +306,10 @@ export class SentenceTransformer {
    * (empty unless the model sets it), so it is the one used: a model's "passage" prompt only applies
    * when asked for by name ({ promptName: 'passage' }).
    */
-  async encodeDocument(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings> {
+  encodeDocument(texts: readonly string[] | string, options: QuantizedEncodeOptions): Promise<QuantizedEmbeddings>;
+  encodeDocument(texts: readonly string[] | string, options?: FloatEncodeOptions): Promise<Embeddings>;
+  encodeDocument(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings>;
+  async encodeDocument(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings> {
     return this.encode(texts, this.taskOptions(options, ['document', 'passage', 'corpus'], 'encodeDocument'));
   }
 

@@ -90,7 +90,7 @@ describe('unknown options', () => {
   });
 
   it('known options still work, null and undefined values among them', async () => {
-    const e = await model.encode(['a'], { normalize: true, truncateDim: 8, batchSize: undefined, promptName: null } as never);
+    const e = await model.encode(['a'], { normalize: true, truncateDim: 8, batchSize: undefined, promptName: null } as unknown as { normalize: boolean });
     expect(e.dim).toBe(8);
     expect(Math.hypot(...e.row(0))).toBeCloseTo(1, 5);
   });

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbedrtError, SentenceTransformer, generateTestModel, type TestModelOptions } from '../../lib/index.js';
+import { EmbedrtError, SentenceTransformer, generateTestModel, quantizeEmbeddings, type TestModelOptions } from '../../lib/index.js';
 import { bgeDir, repoRoot, rng } from '../helpers/data.js';
 import { makeModel, maxAbsDiff, tempDir } from '../helpers/models.js';
 
@@ -68,6 +68,29 @@ describe('encodeQuery and encodeDocument', () => {
     await same(model.encodeQuery(texts, { prompt: 'x: ' }), model.encode(texts, { prompt: 'x: ' }));
     expect(maxAbsDiff((await model.encode(texts)).data, (await model.encode(texts, { prompt: 'label: ' })).data)).toBe(0); // encode keeps the default
     await expect(model.encodeQuery(texts, { prompt_name: 'query' } as never)).rejects.toThrow(/^encodeQuery: unknown option options\.prompt_name \(did you mean promptName\?\)/);
+  });
+});
+
+describe('encode precision', () => {
+  it("equals quantizeEmbeddings over the call's embeddings, as sentence-transformers' encode(precision=…) does", async () => {
+    await using model = await SentenceTransformer.load(makeModel(root, 'precision', { pooling: 'mean' }), { cacheDir: path.join(root, 'cache') });
+    const texts = ['revenue grew 12%', 'net loss widened', 'guidance unchanged', 'buyback authorised', ''];
+    const float = await model.encode(texts, { normalize: true, truncateDim: 24 });
+    for (const precision of ['int8', 'uint8', 'binary', 'ubinary'] as const) {
+      const q = await model.encode(texts, { normalize: true, truncateDim: 24, precision });
+      const ref = await quantizeEmbeddings(float, precision);
+      expect(q.precision).toBe(precision);
+      expect([q.rows, q.width, q.dim]).toEqual([ref.rows, ref.width, ref.dim]);
+      expect(Buffer.from(q.data.buffer, q.data.byteOffset, q.data.byteLength).equals(Buffer.from(ref.data.buffer, ref.data.byteOffset, ref.data.byteLength)), precision).toBe(true);
+      expect((await model.encodeQuery(texts, { precision })).precision).toBe(precision);
+    }
+    expect((await model.encode(texts, { precision: 'float32' })).data).toBeInstanceOf(Float32Array);
+    const empty = await model.encode([], { precision: 'binary', truncateDim: 24 });
+    await expect(model.encode(texts, { precision: 'binary', truncateDim: 20 })).rejects.toThrow(/encode: precision 'binary' packs 8 dimensions per byte; the dimension \(20\) is not a multiple of 8/);
+    expect([empty.rows, empty.width, empty.data.length]).toEqual([0, 3, 0]);
+    await expect(model.encode(texts, { precision: 'int4' } as never)).rejects.toThrow(/encode: options\.precision must be 'float32', 'int8', 'uint8', 'binary' or 'ubinary', got the string "int4"/);
+    const stream = model.encodeStream(texts, { precision: 'int8' } as never);
+    await expect(stream.next()).rejects.toThrow(/encodeStream: options\.precision is not supported/);
   });
 });
 
