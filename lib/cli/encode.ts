@@ -123,6 +123,7 @@ async function encode(argv: string[]): Promise<void> {
     } catch (e) {
       throw new EmbedrtError('E_BAD_INPUT', `--out ${values.out}: cannot write there (${(e as NodeJS.ErrnoException).code ?? e})`);
     }
+    if (fs.statSync(out, { throwIfNoEntry: false })?.isDirectory()) throw new EmbedrtError('E_BAD_INPUT', `--out ${values.out}: is a folder; give a file name`);
   }
   let inputSize: number | undefined;
   if (values.input !== undefined) {

@@ -508,7 +508,7 @@ cli('--prompt-name __proto__', ['encode', '--model', '$TINY', '--prompt-name', '
 cli('--jsonl with a non-string line', ['encode', '--model', '$TINY', '--jsonl'], '5\n', 1, 'line 1');
 cli('--jsonl with broken JSON', ['encode', '--model', '$TINY', '--jsonl'], '"a\n', 1, 'line 1');
 cli('--out in a missing folder', ['encode', '--model', '$TINY', '--out', '/nonexistent-dir/x.jsonl'], 'x\n', 1, 'cannot write there');
-cli('--out a folder', ['encode', '--model', '$TINY', '--out', '/tmp'], 'x\n', 1);
+cli('--out a folder', ['encode', '--model', '$TINY', '--out', '/tmp'], 'x\n', 1, 'is a folder');
 cli('--quantize int4', ['encode', '--model', '$TINY', '--quantize', 'int4'], 'x\n', 2);
 cli('--device gpu', ['encode', '--model', '$TINY', '--device', 'gpu'], 'x\n', 1, 'E_BAD_INPUT');
 cli('a missing model folder', ['encode', '--model', '/nonexistent-model'], 'x\n', 1, 'E_MODEL_FILES');
