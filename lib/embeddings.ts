@@ -24,26 +24,61 @@ export interface EncodeOptions {
    * embeddings through quantizeEmbeddings, int8/uint8 ranges taken from those embeddings themselves.
    */
   precision?: 'float32' | 'int8' | 'uint8' | 'binary' | 'ubinary';
+  /**
+   * 'sentence_embedding' (default), or 'token_embeddings' as sentence-transformers' output_value: for each
+   * text, the transformer's output row of every token its attention mask covers (special tokens and the
+   * prompt's tokens included), not pooled, normalized or truncated — so `normalize`, `truncateDim` and
+   * `precision` do not apply. A CLS-pooled model's first such call loads the full graph beside the
+   * CLS-only one (a second session: about the weights' size again in memory).
+   */
+  outputValue?: 'sentence_embedding' | 'token_embeddings';
 }
 
-/** Embeddings of an encode call: one Float32Array, rows × dim, that no copy was made of. */
-export class Embeddings {
+/** rows × dim float32 values, row-major, and views of its rows. */
+abstract class Rows {
   constructor(
     /** rows × dim float32 values, row-major. */
     readonly data: Float32Array,
     readonly rows: number,
     readonly dim: number,
-    /** Indices of the texts that were cut to the model's max_seq_length. */
-    readonly truncated: number[],
-    /** Real tokens, and tokens the model computed including padding. */
-    readonly tokens: { real: number; padded: number },
   ) {}
 
-  /** A view (no copy) of embedding i. */
+  /** A view (no copy) of row i. */
   row(i: number): Float32Array {
     if (!isInteger(i) || i < 0 || i >= this.rows) {
       throw new EmbedrtError('E_BAD_INPUT', `row(${String(i)}): expected an integer in [0, ${this.rows})`);
     }
     return this.data.subarray(i * this.dim, (i + 1) * this.dim);
+  }
+}
+
+/** Embeddings of an encode call: one Float32Array, rows × dim, that no copy was made of. */
+export class Embeddings extends Rows {
+  constructor(
+    data: Float32Array,
+    rows: number,
+    dim: number,
+    /** Indices of the texts that were cut to the model's max_seq_length. */
+    readonly truncated: number[],
+    /** Real tokens, and tokens the model computed including padding. */
+    readonly tokens: { real: number; padded: number },
+  ) {
+    super(data, rows, dim);
+  }
+}
+
+/**
+ * One text's token embeddings (encode with outputValue 'token_embeddings'): a row per token, hidden size
+ * wide. `data` is a view into the call's single buffer.
+ */
+export class TokenEmbeddings extends Rows {
+  constructor(
+    data: Float32Array,
+    rows: number,
+    dim: number,
+    /** The text was cut to the model's max_seq_length. */
+    readonly truncated: boolean,
+  ) {
+    super(data, rows, dim);
   }
 }

@@ -10,12 +10,14 @@ export {
 export {
   SentenceTransformer,
   Embeddings,
+  TokenEmbeddings,
   resolveModelDir,
   type Device,
   type LoadOptions,
   type EncodeOptions as ModelEncodeOptions,
   type QuantizedEncodeOptions,
   type FloatEncodeOptions,
+  type TokenEncodeOptions,
 } from './model.js';
 export { type StreamItem, type EncodeStreamOptions, type EmbeddingChunk } from './stream.js';
 export { type SimilarityFunction } from './pairwise.js';

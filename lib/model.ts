@@ -12,8 +12,8 @@ import { quantizeEmbeddings, type EmbeddingsLike, type Precision, type Quantized
 
 export { convertCheckpoint, onnxGraphFor } from './graph.js';
 export { resolveModelDir, type Device, type LoadOptions } from './modelload.js';
-export { Embeddings, type EncodeOptions } from './embeddings.js';
-import { Embeddings, type EncodeOptions } from './embeddings.js';
+export { Embeddings, TokenEmbeddings, type EncodeOptions } from './embeddings.js';
+import { Embeddings, TokenEmbeddings, type EncodeOptions } from './embeddings.js';
 import { ModelFolder } from './modelfiles.js';
 import { countOption, describe, isCount, isInteger, optionsOf, ownKey, signalOf, type OptionKeys } from './validate.js';
 import { HUB_OPTION_KEYS } from './hub.js';
@@ -24,7 +24,7 @@ const LOAD_KEYS: OptionKeys<LoadOptions> = {
 };
 const { revision: _revision, ...LOAD_HUB_KEYS } = HUB_OPTION_KEYS;
 const ENCODE_KEYS: OptionKeys<EncodeOptions> = {
-  batchSize: true, maxBatchTokens: true, normalize: true, truncateDim: true, prompt: true, promptName: true, onProgress: true, signal: true, precision: true,
+  batchSize: true, maxBatchTokens: true, normalize: true, truncateDim: true, prompt: true, promptName: true, onProgress: true, signal: true, precision: true, outputValue: true,
 };
 const PRECISIONS = { float32: true, int8: true, uint8: true, binary: true, ubinary: true } as const;
 
@@ -38,9 +38,11 @@ async function quantizeCall(emb: Embeddings, precision: Precision): Promise<Quan
 }
 
 /** encode's options that quantize (sentence-transformers' precision other than float32). */
-export type QuantizedEncodeOptions = EncodeOptions & { precision: Precision };
-/** encode's options that give float32 embeddings. */
-export type FloatEncodeOptions = EncodeOptions & { precision?: 'float32' | null };
+export type QuantizedEncodeOptions = EncodeOptions & { precision: Precision; outputValue?: 'sentence_embedding' | null };
+/** encode's options that give float32 sentence embeddings. */
+export type FloatEncodeOptions = EncodeOptions & { precision?: 'float32' | null; outputValue?: 'sentence_embedding' | null };
+/** encode's options that give each text's token embeddings (sentence-transformers' output_value='token_embeddings'). */
+export type TokenEncodeOptions = Omit<EncodeOptions, 'precision' | 'normalize' | 'truncateDim'> & { outputValue: 'token_embeddings' };
 
 const DEVICES: Readonly<Record<Device, true>> = { cpu: true, cuda: true, tensorrt: true, auto: true };
 /** More intra-op threads than this is a mistake, not a machine (each is an OS thread). */
@@ -74,10 +76,15 @@ export class SentenceTransformer {
       similarity: string;
       graph: string;
       optimizedGraph: string | undefined;
+      /** Opens a session whose graph returns every token (for token embeddings), when `handle`'s is CLS-only. */
+      openFullGraph: ((signal: AbortSignal | undefined) => Promise<NativeModelHandle>) | undefined;
     },
   ) {
     this.handle = handle;
   }
+
+  /** The session token embeddings run on: the model's own, or (CLS-only graphs) one opened on first use. */
+  private fullGraph: Promise<NativeModelHandle> | undefined;
 
   /** Loads a model folder, or a hub id: from the Hugging Face cache, downloaded into it when missing. */
   static async load(idOrDir: string, options?: LoadOptions): Promise<SentenceTransformer> {
@@ -122,7 +129,8 @@ export class SentenceTransformer {
     const graph = await graphFor(dir, opts, { clsOnly, embedrtOps: device === 'cpu' }, signal);
     step();
     const tokHandle = tokenizer.handle;
-    const { handle, optimizedGraph } = await openSession(graph, tokHandle, { device, deviceId, threads, cacheDir: opts.cacheDir ?? undefined });
+    const sessionOptions = { device, deviceId, threads, cacheDir: opts.cacheDir ?? undefined };
+    const { handle, optimizedGraph } = await openSession(graph, tokHandle, sessionOptions);
     const fail = (e: EmbedrtError): never => {
       handle.dispose();
       throw e;
@@ -146,6 +154,17 @@ export class SentenceTransformer {
       similarity: spec.similarity,
       graph,
       optimizedGraph,
+      openFullGraph: handle.info().clsOnly
+        ? async (sig) => {
+            const full = await graphFor(dir, opts, { embedrtOps: device === 'cpu' }, sig);
+            const h = (await openSession(full, tokHandle, sessionOptions)).handle;
+            if (h.info().clsOnly) {
+              h.dispose();
+              throw new EmbedrtError('E_UNSUPPORTED', `encode: token embeddings need a graph that returns every token, and ${full} returns only the first (CLS) row`);
+            }
+            return h;
+          }
+        : undefined,
     });
   }
 
@@ -181,13 +200,26 @@ export class SentenceTransformer {
    * loop. Results are in input order.
    */
   encode(texts: readonly string[] | string, options: QuantizedEncodeOptions): Promise<QuantizedEmbeddings>;
+  encode(texts: readonly string[] | string, options: TokenEncodeOptions): Promise<TokenEmbeddings[]>;
   encode(texts: readonly string[] | string, options?: FloatEncodeOptions): Promise<Embeddings>;
-  encode(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings>;
-  async encode(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings> {
-    const handle = this.live('encode');
+  encode(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings | TokenEmbeddings[]>;
+  async encode(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings | TokenEmbeddings[]> {
+    let handle = this.live('encode');
     const opts = optionsOf(options, 'encode', ENCODE_KEYS);
     if (opts.precision != null && !ownKey(PRECISIONS, opts.precision)) {
       throw new EmbedrtError('E_BAD_INPUT', `encode: options.precision must be 'float32', 'int8', 'uint8', 'binary' or 'ubinary', got ${describe(opts.precision)}`);
+    }
+    if (opts.outputValue != null && opts.outputValue !== 'sentence_embedding' && opts.outputValue !== 'token_embeddings') {
+      throw new EmbedrtError('E_BAD_INPUT', `encode: options.outputValue must be 'sentence_embedding' or 'token_embeddings', got ${describe(opts.outputValue)}`);
+    }
+    const tokenEmbeddings = opts.outputValue === 'token_embeddings';
+    if (tokenEmbeddings) {
+      // sentence-transformers ignores these for token embeddings; here asking for them is a mistake said out loud.
+      for (const name of ['normalize', 'truncateDim', 'precision'] as const) {
+        if (opts[name] != null && opts[name] !== false && opts[name] !== 'float32') {
+          throw new EmbedrtError('E_BAD_INPUT', `encode: options.${name} applies to sentence embeddings; token embeddings (outputValue 'token_embeddings') are the transformer's rows as they are`);
+        }
+      }
     }
     const list = typeof texts === 'string' ? [texts] : texts;
     if (!Array.isArray(list)) throw new EmbedrtError('E_BAD_INPUT', `encode: expected a string or an array of strings, got ${describe(texts)}`);
@@ -201,7 +233,7 @@ export class SentenceTransformer {
     if (!isCount(maxBatchTokens) || maxBatchTokens < this.settings.maxSeqLength) {
       throw new EmbedrtError('E_BAD_INPUT', `encode: options.maxBatchTokens must be an integer ≥ max_seq_length (${this.settings.maxSeqLength}), got ${describe(maxBatchTokens)}`);
     }
-    const truncateDim = opts.truncateDim ?? this.settings.truncateDim;
+    const truncateDim = tokenEmbeddings ? 0 : opts.truncateDim ?? this.settings.truncateDim;
     if (!isInteger(truncateDim) || truncateDim < 0 || truncateDim > this.settings.dim || (opts.truncateDim != null && truncateDim === 0)) {
       throw new EmbedrtError('E_BAD_INPUT', `encode: options.truncateDim must be an integer in [1, ${this.settings.dim}], got ${describe(opts.truncateDim)}`);
     }
@@ -217,6 +249,7 @@ export class SentenceTransformer {
     const signal = signalOf(opts.signal, 'encode');
     const prompt = this.promptOf(opts);
     if (signal?.aborted) throw new EmbedrtError('E_ABORTED', 'encode: the signal was already aborted');
+    if (tokenEmbeddings) handle = await this.fullGraphHandle(signal);
     // sentence-transformers: prompt + text, then lower-case when do_lower_case.
     let inputs = prompt ? list.map((t) => prompt + t) : [...list];
     if (this.settings.lowercase) inputs = inputs.map((t) => t.toLowerCase());
@@ -252,6 +285,7 @@ export class SentenceTransformer {
           normalizeModule: this.settings.normalizeModule,
           truncateDim,
           normalize: opts.normalize === true,
+          tokenEmbeddings,
         },
         opts.onProgress ? report : undefined,
         flag,
@@ -265,10 +299,33 @@ export class SentenceTransformer {
       signal?.removeEventListener('abort', onAbort);
     }
     if (progressError) throw progressError.error;
+    if (tokenEmbeddings) {
+      const { data, dim, offsets } = r;
+      return Array.from(r.truncated, (t, i) => new TokenEmbeddings(data.subarray(offsets![i]! * dim, offsets![i + 1]! * dim), offsets![i + 1]! - offsets![i]!, dim, t === 1));
+    }
     const truncated: number[] = [];
     r.truncated.forEach((t, i) => t && truncated.push(i));
     const emb = new Embeddings(r.data, r.rows, r.dim, truncated, { real: r.tokens, padded: r.paddedTokens });
     return opts.precision == null || opts.precision === 'float32' ? emb : quantizeCall(emb, opts.precision);
+  }
+
+  /** The session that returns every token: the model's own, or a full graph's opened once and kept (see `fullGraph`). */
+  private async fullGraphHandle(signal: AbortSignal | undefined): Promise<NativeModelHandle> {
+    const open = this.settings.openFullGraph;
+    if (open === undefined) return this.live('encode');
+    this.fullGraph ??= open(signal);
+    let h: NativeModelHandle;
+    try {
+      h = await this.fullGraph;
+    } catch (e) {
+      this.fullGraph = undefined; // not kept: a later call (another signal, a freed disk) tries again
+      throw e;
+    }
+    if (!this.handle) {
+      h.dispose(); // the model was disposed while it opened
+      throw new EmbedrtError('E_DISPOSED', 'encode: the model was disposed; load it again');
+    }
+    return h;
   }
 
   /** The prompt an encode call asks for: options.prompt, options.promptName, else the model's default. */
@@ -294,9 +351,10 @@ export class SentenceTransformer {
    * prompt (config_sentence_transformers.json's default_prompt_name).
    */
   encodeQuery(texts: readonly string[] | string, options: QuantizedEncodeOptions): Promise<QuantizedEmbeddings>;
+  encodeQuery(texts: readonly string[] | string, options: TokenEncodeOptions): Promise<TokenEmbeddings[]>;
   encodeQuery(texts: readonly string[] | string, options?: FloatEncodeOptions): Promise<Embeddings>;
-  encodeQuery(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings>;
-  async encodeQuery(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings> {
+  encodeQuery(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings | TokenEmbeddings[]>;
+  async encodeQuery(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings | TokenEmbeddings[]> {
     return this.encode(texts, this.taskOptions(options, ['query'], 'encodeQuery'));
   }
 
@@ -307,9 +365,10 @@ export class SentenceTransformer {
    * when asked for by name ({ promptName: 'passage' }).
    */
   encodeDocument(texts: readonly string[] | string, options: QuantizedEncodeOptions): Promise<QuantizedEmbeddings>;
+  encodeDocument(texts: readonly string[] | string, options: TokenEncodeOptions): Promise<TokenEmbeddings[]>;
   encodeDocument(texts: readonly string[] | string, options?: FloatEncodeOptions): Promise<Embeddings>;
-  encodeDocument(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings>;
-  async encodeDocument(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings> {
+  encodeDocument(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings | TokenEmbeddings[]>;
+  async encodeDocument(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings | TokenEmbeddings[]> {
     return this.encode(texts, this.taskOptions(options, ['document', 'passage', 'corpus'], 'encodeDocument'));
   }
 
@@ -356,6 +415,9 @@ export class SentenceTransformer {
   dispose(): void {
     this.handle?.dispose();
     this.handle = undefined;
+    // A full graph still opening is disposed by fullGraphHandle when it arrives.
+    this.fullGraph?.then((h) => h.dispose(), () => {});
+    this.fullGraph = undefined;
   }
 
   /** `using model = await SentenceTransformer.load(…)`: disposed when the block ends. */

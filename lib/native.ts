@@ -76,10 +76,11 @@ export interface NativeTokenizerClass {
 export interface NativeModelHandle {
   encode(
     texts: string[],
-    opts: { maxLength: number; batchSize: number; maxBatchTokens: number; pooling: number[]; normalizeModule: boolean; truncateDim: number; normalize: boolean },
+    opts: { maxLength: number; batchSize: number; maxBatchTokens: number; pooling: number[]; normalizeModule: boolean; truncateDim: number; normalize: boolean; tokenEmbeddings: boolean },
     onProgress: ((done: number, total: number) => void) | undefined,
     cancel: unknown,
-  ): Promise<{ data: Float32Array; rows: number; dim: number; truncated: Uint8Array; tokens: number; paddedTokens: number }>;
+    // rows: texts, or with tokenEmbeddings all their tokens, text i's at [offsets[i], offsets[i+1]).
+  ): Promise<{ data: Float32Array; rows: number; dim: number; truncated: Uint8Array; tokens: number; paddedTokens: number; offsets?: Uint32Array }>;
   info(): { provider: string; fallbackReason: string; hiddenSize: number; clsOnly: boolean };
   dispose(): void;
 }

@@ -7,7 +7,7 @@ import { describe, isCount, optionsOf, signalOf, type OptionKeys } from './valid
 /** A text, or a record carrying its id (kept beside its embedding, never sent to the model). */
 export type StreamItem = string | { readonly id?: string | number; readonly text: string };
 
-export interface EncodeStreamOptions extends Omit<EncodeOptions, 'onProgress' | 'precision'> {
+export interface EncodeStreamOptions extends Omit<EncodeOptions, 'onProgress' | 'precision' | 'outputValue'> {
   /** Texts per chunk yielded (default 1024): the unit of batching by length, of progress and of memory. */
   chunkSize?: number;
   /** Called after each chunk is embedded: texts embedded so far. */
@@ -58,6 +58,9 @@ function iteratorOf(source: Source): SourceIterator {
 export async function* encodeStream(model: ChunkEncoder, source: Source, options?: EncodeStreamOptions): AsyncGenerator<EmbeddingChunk, void, undefined> {
   if (options != null && typeof options === 'object' && Object.hasOwn(options, 'precision')) {
     throw new EmbedrtError('E_UNSUPPORTED', "encodeStream: options.precision is not supported: encode's int8/uint8 ranges come from the whole call, a stream has no whole; quantize each chunk with quantizeEmbeddings(chunk.embeddings, precision, { ranges }) and ranges from a calibration set");
+  }
+  if (options != null && typeof options === 'object' && Object.hasOwn(options, 'outputValue')) {
+    throw new EmbedrtError('E_UNSUPPORTED', 'encodeStream: options.outputValue is not supported: a stream gives sentence embeddings; for token embeddings, call encode(texts, { outputValue: \'token_embeddings\' }) on each batch of texts');
   }
   const opts = optionsOf(options, 'encodeStream', STREAM_KEYS);
   const chunkSize = opts.chunkSize ?? 1024;

@@ -33,6 +33,7 @@ EmbedOptions read_embed_options(const Napi::Object& o) {
   e.normalize_module = o.Get("normalizeModule").As<Napi::Boolean>().Value();
   e.truncate_dim = static_cast<size_t>(o.Get("truncateDim").As<Napi::Number>().Int64Value());
   e.normalize = o.Get("normalize").As<Napi::Boolean>().Value();
+  e.token_embeddings = o.Get("tokenEmbeddings").As<Napi::Boolean>().Value();
   return e;
 }
 
@@ -93,6 +94,7 @@ class EncodeWorker : public PromiseWorker {
     out.Set("paddedTokens", static_cast<double>(result_.padded_tokens));
     out.Set("data", to_typed_array(env, std::move(result_.data)));
     out.Set("truncated", to_typed_array(env, std::move(result_.truncated)));
+    if (!result_.offsets.empty()) out.Set("offsets", to_typed_array(env, std::move(result_.offsets)));
     return out;
   }
 

@@ -15,8 +15,9 @@ namespace embedrt {
 EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const std::vector<std::string>& texts,
                   const EmbedOptions& opts, const Progress& progress, const std::atomic<bool>* cancel) {
   const size_t n = texts.size();
-  if (session.cls_only() && (opts.pooling.size() != 1 || opts.pooling[0] != PoolingMode::Cls)) {
-    throw std::invalid_argument("the graph returns only the CLS row, and the pooling needs every token");
+  if (session.cls_only() && (opts.token_embeddings || opts.pooling.size() != 1 || opts.pooling[0] != PoolingMode::Cls)) {
+    throw std::invalid_argument(opts.token_embeddings ? "the graph returns only the CLS row, and token embeddings need every token"
+                                                      : "the graph returns only the CLS row, and the pooling needs every token");
   }
   EncodeOptions eo;
   eo.max_length = opts.max_length;
@@ -34,16 +35,21 @@ EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const s
 
   const size_t hidden = session.hidden_size();
   const size_t pooled = hidden * opts.pooling.size();
-  const size_t dim = opts.truncate_dim > 0 ? std::min(opts.truncate_dim, pooled) : pooled;
+  const size_t dim = opts.token_embeddings ? hidden : opts.truncate_dim > 0 ? std::min(opts.truncate_dim, pooled) : pooled;
   EmbedResult r;
-  r.rows = n;
-  r.dim = dim;
-  r.data.assign(n * dim, 0.0f);
   r.truncated.resize(n);
   for (size_t i = 0; i < n; ++i) {
     r.truncated[i] = encs[i].truncated ? 1 : 0;
     r.tokens += encs[i].ids.size();
   }
+  if (opts.token_embeddings) {
+    if (r.tokens > UINT32_MAX) throw std::length_error("token embeddings of more than 2^32 tokens in one call");
+    r.offsets.resize(n + 1);
+    for (size_t i = 0; i < n; ++i) r.offsets[i + 1] = r.offsets[i] + static_cast<uint32_t>(encs[i].ids.size());
+  }
+  r.rows = opts.token_embeddings ? r.tokens : n;
+  r.dim = dim;
+  r.data.assign(r.rows * dim, 0.0f);
 
   std::vector<int64_t> ids, mask, types;
   std::vector<float> hidden_states, row(pooled);
@@ -78,7 +84,13 @@ EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const s
     r.padded_tokens += batch * seq;
     largest_run_tokens = std::max(largest_run_tokens, batch * seq);
     const size_t out_seq = session.cls_only() ? 1 : seq;  // a CLS-only graph returns [batch, 1, hidden]
-    for (size_t b = 0; b < batch; ++b) {
+    for (size_t b = 0; b < batch && opts.token_embeddings; ++b) {
+      // Right padding: a text's real tokens are its first rows.
+      const size_t i = order[start + b];
+      const float* src = hidden_states.data() + b * seq * hidden;
+      std::copy(src, src + encs[i].ids.size() * hidden, r.data.data() + size_t{r.offsets[i]} * hidden);
+    }
+    for (size_t b = 0; b < batch && !opts.token_embeddings; ++b) {
       pool(hidden_states.data() + b * out_seq * hidden, mask.data() + b * seq, out_seq, hidden, opts.pooling, row.data());
       if (opts.normalize_module) l2_normalize(row.data(), pooled);
       float* dst = r.data.data() + order[start + b] * dim;

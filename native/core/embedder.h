@@ -24,12 +24,16 @@ struct EmbedOptions {
   bool normalize_module = false;   // modules.json has Normalize
   size_t truncate_dim = 0;         // 0: keep all
   bool normalize = false;          // normalize_embeddings, after truncation
+  // sentence-transformers' output_value="token_embeddings": every text's rows of the last hidden state
+  // where its attention mask is 1 (special tokens included), not pooled, normalized or truncated.
+  bool token_embeddings = false;
 };
 
 struct EmbedResult {
   std::vector<float> data;  // rows × dim
-  size_t rows = 0;
+  size_t rows = 0;          // texts; with token_embeddings, all texts' tokens
   size_t dim = 0;
+  std::vector<uint32_t> offsets;  // token_embeddings: text i's rows are [offsets[i], offsets[i+1])
   std::vector<uint8_t> truncated;
   size_t tokens = 0;         // real tokens
   size_t padded_tokens = 0;  // tokens the session computed
