@@ -54,4 +54,5 @@ export {
   type ParaphraseMiningOptions,
 } from './search.js';
 export { readQaRows, qaDataset, type QaRow, type QaDataset } from './irdata.js';
+export { renderEvalReport, bytesPerEmbedding, type EvalReportInput } from './report.js';
 export { evaluateIR, type IRData, type IROptions, type IRMetrics, type IRResults, type Encoder } from './evaluate.js';

@@ -1,4 +1,6 @@
 // What the commands share: usage errors, progress bars, flag parsing, line batching.
+import fs from 'node:fs';
+import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { EmbedrtError } from '../errors.js';
 import type { HubOptions } from '../hub.js';
@@ -165,4 +167,19 @@ export async function* batches(lines: AsyncIterable<string> | Iterable<string>, 
     }
   }
   if (batch.length) yield batch;
+}
+
+/**
+ * An output file a command will write (`flag` names it in errors), resolved: a folder that cannot be
+ * written, or a name that is a folder, fails now — not after the model has loaded and the work is done.
+ */
+export function outputFile(given: string, flag: string): string {
+  const out = path.resolve(given);
+  try {
+    fs.accessSync(path.dirname(out), fs.constants.W_OK);
+  } catch (e) {
+    throw new EmbedrtError('E_BAD_INPUT', `${flag} ${given}: cannot write there (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+  if (fs.statSync(out, { throwIfNoEntry: false })?.isDirectory()) throw new EmbedrtError('E_BAD_INPUT', `${flag} ${given}: is a folder; give a file name`);
+  return out;
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
 import { SentenceTransformer, type Device } from '../model.js';
-import { type Command, StopWithCode, UsageError, hubForCli, quantizeFlag, positiveInt, parseFlags, progressBar } from './common.js';
+import { type Command, StopWithCode, UsageError, hubForCli, outputFile, quantizeFlag, positiveInt, parseFlags, progressBar } from './common.js';
 import { readRecords, type ByteCounter, type InputFormat } from './input.js';
 import { openSink, type OutputFormat } from './output.js';
 
@@ -111,19 +111,10 @@ async function encode(argv: string[]): Promise<void> {
   const chunkSize = positiveInt(values['chunk-size'], '--chunk-size') ?? 1024;
   const idField = values['id-field'] ?? values['id-column'];
   const withIds = idField !== undefined || shard !== undefined;
-  const out = values.out === undefined ? undefined : path.resolve(values.out);
+  const out = values.out === undefined ? undefined : outputFile(values.out, '--out');
   if (out !== undefined && values.resume && fs.existsSync(out) && !fs.existsSync(`${out}.partial`)) {
     process.stderr.write(`embedrt: ${values.out} is already complete; nothing to resume\n`);
     return;
-  }
-  // An output folder that cannot be written fails now, not after the model has loaded.
-  if (out !== undefined) {
-    try {
-      fs.accessSync(path.dirname(out), fs.constants.W_OK);
-    } catch (e) {
-      throw new EmbedrtError('E_BAD_INPUT', `--out ${values.out}: cannot write there (${(e as NodeJS.ErrnoException).code ?? e})`);
-    }
-    if (fs.statSync(out, { throwIfNoEntry: false })?.isDirectory()) throw new EmbedrtError('E_BAD_INPUT', `--out ${values.out}: is a folder; give a file name`);
   }
   let inputSize: number | undefined;
   if (values.input !== undefined) {

@@ -2,7 +2,10 @@
 import { evaluateIR } from '../evaluate.js';
 import { qaDataset, readQaRows } from '../irdata.js';
 import { SentenceTransformer, type Device } from '../model.js';
-import { type Command, UsageError, progressBar, hubForCli, quantizeFlag, positiveInt, parseFlags } from './common.js';
+import fs from 'node:fs';
+import { EmbedrtError } from '../errors.js';
+import { renderEvalReport } from '../report.js';
+import { type Command, UsageError, progressBar, hubForCli, outputFile, quantizeFlag, positiveInt, parseFlags } from './common.js';
 
 const EVAL_HELP = `Usage: embedrt eval --model <dir|hub-id> --data <file.csv|file.jsonl> [options]
 
@@ -18,6 +21,9 @@ Options:
   --device <d>       cpu | cuda | tensorrt | auto (default cpu)
   --quantize <q>     int8 | int8-fast: the 8-bit graph built from model.safetensors
   --json             print the metrics as JSON instead
+  --report <file>    also write an HTML report: the tables, and a chart of NDCG@10, MRR@10, MAP@100
+                     and accuracy@1 against the dimension beside the bytes per embedding (float32,
+                     int8, binary); one self-contained file, nothing fetched when it is viewed
   --no-progress      no progress bar on stderr`;
 
 async function evaluate(argv: string[]): Promise<void> {
@@ -33,6 +39,7 @@ async function evaluate(argv: string[]): Promise<void> {
       json: { type: 'boolean', default: false },
       'no-progress': { type: 'boolean', default: false },
       quantize: { type: 'string' },
+      report: { type: 'string' },
     },
   });
   if (!values.model) throw new UsageError('eval: --model <dir|hub-id> is required');
@@ -40,6 +47,7 @@ async function evaluate(argv: string[]): Promise<void> {
   if (!['test', 'train', 'all'].includes(values.split)) throw new UsageError(`eval: --split must be test, train or all, got ${values.split}`);
   const dims = values.dims?.split(',').map((d) => positiveInt(d.trim(), '--dims')!);
   const batchSize = positiveInt(values['batch-size'], '--batch-size');
+  const report = values.report === undefined ? undefined : outputFile(values.report, '--report');
   const data = qaDataset(readQaRows(values.data), values.split as 'test');
   for (const n of data.notes) process.stderr.write(`embedrt: ${n}\n`);
   const cli = hubForCli();
@@ -56,8 +64,21 @@ async function evaluate(argv: string[]): Promise<void> {
   });
   bar?.finish();
   model.dispose();
+  const run = { model: values.model, split: values.split, queries: Object.keys(data.queries).length, corpus: Object.keys(data.corpus).length, seconds: (Date.now() - started) / 1000, results };
+  if (report !== undefined) {
+    // Whole or not at all: written beside it, then renamed over it.
+    const partial = `${report}.partial`;
+    try {
+      fs.writeFileSync(partial, renderEvalReport({ ...run, date: new Date() }));
+      fs.renameSync(partial, report);
+    } catch (e) {
+      fs.rmSync(partial, { force: true });
+      throw new EmbedrtError('E_BAD_INPUT', `--report ${values.report}: writing it failed (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
+    }
+    process.stderr.write(`embedrt: wrote the report to ${values.report}\n`);
+  }
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ model: values.model, split: values.split, queries: Object.keys(data.queries).length, corpus: Object.keys(data.corpus).length, seconds: (Date.now() - started) / 1000, results }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
     return;
   }
   const lines: string[] = [];

@@ -6,6 +6,7 @@ import { execFile, spawn, type ExecFileOptions } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { aptInstall } from '../helpers/apt.js';
 import { repoRoot as root } from '../helpers/data.js';
 
 const execFileP = promisify(execFile);
@@ -84,12 +85,6 @@ export async function installApp(dir: string, mainTarball: string, target: Targe
 }
 
 // ---- the foreign machines ----
-
-async function aptInstall(pkg: string, probe: string): Promise<void> {
-  if (fs.existsSync(probe)) return;
-  if (process.getuid?.() !== 0) throw new Error(`${probe} is missing and installing Debian's ${pkg} needs root (apt-get install ${pkg})`);
-  await run('apt-get', ['install', '-y', '-q', '--no-install-recommends', pkg], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-}
 
 /** A Node.js binary for another platform, from the npm registry's node-<platform> packages. */
 export async function foreignNode(pkg: string, version: string, bin: string): Promise<string> {
