@@ -37,15 +37,17 @@ Input:
   --shard <i/N>          embed only records i, i+N, i+2N, … (0 ≤ i < N): one of N machines' share
 Output:
   --out <file>           write there instead of stdout
-  --format <f>           jsonl | npy | raw (default: from the --out extension, .npy or .f32; else jsonl);
-                         npy and raw need --out; with ids or --shard they also write <out>.ids.jsonl
-  --resume               continue <out>.partial from its last whole row (same flags as the first run)
+  --format <f>           jsonl | npy | raw | parquet (default: from the --out extension, .npy, .f32 or
+                         .parquet; else jsonl); all but jsonl need --out; npy and raw with ids or
+                         --shard also write <out>.ids.jsonl; parquet has index and id columns then
+  --resume               continue <out>.partial from its last whole row (same flags as the first run;
+                         not parquet, whose footer only the end writes)
   --chunk-size <n>       texts embedded and written at a time (default 1024)
   --progress             progress on stderr also when it is not a terminal (plain lines every 10 s)
   --no-progress          no progress, even on a terminal
 
 Ctrl-C stops after the chunk being written: <out>.partial then holds whole rows, and --resume continues
-it. A reader that goes away (| head) ends the command quietly.`;
+it (a Parquet .partial is closed as a readable file instead). A reader that goes away (| head) ends the command quietly.`;
 
 function shardFlag(v: string | undefined): { index: number; count: number } | undefined {
   if (v === undefined) return undefined;
@@ -66,8 +68,8 @@ function inputFormatOf(flag: string | undefined, jsonl: boolean, file: string | 
 }
 
 function outputFormatOf(flag: string | undefined, out: string | undefined): OutputFormat {
-  const f = flag ?? (out && /\.npy$/i.test(out) ? 'npy' : out && /\.(f32|raw)$/i.test(out) ? 'raw' : 'jsonl');
-  if (f !== 'jsonl' && f !== 'npy' && f !== 'raw') throw new UsageError(`encode: --format must be jsonl, npy or raw, got ${f}`);
+  const f = flag ?? (out && /\.npy$/i.test(out) ? 'npy' : out && /\.(f32|raw)$/i.test(out) ? 'raw' : out && /\.parquet$/i.test(out) ? 'parquet' : 'jsonl');
+  if (f !== 'jsonl' && f !== 'npy' && f !== 'raw' && f !== 'parquet') throw new UsageError(`encode: --format must be jsonl, npy, raw or parquet, got ${f}`);
   if (f !== 'jsonl' && out === undefined) throw new UsageError(`encode: --format ${f} is written to a file; give --out FILE`);
   return f;
 }
@@ -105,6 +107,9 @@ async function encode(argv: string[]): Promise<void> {
   if (inputFormat !== 'csv' && (values['id-column'] !== undefined || values['text-column'] !== 'text')) throw new UsageError('encode: --text-column and --id-column are for CSV input');
   const format = outputFormatOf(values.format, values.out);
   if (values.resume && values.out === undefined) throw new UsageError('encode: --resume continues an --out FILE; stdout cannot be resumed');
+  if (values.resume && format === 'parquet') {
+    throw new UsageError('encode: --resume does not work with --format parquet: a Parquet file is readable only once its footer is written at the end; use --format jsonl, npy or raw for a resumable job');
+  }
   const shard = shardFlag(values.shard);
   const dim = positiveInt(values.dim, '--dim');
   const batchSize = positiveInt(values['batch-size'], '--batch-size');

@@ -1,5 +1,5 @@
 // Where `embedrt encode` writes embeddings as they come: JSON lines (stdout or a file), a float32 .npy
-// matrix, or raw float32 rows with a JSON sidecar. A file is written as <out>.partial, always up to a
+// matrix, raw float32 rows with a JSON sidecar, or Parquet (parquet.ts). A file is written as <out>.partial, always up to a
 // whole row once a chunk's write has returned, and gets its name only when the run is complete — so
 // an interrupted run never leaves a file that looks whole, and --resume finds how far it got.
 import fs from 'node:fs';
@@ -7,8 +7,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { EmbedrtError } from '../errors.js';
 import { writeAll } from '../files.js';
 import { npyHeader } from './npy.js';
+import { parquetSink } from './parquet.js';
 
-export type OutputFormat = 'jsonl' | 'npy' | 'raw';
+export type OutputFormat = 'jsonl' | 'npy' | 'raw' | 'parquet';
 
 /** Rows to write: consecutive rows of the output, with their input positions and ids. */
 export interface OutputRows {
@@ -98,6 +99,7 @@ function stdoutSink(dim: number, withIds: boolean): EmbeddingSink {
 export async function openSink(o: SinkOptions): Promise<EmbeddingSink> {
   if (o.file === undefined) return stdoutSink(o.dim, o.withIds);
   const out = o.file;
+  if (o.format === 'parquet') return parquetSink(out, o.dim, o.withIds, (doing, e) => fileError(out, doing, e));
   const partial = `${out}.partial`;
   const idsFile = o.format !== 'jsonl' && o.withIds ? `${out}.ids.jsonl` : undefined;
   const idsPartial = idsFile && `${idsFile}.partial`;

@@ -1,5 +1,6 @@
 // embedrt encode end to end as a corpus job: input formats, streamed outputs, invalid UTF-8, EPIPE,
-// Ctrl-C, --resume and --shard. References: the library's encode on the same texts, numpy for .npy.
+// Ctrl-C, --resume and --shard. References: the library's encode on the same texts, numpy for .npy,
+// pyarrow for Parquet.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,6 +43,19 @@ function readNpy(f: string): { shape: number[]; data: Float32Array } {
   const r = JSON.parse(execFileSync(python, ['-c', script, f], { encoding: 'utf8', maxBuffer: 256 << 20 })) as { shape: number[]; dtype: string; data: number[] };
   expect(r.dtype).toBe('float32');
   return { shape: r.shape, data: new Float32Array(r.data) };
+}
+
+/** A Parquet file as pyarrow reads it: its schema, row groups, columns and embeddings. */
+function readParquet(f: string): { schema: string; rowGroups: number; index?: number[]; id?: (string | null)[]; rows: number[][] } {
+  const python = execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'py-env.mjs'), '--with', 'pyarrow==22.0.0'], { encoding: 'utf8' }).trim();
+  const script = [
+    'import json,sys,pyarrow.parquet as pq',
+    'f=pq.ParquetFile(sys.argv[1]); t=f.read(); names=t.column_names',
+    'out={"schema": str(f.schema_arrow.remove_metadata()), "rowGroups": f.metadata.num_row_groups, "rows": t.column("embedding").to_pylist()}',
+    'out.update({n: t.column(n).to_pylist() for n in ("index","id") if n in names})',
+    'print(json.dumps(out))',
+  ].join('\n');
+  return JSON.parse(execFileSync(python, ['-c', script, f], { encoding: 'utf8', maxBuffer: 256 << 20 })) as ReturnType<typeof readParquet>;
 }
 
 /** Starts encode, sends SIGINT once `partial` holds at least `bytes`, and returns how it ended. */
@@ -102,6 +116,26 @@ describe('embedrt encode as a corpus job', () => {
     expect(fs.readdirSync(root).filter((f) => f.endsWith('.partial'))).toEqual([]);
   });
 
+  it('writes Parquet (read by pyarrow): list<float> embeddings, a row group per chunk, index and id columns with ids', () => {
+    const plain = run(['--input', 'corpus.txt', '--out', 'all.parquet', '--chunk-size', '700']);
+    expect(plain.status, plain.stderr).toBe(0);
+    const p = readParquet(file('all.parquet'));
+    expect(p.schema).toBe('embedding: list<element: float not null> not null\n  child 0, element: float not null');
+    expect([p.rows.length, p.rowGroups]).toEqual([texts.length, Math.ceil(texts.length / 700)]);
+    p.rows.forEach((v, i) => i % 97 === 0 && expectRow(v, i));
+    // Ids of either type (as text) and the input index, with --shard too.
+    const records = texts.slice(0, 50).map((text, i) => JSON.stringify(i % 2 ? { key: `doc-${i}`, text } : { key: i, text }));
+    fs.writeFileSync(file('ids.jsonl'), `${records.join('\n')}\n`);
+    const ided = run(['--input', 'ids.jsonl', '--id-field', 'key', '--shard', '1/2', '--out', 'ids.parquet', '--chunk-size', '7']);
+    expect(ided.status, ided.stderr).toBe(0);
+    const q = readParquet(file('ids.parquet'));
+    expect(q.schema).toMatch(/^index: int64 not null\nid: string\nembedding: list<element: float not null> not null/);
+    expect(q.index).toEqual(Array.from({ length: 25 }, (_, k) => 2 * k + 1));
+    expect(q.id).toEqual(q.index!.map((i) => `doc-${i}`));
+    q.rows.forEach((v, k) => expectRow(v, q.index![k]!));
+    expect(fs.readdirSync(root).filter((f) => f.endsWith('.partial'))).toEqual([]);
+  });
+
   it('invalid UTF-8 is an error naming its line; the rows before it stay in <out>.partial', () => {
     const input = Buffer.concat([Buffer.from(`${texts.slice(0, 5).join('\n')}\n`), Buffer.from([0x61, 0xff, 0xfe, 0x0a]), Buffer.from('after\n')]);
     const r = spawnSync(process.execPath, [cli, 'encode', '--model', dir, '--out', 'bad.jsonl', '--chunk-size', '2'], { input, encoding: 'utf8', env, cwd: root });
@@ -149,6 +183,23 @@ describe('embedrt encode as a corpus job', () => {
     }
   });
 
+  it('Ctrl-C closes a Parquet .partial as a readable file of whole rows and says so; --resume with Parquet is refused', async () => {
+    const args = ['--input', 'corpus.txt', '--out', 'cut.parquet', '--chunk-size', '100'];
+    const stopped = await interrupt(args, file('cut.parquet.partial'), 20_000);
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toMatch(/cut\.parquet\.partial holds the first \d+ rows as a complete Parquet file; Parquet output cannot be resumed/);
+    const held = Number(/holds the first (\d+) rows/.exec(stopped.stderr)![1]);
+    const p = readParquet(file('cut.parquet.partial'));
+    expect(p.rows.length).toBe(held);
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(texts.length);
+    p.rows.forEach((v, i) => i % 13 === 0 && expectRow(v, i));
+    expect(fs.existsSync(file('cut.parquet'))).toBe(false);
+    const resumed = run([...args, '--resume']);
+    expect(resumed.status).toBe(2);
+    expect(resumed.stderr).toMatch(/--resume does not work with --format parquet/);
+  });
+
   it('--resume after a crash mid-row cuts back to the last whole row; a partial of another --dim is refused', () => {
     const whole = fs.readFileSync(file('whole.jsonl'), 'utf8');
     fs.writeFileSync(file('crash.jsonl.partial'), whole.slice(0, whole.indexOf('\n', 50_000) + 120)); // ends inside a row
@@ -185,6 +236,8 @@ describe('embedrt encode as a corpus job', () => {
 
   it('usage errors: binary output to stdout, --resume without --out, fields of another format', () => {
     expect(run(['--format', 'npy']).stderr).toMatch(/--format npy is written to a file; give --out FILE/);
+    expect(run(['--format', 'parquet']).stderr).toMatch(/--format parquet is written to a file; give --out FILE/);
+    expect(run(['--format', 'arrow']).stderr).toMatch(/--format must be jsonl, npy, raw or parquet, got arrow/);
     expect(run(['--resume']).stderr).toMatch(/--resume continues an --out FILE/);
     expect(run(['--id-column', 'id']).stderr).toMatch(/--text-column and --id-column are for CSV input/);
     expect(run(['--input', 'in.csv', '--text-column', 'nope']).stderr).toMatch(/in\.csv: no column "nope" in the header \(id, text\)/);
