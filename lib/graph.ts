@@ -12,6 +12,7 @@ import { runOffThread } from './offthread.js';
 import { GRAPH_RULES, LINEAR_RULES, QUANTIZATION_RULES, buildBertOnnx, parseBertConfig, type BertConfig, type Quantization } from './onnx/bert.js';
 import { SafetensorsFile } from './safetensors.js';
 import { describe } from './validate.js';
+import { mkdirp } from './files.js';
 
 /** The load options that choose a graph (LoadOptions has them too). */
 export interface GraphOptions {
@@ -34,16 +35,43 @@ function readBertConfig(folder: ModelFolder): BertConfig {
 export function convertCheckpoint(
   dir: string,
   outDir: string,
-  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean } = {},
+  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean; linkCheckpoint?: boolean } = {},
 ): string {
   const folder = new ModelFolder(dir);
   const cfg = readBertConfig(folder);
   const weights = folder.file('model.safetensors', 'the weights');
+  const { linkCheckpoint, ...build } = opts;
+  const checkpoint = linkCheckpoint ? linkInto(weights, outDir) : undefined;
   const st = SafetensorsFile.open(weights);
   try {
-    return buildBertOnnx(cfg, (name) => (st.tensors.has(name) ? { shape: st.tensors.get(name)!.shape, data: st.float32(name) } : undefined), outDir, weights, opts);
+    const source = (name: string) => {
+      const t = st.tensors.get(name);
+      if (!t) return undefined;
+      // safetensors is little-endian: an F32 tensor's bytes are the initializer's as they lie.
+      return { shape: t.shape, data: () => st.float32(name), ...(t.dtype === 'F32' ? { at: { offset: t.begin, length: t.end - t.begin } } : {}) };
+    };
+    return buildBertOnnx(cfg, source, outDir, weights, { ...build, ...(checkpoint ? { checkpoint } : {}) });
   } finally {
     st.close();
+  }
+}
+
+/** The name the checkpoint gets beside a cached graph that points into it. */
+export const CHECKPOINT_LINK = 'checkpoint.safetensors';
+
+/**
+ * A hard link to the checkpoint in `outDir`, so the graph there can point into it (ONNX Runtime
+ * accepts external data only inside the graph's folder: no symbolic link, absolute path or `..`).
+ * undefined where a hard link cannot be made (another file system, a file system or policy without
+ * them): the graph then holds its own copy of the weights.
+ */
+function linkInto(weights: string, outDir: string): string | undefined {
+  try {
+    mkdirp(outDir);
+    fs.linkSync(fs.realpathSync(weights), path.join(outDir, CHECKPOINT_LINK));
+    return CHECKPOINT_LINK;
+  } catch {
+    return undefined;
   }
 }
 
@@ -90,17 +118,19 @@ export function onnxGraphFor(dir: string, opts: GraphOptions = {}, build: GraphB
   sweepLeftovers(root);
   // Keyed by the checkpoint's content; an index by the files' on-disk identity spares re-hashing
   // 440 MB on every load, and any change to either file (even one that keeps size and mtime) misses it.
-  const index = path.join(root, 'by-identity', crypto.createHash('sha256').update(`${fileIdentity([weights, configFile])}${variant}`).digest('hex').slice(0, 32));
+  const indexOf = () => path.join(root, 'by-identity', crypto.createHash('sha256').update(`${fileIdentity([weights, configFile])}${variant}`).digest('hex').slice(0, 32));
+  const index = indexOf();
   let key = fs.existsSync(index) ? fs.readFileSync(index, 'utf8').trim() : '';
   if (!/^[0-9a-f]{32}$/.test(key) || !entryIsValid(path.join(root, key))) {
     if (how.cachedOnly) return undefined;
-    key = contentHash(weights, `${JSON.stringify(cfg)}|bert-graph-v2${variant}`);
+    key = contentHash(weights, `${JSON.stringify(cfg)}|bert-graph-v3${variant}`);
   }
   const entry = path.join(root, key);
   if (!entryIsValid(entry)) {
     const tmp = entryWorkspace(entry, how.tag);
     try {
       convertCheckpoint(dir, tmp, {
+        linkCheckpoint: true,
         ...(opts.quantize ? { quantize: opts.quantize } : {}),
         ...(build.clsOnly ? { clsOnly: true } : {}),
         ...(embedrtOps ? { embedrtOps: true } : {}),
@@ -109,9 +139,10 @@ export function onnxGraphFor(dir: string, opts: GraphOptions = {}, build: GraphB
       fs.rmSync(tmp, { recursive: true, force: true });
       throw cacheError(root, e); // a file error here is the cache's (ENOSPC, EACCES), not the model's
     }
-    publishEntry(tmp, entry);
+    publishEntry(tmp, entry, [CHECKPOINT_LINK]);
   }
-  writeFileAtomic(index, `${key}\n`);
+  // After linking, for the link changed the checkpoint's ctime (and so its identity).
+  writeFileAtomic(indexOf(), `${key}\n`);
   return path.join(entry, 'model.onnx');
 }
 
@@ -139,16 +170,21 @@ export async function graphFor(dir: string, opts: GraphOptions, build: GraphBuil
 }
 
 /**
- * ONNX Runtime's optimized form of `graph`, cached per source (the identity of every file in the
- * graph's folder: model.onnx and whatever external data it loads), ORT version, CPU and device.
+ * ONNX Runtime's optimized form of `graph`, cached per source (a graph built here: its entry; any
+ * other: the identity of every file in its folder, model.onnx and whatever external data it loads),
+ * ORT version, CPU and device.
  */
 export function optimizedEntry(graph: string, device: string, cacheDir: string | undefined): string {
-  const folder = new ModelFolder(path.dirname(graph));
-  const sources = folder.checkAll('.');
+  // A graph this cache built is named by its entry, whose key is the checkpoint's content (the identity
+  // of its files would change whenever another entry links the same checkpoint); any other graph by
+  // the identity of every file in its folder.
+  const dir = path.dirname(path.resolve(graph));
+  const built = path.dirname(dir) === path.resolve(cacheRoot(cacheDir), 'onnx') && /^[0-9a-f]{32}$/.test(path.basename(dir));
+  const source = built ? `built:${path.basename(dir)}` : fileIdentity(new ModelFolder(dir).checkAll('.'));
   const info = native().runtimeInfo();
   const key = crypto
     .createHash('sha256')
-    .update(`${path.basename(graph)}|${fileIdentity(sources)}|${info.ortVersion}|${info.simd}|${device}`)
+    .update(`${path.basename(graph)}|${source}|${info.ortVersion}|${info.simd}|${device}`)
     .digest('hex')
     .slice(0, 32);
   const root = path.join(cacheRoot(cacheDir), 'optimized');

@@ -27,10 +27,14 @@ export function fileIdentity(files: readonly string[]): string {
   return h.digest('hex').slice(0, 32);
 }
 
-/** fileIdentity without the path: what stays when the folder holding the file is renamed. */
-function inodeIdentity(file: string): string {
+/**
+ * fileIdentity without the path: what stays when the folder holding the file is renamed. `shared`: a
+ * hard link to a file outside the entry (the checkpoint a graph points into), whose ctime changes
+ * whenever another entry links it too — without it; the content key of the entry stands for its bytes.
+ */
+function inodeIdentity(file: string, shared = false): string {
   const st = fs.statSync(file, { bigint: true });
-  return `${st.dev}|${st.ino}|${st.size}|${st.mtimeNs}|${st.ctimeNs}`;
+  return `${st.dev}|${st.ino}|${st.size}|${st.mtimeNs}${shared ? '' : `|${st.ctimeNs}`}`;
 }
 
 /** sha256 of a file's bytes (and `extra`). */
@@ -43,9 +47,10 @@ const MANIFEST = 'manifest.json';
 /** Whether `dir` is a sealed entry whose files are all still as they were sealed. */
 export function entryIsValid(dir: string): boolean {
   try {
-    const m = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST), 'utf8')) as { files?: Record<string, string> };
+    const m = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST), 'utf8')) as { files?: Record<string, string>; shared?: string[] };
     const files = Object.entries(m.files ?? {});
-    return files.length > 0 && files.every(([name, id]) => inodeIdentity(path.join(dir, name)) === id);
+    const shared = new Set(m.shared ?? []);
+    return files.length > 0 && files.every(([name, id]) => inodeIdentity(path.join(dir, name), shared.has(name)) === id);
   } catch {
     return false;
   }
@@ -67,13 +72,15 @@ export function entryWorkspace(final: string, tag = 'w'): string {
 
 /**
  * Seals the entry built in `tmp` (its manifest written last) and renames it to `final`. If another
- * process published a valid entry first, ours is dropped; a damaged one is replaced.
+ * process published a valid entry first, ours is dropped; a damaged one is replaced. `shared`: names
+ * of hard links to files outside the entry (see inodeIdentity).
  */
-export function publishEntry(tmp: string, final: string): void {
+export function publishEntry(tmp: string, final: string, shared: readonly string[] = []): void {
   try {
     const files: Record<string, string> = {};
-    for (const name of fs.readdirSync(tmp).sort()) files[name] = inodeIdentity(path.join(tmp, name));
-    fs.writeFileSync(path.join(tmp, MANIFEST), JSON.stringify({ files }));
+    const linked = fs.readdirSync(tmp).filter((name) => shared.includes(name));
+    for (const name of fs.readdirSync(tmp).sort()) files[name] = inodeIdentity(path.join(tmp, name), linked.includes(name));
+    fs.writeFileSync(path.join(tmp, MANIFEST), JSON.stringify({ files, ...(linked.length ? { shared: linked } : {}) }));
     if (fs.existsSync(final) && !entryIsValid(final)) removeEntry(final);
     try {
       fs.renameSync(tmp, final);

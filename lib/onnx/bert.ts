@@ -1,7 +1,11 @@
 // Builds a standard ONNX BERT encoder (opset 17) from a checkpoint's weights: inputs input_ids,
 // attention_mask, token_type_ids (int64, [batch, sequence]); output last_hidden_state
-// ([batch, sequence, hidden], float32; [batch, 1, hidden] with clsOnly). Weights go to an external
-// data file beside the graph. With embedrtOps the fp32 projections are com.embedrt.Linear nodes (for
+// ([batch, sequence, hidden], float32; [batch, 1, hidden] with clsOnly). Weights keep the checkpoint's
+// layout ([out, in] projections, one tensor per module); the graph reshapes them with ONNX ops on
+// constants (Transpose, Concat, Pad, Reshape) that ONNX Runtime folds once when it optimizes the graph.
+// So a float32 tensor can stay where it is: with `checkpoint`, the initializer points into the
+// safetensors file (a hard link beside the graph) and the graph holds no second copy of the weights.
+// Other weights (quantized, F16/BF16, or without a link) go to an external data file beside the graph. With embedrtOps the fp32 projections are com.embedrt.Linear nodes (for
 // embedrt's own CPU sessions only); otherwise the graph is standard ONNX + com.microsoft contrib ops.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,7 +51,16 @@ export const LINEAR_RULES = 'l2';
 /** Linear's W: [ceil(N / 16), K, 16], panels of 16 columns of the K × N matrix, the last zero-padded. */
 const LINEAR_PANEL = 16;
 
-export type WeightSource = (name: string) => { shape: number[]; data: Float32Array } | undefined;
+/**
+ * A checkpoint's tensor: its shape, its values as float32 (read when asked), and where its bytes lie in
+ * the checkpoint file when they are float32 little-endian as they are (a graph may point there).
+ */
+export interface SourceTensor {
+  shape: number[];
+  data(): Float32Array;
+  at?: { offset: number; length: number };
+}
+export type WeightSource = (name: string) => SourceTensor | undefined;
 
 /** Checks config.json's BERT fields; anything the builder cannot express is refused by name. */
 export function parseBertConfig(raw: Record<string, unknown>, file: string): BertConfig {
@@ -102,6 +115,8 @@ class GraphBuilder {
   constructor(
     private readonly dataFile: string,
     private readonly externalData: boolean,
+    /** The checkpoint's file name beside the graph (a hard link), when initializers may point into it. */
+    private readonly checkpoint: string | undefined,
   ) {}
 
   name(prefix: string): string {
@@ -121,6 +136,13 @@ class GraphBuilder {
   /** A float32 weight stored in the external data file (64-byte aligned). */
   weight(name: string, dims: number[], data: Float32Array): string {
     return this.tensor(name, dims, DataType.FLOAT, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  /** A checkpoint tensor: pointing into the checkpoint where it can, else stored like any weight. */
+  source(name: string, dims: number[], t: SourceTensor): string {
+    if (this.checkpoint === undefined || t.at === undefined) return this.weight(name, dims, t.data());
+    this.initializers.push({ name, dims, dataType: DataType.FLOAT, external: { location: this.checkpoint, offset: t.at.offset, length: t.at.length } });
+    return name;
   }
 
   /** A weight of any type, stored in the external data file (64-byte aligned) unless inline. */
@@ -160,7 +182,7 @@ class GraphBuilder {
   }
 
   writeData(): void {
-    if (!this.externalData) return;
+    if (!this.externalData || this.dataSize === 0) return;
     const fd = fs.openSync(this.dataFile, 'w');
     try {
       for (const c of this.dataChunks) writeAllSync(fd, c);
@@ -190,23 +212,29 @@ export function buildBertOnnx(
   weights: WeightSource,
   outDir: string,
   source: string,
-  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean } = {},
+  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean; checkpoint?: string } = {},
 ): string {
   const prefix = weights('bert.embeddings.word_embeddings.weight') ? 'bert.' : '';
-  const need = (name: string, shape: number[]): Float32Array => {
+  const need = (name: string, shape: number[]): SourceTensor => {
     const t = weights(prefix + name);
     if (!t) throw new EmbedrtError('E_MODEL_FILES', `${source}: missing tensor ${prefix + name}`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new EmbedrtError('E_MODEL_FILES', `${source}: tensor ${prefix + name} has shape [${t.shape}], config.json implies [${shape}]`);
     }
-    return t.data;
+    return t;
   };
+  /**
+   * A checkpoint tensor as an initializer of the same name (checked against config.json's shape;
+   * `dims`: the same values seen in another row-major shape).
+   */
+  const input = (name: string, shape: number[], dims = shape): string => g.source(name, dims, need(name, shape));
   const H = cfg.hidden_size;
   const heads = cfg.num_attention_heads;
   const hd = H / heads;
   mkdirp(outDir);
   const modelFile = path.join(outDir, 'model.onnx');
-  const g = new GraphBuilder(`${modelFile}.data`, opts.externalData ?? true);
+  if (opts.checkpoint !== undefined && opts.externalData === false) throw new Error('buildBertOnnx: checkpoint needs externalData');
+  const g = new GraphBuilder(`${modelFile}.data`, opts.externalData ?? true, opts.checkpoint);
 
   const quantized = opts.quantize !== undefined;
   // x · Wᵀ + b for one or more same-input layers. Quantized, their weights sit side by side in one
@@ -224,50 +252,69 @@ export function buildBertOnnx(
   const linearN = (x: string, names: string[], inDim: number, outDim: number, how: 'float' | 'dynamic' | 'blockwise'): string[] => {
     const n = names.length;
     const N = outDim * n;
-    // The checkpoint's tensors first (their shapes checked against config.json), then buffers of the
-    // same size: memory follows the file, never a number config.json claims.
-    const parts = names.map((name) => ({ w: need(`${name}.weight`, [outDim, inDim]), b: need(`${name}.bias`, [outDim]) }));
-    const wt = new Float32Array(inDim * N);
-    const bias = new Float32Array(N);
-    parts.forEach(({ w, b: bj }, j) => {
-      const t = transpose2d(w, outDim, inDim);
-      for (let r = 0; r < inDim; r++) wt.set(t.subarray(r * outDim, (r + 1) * outDim), r * N + j * outDim);
-      bias.set(bj, j * outDim);
-    });
     const label = n === 1 ? names[0]! : `${names[0]!.replace(/\.[^.]+$/, '')}.${names.map((m) => m.split('.').pop()).join('_')}`;
-    const b = g.weight(`${label}.bias`, [N], bias);
     let y: string;
-    if (how === 'dynamic') {
-      // Weights as uint8 with a zero point of 128 (u8u8), not int8 (u8s8): on x86 CPUs without VNNI,
-      // ONNX Runtime's u8s8 GEMM adds pairs of u8 × s8 products in 16 bits (vpmaddubsw), which
-      // saturates; its u8u8 kernels widen first and are exact. Measured on all-MiniLM-L6-v2 on an AVX2
-      // machine: u8s8 put IR accuracy@1 at 128 dims 0.011 below fp32, 7-bit u8s8 weights (reduce_range)
-      // 0.014 below at 64 dims. One file for every CPU.
-      const { q, scale } = quantizeColumnsInt8(wt, inDim, N);
-      const u = Uint8Array.from(q, (v) => v + 128);
-      const qw = g.tensor(`${label}.weight_t_uint8`, [inDim, N], DataType.UINT8, u);
-      const zero = g.tensor(`${label}.weight_zero_point`, [N], DataType.UINT8, new Uint8Array(N).fill(128));
-      y = g.op('DynamicQuantizeMatMul', [x, qw, g.weight(`${label}.weight_scale`, [N], scale), zero, b], [], 1, 'com.microsoft')[0]!;
-    } else if (how === 'blockwise') {
-      const { packed, scales, blocks } = quantizeBlocksUint8(wt, inDim, N, NBITS_BLOCK);
-      const pw = g.tensor(`${label}.weight_q8_blocks`, [N, blocks, NBITS_BLOCK], DataType.UINT8, packed);
-      const attrs = [
-        { name: 'K', i: inDim },
-        { name: 'N', i: N },
-        { name: 'bits', i: 8 },
-        { name: 'block_size', i: NBITS_BLOCK },
-        { name: 'accuracy_level', i: 4 },
-      ];
-      y = g.op('MatMulNBits', [x, pw, g.weight(`${label}.weight_scales`, [N * blocks], scales), '', '', b], attrs, 1, 'com.microsoft')[0]!;
-    } else if (opts.embedrtOps) {
-      const panels = Math.ceil(N / LINEAR_PANEL);
-      const wp = new Float32Array(panels * inDim * LINEAR_PANEL);
-      for (let r = 0; r < inDim; r++) {
-        for (let c = 0; c < N; c++) wp[(Math.floor(c / LINEAR_PANEL) * inDim + r) * LINEAR_PANEL + (c % LINEAR_PANEL)] = wt[r * N + c]!;
+    if (how === 'float') {
+      // The checkpoint's [out, in] tensors as they are; their product's layout is made by ops on
+      // constants, folded by ONNX Runtime: concatenated along out (fused projections), then transposed
+      // to [in, N] for MatMul, or for com.embedrt.Linear cut into panels of LINEAR_PANEL output rows,
+      // each transposed ([panels, 16, in] → [panels, in, 16]; the rows seen as panels by the
+      // initializer's own shape, or padded with zeros to whole panels and reshaped). As few steps as
+      // that: ONNX Runtime holds every step's result until it has folded them all, so on a first load
+      // each step is another copy of the weights in memory.
+      const cat = (ts: string[]) => (ts.length === 1 ? ts[0]! : g.op1('Concat', ts, [{ name: 'axis', i: 0 }]));
+      const b = cat(names.map((name) => input(`${name}.bias`, [outDim])));
+      if (opts.embedrtOps) {
+        const panels = Math.ceil(N / LINEAR_PANEL);
+        let rows: string;
+        if (outDim % LINEAR_PANEL === 0) {
+          rows = cat(names.map((name) => input(`${name}.weight`, [outDim, inDim], [outDim / LINEAR_PANEL, LINEAR_PANEL, inDim])));
+        } else {
+          const w = cat(names.map((name) => input(`${name}.weight`, [outDim, inDim])));
+          const padded = panels * LINEAR_PANEL === N ? w : g.op1('Pad', [w, g.constInt64([0, 0, panels * LINEAR_PANEL - N, 0])]);
+          rows = g.op1('Reshape', [padded, g.constInt64([panels, LINEAR_PANEL, inDim])]);
+        }
+        const wp = g.op1('Transpose', [rows], [{ name: 'perm', ints: [0, 2, 1] }]);
+        y = g.op('Linear', [x, wp, b], [], 1, EMBEDRT_DOMAIN)[0]!;
+      } else {
+        const w = cat(names.map((name) => input(`${name}.weight`, [outDim, inDim])));
+        y = g.op1('Add', [g.op1('MatMul', [x, g.op1('Transpose', [w], [{ name: 'perm', ints: [1, 0] }])]), b]);
       }
-      y = g.op('Linear', [x, g.weight(`${label}.weight_panels`, [panels, inDim, LINEAR_PANEL], wp), b], [], 1, EMBEDRT_DOMAIN)[0]!;
     } else {
-      y = g.op1('Add', [g.op1('MatMul', [x, g.weight(`${label}.weight_t`, [inDim, N], wt)]), b]);
+      // Quantized weights are computed here, from the checkpoint's tensors (their shapes checked
+      // against config.json first; memory follows the file, never a number config.json claims).
+      const parts = names.map((name) => ({ w: need(`${name}.weight`, [outDim, inDim]).data(), b: need(`${name}.bias`, [outDim]).data() }));
+      const wt = new Float32Array(inDim * N);
+      const bias = new Float32Array(N);
+      parts.forEach(({ w, b: bj }, j) => {
+        const t = transpose2d(w, outDim, inDim);
+        for (let r = 0; r < inDim; r++) wt.set(t.subarray(r * outDim, (r + 1) * outDim), r * N + j * outDim);
+        bias.set(bj, j * outDim);
+      });
+      const b = g.weight(`${label}.bias`, [N], bias);
+      if (how === 'dynamic') {
+        // Weights as uint8 with a zero point of 128 (u8u8), not int8 (u8s8): on x86 CPUs without VNNI,
+        // ONNX Runtime's u8s8 GEMM adds pairs of u8 × s8 products in 16 bits (vpmaddubsw), which
+        // saturates; its u8u8 kernels widen first and are exact. Measured on all-MiniLM-L6-v2 on an AVX2
+        // machine: u8s8 put IR accuracy@1 at 128 dims 0.011 below fp32, 7-bit u8s8 weights (reduce_range)
+        // 0.014 below at 64 dims. One file for every CPU.
+        const { q, scale } = quantizeColumnsInt8(wt, inDim, N);
+        const u = Uint8Array.from(q, (v) => v + 128);
+        const qw = g.tensor(`${label}.weight_t_uint8`, [inDim, N], DataType.UINT8, u);
+        const zero = g.tensor(`${label}.weight_zero_point`, [N], DataType.UINT8, new Uint8Array(N).fill(128));
+        y = g.op('DynamicQuantizeMatMul', [x, qw, g.weight(`${label}.weight_scale`, [N], scale), zero, b], [], 1, 'com.microsoft')[0]!;
+      } else {
+        const { packed, scales, blocks } = quantizeBlocksUint8(wt, inDim, N, NBITS_BLOCK);
+        const pw = g.tensor(`${label}.weight_q8_blocks`, [N, blocks, NBITS_BLOCK], DataType.UINT8, packed);
+        const attrs = [
+          { name: 'K', i: inDim },
+          { name: 'N', i: N },
+          { name: 'bits', i: 8 },
+          { name: 'block_size', i: NBITS_BLOCK },
+          { name: 'accuracy_level', i: 4 },
+        ];
+        y = g.op('MatMulNBits', [x, pw, g.weight(`${label}.weight_scales`, [N * blocks], scales), '', '', b], attrs, 1, 'com.microsoft')[0]!;
+      }
     }
     if (n === 1) return [y];
     return g.op('Split', [y, g.constInt64(Array(n).fill(outDim))], [{ name: 'axis', i: -1 }], n);
@@ -282,15 +329,15 @@ export function buildBertOnnx(
   const linear = (x: string, name: string, inDim: number, outDim: number, how: 'float' | 'dynamic' | 'blockwise' = howMost): string =>
     linearN(x, [name], inDim, outDim, how)[0]!;
   const layerNorm = (x: string, name: string): string => {
-    const scale = g.weight(`${name}.weight`, [H], need(`${name}.weight`, [H]));
-    const bias = g.weight(`${name}.bias`, [H], need(`${name}.bias`, [H]));
+    const scale = input(`${name}.weight`, [H]);
+    const bias = input(`${name}.bias`, [H]);
     return g.op1('LayerNormalization', [x, scale, bias], [{ name: 'axis', i: -1 }, { name: 'epsilon', f: cfg.layer_norm_eps }]);
   };
 
   // Embeddings: word + position + token type, then LayerNorm.
-  const wordEmb = g.weight('embeddings.word_embeddings.weight', [cfg.vocab_size, H], need('embeddings.word_embeddings.weight', [cfg.vocab_size, H]));
-  const posEmb = g.weight('embeddings.position_embeddings.weight', [cfg.max_position_embeddings, H], need('embeddings.position_embeddings.weight', [cfg.max_position_embeddings, H]));
-  const typeEmb = g.weight('embeddings.token_type_embeddings.weight', [cfg.type_vocab_size, H], need('embeddings.token_type_embeddings.weight', [cfg.type_vocab_size, H]));
+  const wordEmb = input('embeddings.word_embeddings.weight', [cfg.vocab_size, H]);
+  const posEmb = input('embeddings.position_embeddings.weight', [cfg.max_position_embeddings, H]);
+  const typeEmb = input('embeddings.token_type_embeddings.weight', [cfg.type_vocab_size, H]);
   const shape = g.op1('Shape', ['input_ids']);
   const seqLen = g.op1('Gather', [shape, g.constInt64([1], [])], [{ name: 'axis', i: 0 }]);
   const positions = g.op1('Range', [g.constInt64([0], []), seqLen, g.constInt64([1], [])]);

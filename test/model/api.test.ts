@@ -142,8 +142,8 @@ describe('loading a model folder', () => {
     const shipped = variant('shipped-onnx', (d) => {
       fs.rmSync(path.join(d, 'model.safetensors'));
       fs.mkdirSync(path.join(d, 'onnx'));
-      fs.copyFileSync(graph, path.join(d, 'onnx', 'model.onnx'));
-      fs.copyFileSync(`${graph}.data`, path.join(d, 'onnx', 'model.onnx.data'));
+      // The cached graph and the data it points into (the checkpoint's link: its external data file).
+      for (const f of fs.readdirSync(path.dirname(graph)).filter((n) => n !== 'manifest.json')) fs.copyFileSync(path.join(path.dirname(graph), f), path.join(d, 'onnx', f));
     });
     const model = await SentenceTransformer.load(shipped, { cacheDir: cache });
     expect(model.info().graph).toBe(path.join(shipped, 'onnx', 'model.onnx'));

@@ -113,3 +113,20 @@ describe('embedrt encode against onnxruntime-node on the standard graph and the 
     expect(maxAbsDiff(same.row(0), got.row(1))).toBeLessThan(1e-5);
   });
 });
+
+describe('widths that are not whole panels of com.embedrt.Linear', () => {
+  it('hidden 40 and intermediate 72 (padded to panels of 16 by the graph): token rows within 1e-5 of the float64 BERT', async () => {
+    const dir = makeModel(root, 'odd-widths', { shape: { hidden_size: 40, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 72 }, pooling: 'mean', seed: 9 });
+    const cfg = parseBertConfig(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')), 'config.json');
+    await using model = await SentenceTransformer.load(dir, { cacheDir: cache });
+    expect(fs.readFileSync(model.info().graph).includes('com.embedrt')).toBe(true);
+    const get = float64Weights(dir);
+    const rows = await model.encode(texts.slice(0, 6), { outputValue: 'token_embeddings' });
+    for (let i = 0; i < rows.length; i++) {
+      const ids = Array.from(model.tokenizer.encode(texts[i]!.toLowerCase()).ids);
+      const ref = bertForward(cfg, get, ids).flatMap((row) => Array.from(row));
+      expect(rows[i]!.rows).toBe(ids.length);
+      expect(maxAbsDiff(rows[i]!.data, ref)).toBeLessThan(1e-5);
+    }
+  });
+});

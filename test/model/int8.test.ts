@@ -80,7 +80,9 @@ describe('int8 graphs', () => {
       expect(count(bytes, 'MatMulNBits')).toBe(quantize === 'int8' ? 2 * 2 : 0);
       expect(count(bytes, 'MatMul')).toBe(2 * 2); // only the attention's activation × activation products stay float
       expect(count(fs.readFileSync(fp32), 'MatMul')).toBe(2 * 8);
-      expect(fs.statSync(`${graph}.data`).size).toBeLessThan(fs.statSync(`${fp32}.data`).size);
+      // The 8-bit weights are its own; float tensors (embeddings, LayerNorms) point into the checkpoint.
+      expect(fs.statSync(`${graph}.data`).size).toBeLessThan(fs.statSync(path.join(tiny, 'model.safetensors')).size / 2);
+      expect(fs.existsSync(`${fp32}.data`)).toBe(false); // the float graph holds no weights at all
       const model = await SentenceTransformer.load(tiny, { cacheDir: cache, quantize });
       expect(model.info().graph).toBe(graph);
       const session = await ort.InferenceSession.create(graph);
@@ -111,6 +113,7 @@ describe('int8 graphs', () => {
     const g = onnxGraphFor(tiny, { cacheDir: cache, quantize: 'int8' });
     fs.copyFileSync(g, path.join(onnxOnly, 'onnx', 'model_quantized.onnx'));
     fs.copyFileSync(`${g}.data`, path.join(onnxOnly, 'onnx', 'model.onnx.data'));
+    fs.copyFileSync(path.join(path.dirname(g), 'checkpoint.safetensors'), path.join(onnxOnly, 'onnx', 'checkpoint.safetensors')); // where its float tensors lie
     fs.rmSync(path.join(onnxOnly, 'model.safetensors'));
     await err(SentenceTransformer.load(onnxOnly, { cacheDir: cache, quantize: 'int8' }), 'E_UNSUPPORTED', /builds from model\.safetensors, which this folder lacks; run a quantized ONNX file with options\.onnxFile/);
     await err(SentenceTransformer.load(onnxOnly, { cacheDir: cache, onnxFile: '../x.onnx' }), 'E_BAD_INPUT', /onnxFile must name a \.onnx file inside the model folder/);
@@ -129,14 +132,16 @@ describe('int8 graphs', () => {
     await err(SentenceTransformer.load(onnxOnly, { cacheDir: cache, onnxFile: 'onnx/cls.onnx' }), 'E_UNSUPPORTED', /returns only the first \(CLS\) row, but .*1_Pooling.config\.json pools over every token/);
   });
 
-  it('embedrt convert --quantize int8 writes the graph load() builds', () => {
+  it('embedrt convert --quantize int8 writes the graph load() builds, holding every weight itself', async () => {
     const out = path.join(root, 'converted');
     const cli = path.join(repoRoot, 'dist', 'cli.js');
     const r = spawnSync(process.execPath, [cli, 'convert', '--model', tiny, '--out', out, '--quantize', 'int8'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['model.onnx', 'model.onnx.data']); // no link to the checkpoint: it stands alone
     const g = onnxGraphFor(tiny, { cacheDir: cache, quantize: 'int8' });
-    expect(fs.readFileSync(path.join(out, 'model.onnx')).equals(fs.readFileSync(g))).toBe(true);
-    expect(fs.readFileSync(path.join(out, 'model.onnx.data')).equals(fs.readFileSync(`${g}.data`))).toBe(true);
+    const ids = [101, 2054, 2001, 1996, 6599, 102]; // [CLS] what was the revenue [SEP]
+    const [a, b] = await Promise.all([ort.InferenceSession.create(path.join(out, 'model.onnx')), ort.InferenceSession.create(g)]);
+    expect(Array.from((await ortHidden(a, ids)).data)).toEqual(Array.from((await ortHidden(b, ids)).data));
     const bad = spawnSync(process.execPath, [cli, 'convert', '--model', tiny, '--out', out, '--quantize', 'int4'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--quantize must be int8 or int8-fast, got int4/);

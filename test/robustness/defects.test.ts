@@ -414,9 +414,16 @@ describe('CLI and cache', () => {
     const ref = Array.from((await first.encode(texts)).data);
     const graph = first.info().graph;
     first.dispose();
+    // The cached graph points into the checkpoint through a hard link (its only other file).
+    const link = path.join(path.dirname(graph), 'checkpoint.safetensors');
+    expect(fs.statSync(link).ino).toBe(fs.statSync(path.join(tiny, 'model.safetensors')).ino);
+    expect(fs.existsSync(`${graph}.data`)).toBe(false);
     const damage: [string, () => void][] = [
-      ['weights deleted', () => fs.rmSync(`${graph}.data`)],
-      ['weights truncated', () => fs.truncateSync(`${graph}.data`, 100)],
+      ['link to the weights deleted', () => fs.rmSync(link)],
+      ['link replaced by another file', () => {
+        fs.rmSync(link); // not written through: that would write into the checkpoint itself
+        fs.writeFileSync(link, 'not the weights');
+      }],
       ['graph truncated', () => fs.truncateSync(graph, 10)],
       ['leftover tmp', () => fs.mkdirSync(path.join(path.dirname(path.dirname(graph)), `${path.basename(path.dirname(graph))}.tmp-999999-x`))],
     ];
