@@ -243,9 +243,6 @@ export class SentenceTransformer {
     if (opts.onProgress != null && typeof opts.onProgress !== 'function') {
       throw new EmbedrtError('E_BAD_INPUT', `encode: options.onProgress must be a function, got ${describe(opts.onProgress)}`);
     }
-    if ((opts.precision === 'binary' || opts.precision === 'ubinary') && truncateDim % 8 !== 0 && (truncateDim !== 0 || this.settings.dim % 8 !== 0)) {
-      throw new EmbedrtError('E_BAD_INPUT', `encode: precision '${opts.precision}' packs 8 dimensions per byte; the dimension (${truncateDim || this.settings.dim}) is not a multiple of 8`);
-    }
     const signal = signalOf(opts.signal, 'encode');
     const prompt = this.promptOf(opts);
     if (signal?.aborted) throw new EmbedrtError('E_ABORTED', 'encode: the signal was already aborted');

@@ -96,7 +96,7 @@ function checkQuantized(q: QuantizedEmbeddings, what: string): void {
     throw new EmbedrtError('E_BAD_INPUT', `${what}: rows, width and dim must be positive integers, got ${describe(q.rows)}, ${describe(q.width)}, ${describe(q.dim)}`);
   }
   const binary = q.precision === 'binary' || q.precision === 'ubinary';
-  if (q.dim !== (binary ? q.width * 8 : q.width)) {
+  if (q.width !== (binary ? Math.ceil(q.dim / 8) : q.dim)) {
     throw new EmbedrtError('E_BAD_INPUT', `${what}: ${q.width} bytes per row do not hold ${q.dim} ${q.precision} dimensions`);
   }
   const size = q.rows * q.width;
@@ -227,7 +227,8 @@ async function search(
 /**
  * quantize_embeddings: 'int8' / 'uint8' map each dimension's [min, max] (from `ranges`, else
  * `calibration`, else the embeddings themselves) onto 256 buckets; 'binary' / 'ubinary' keep the sign
- * bit (> 0), 8 dimensions per byte, most significant first ('binary' shifted by -128 into int8).
+ * bit (> 0), 8 dimensions per byte, most significant first, a last byte that is not full padded with
+ * zero bits, as np.packbits does ('binary' shifted by -128 into int8).
  * Values outside the ranges wrap around modulo 256, as numpy's cast does.
  */
 export async function quantizeEmbeddings(
@@ -258,8 +259,6 @@ export async function quantizeEmbeddings(
       }
       // Without ranges, each dimension's min and max are taken natively from `calibration` (else the embeddings).
     }
-  } else if (m.dim % 8 !== 0) {
-    throw new EmbedrtError('E_BAD_INPUT', `quantizeEmbeddings: ${precision} packs 8 dimensions per byte; ${m.dim} is not a multiple of 8`);
   }
   const callerStack = new Error();
   try {

@@ -220,8 +220,7 @@ Napi::Value Quantize(const Napi::CallbackInfo& info) {
     const Pinned ranges = given ? pin(env, info[4], 2 * e.view.dim, "quantizeEmbeddings: ranges") : Pinned();
     const bool calibrated = info[5].IsTypedArray();
     const PinnedMatrix cal = calibrated ? pin_matrix(env, info[5], info[6], info[2], lc) : PinnedMatrix{};
-    if (!ranged && e.view.dim % 8 != 0) throw CodedError("E_BAD_INPUT", le + ": binary precisions need a multiple of 8 dimensions");
-    const size_t width = ranged ? e.view.dim : e.view.dim / 8;
+    const size_t width = ranged ? e.view.dim : (e.view.dim + 7) / 8;
     auto out = std::make_shared<std::vector<uint8_t, ResultAllocator<uint8_t>>>(e.view.rows * width);
     return queue(env,
                  [=] {

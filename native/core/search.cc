@@ -289,11 +289,16 @@ void quantize(const MatrixView& emb, Precision p, const float* ranges, uint8_t* 
     });
     return;
   }
-  const size_t bytes = dim / 8;
+  // np.packbits(x > 0, axis=-1): most significant bit first; a last byte that is not full is padded
+  // with zero bits.
+  const size_t bytes = (dim + 7) / 8;
   ThreadPool::shared().parallel_for(emb.rows, [&](size_t r) {
     for (size_t b = 0; b < bytes; ++b) {
       unsigned v = 0;
-      for (size_t bit = 0; bit < 8; ++bit) v = (v << 1) | (emb.data[r * dim + b * 8 + bit] > 0.0f ? 1u : 0u);
+      for (size_t bit = 0; bit < 8; ++bit) {
+        const size_t d = b * 8 + bit;
+        v = (v << 1) | (d < dim && emb.data[r * dim + d] > 0.0f ? 1u : 0u);
+      }
       out[r * bytes + b] = static_cast<uint8_t>(p == Precision::Binary ? (v - 128u) & 0xFFu : v);
     }
   });

@@ -49,7 +49,7 @@ size_t first_non_finite(const float* p, size_t n);
 void column_ranges(const MatrixView& m, float* out);
 
 // quantize_embeddings: int8/uint8 use ranges [2][dim] (min row, then max row); binary packs sign bits
-// (MSB first) and shifts by -128, ubinary packs them as is. out has rows × (dim or dim / 8) bytes.
+// (MSB first) and shifts by -128, ubinary packs them as is. out has rows × (dim or ⌈dim / 8⌉) bytes (np.packbits: the last byte's unused bits are 0).
 // Casts follow numpy: truncation toward zero, low 8 bits kept.
 void quantize(const MatrixView& emb, Precision p, const float* ranges, uint8_t* out);
 

@@ -86,7 +86,11 @@ describe('encode precision', () => {
     }
     expect((await model.encode(texts, { precision: 'float32' })).data).toBeInstanceOf(Float32Array);
     const empty = await model.encode([], { precision: 'binary', truncateDim: 24 });
-    await expect(model.encode(texts, { precision: 'binary', truncateDim: 20 })).rejects.toThrow(/encode: precision 'binary' packs 8 dimensions per byte; the dimension \(20\) is not a multiple of 8/);
+    // 20 dimensions: 3 bytes a row, the last one's unused bits 0 (np.packbits), as quantizeEmbeddings gives.
+    const odd = await model.encode(texts, { precision: 'binary', truncateDim: 20 });
+    const oddRef = await quantizeEmbeddings(await model.encode(texts, { truncateDim: 20 }), 'binary');
+    expect([odd.width, odd.dim]).toEqual([3, 20]);
+    expect(Array.from(odd.data)).toEqual(Array.from(oddRef.data));
     expect([empty.rows, empty.width, empty.data.length]).toEqual([0, 3, 0]);
     await expect(model.encode(texts, { precision: 'int4' } as never)).rejects.toThrow(/encode: options\.precision must be 'float32', 'int8', 'uint8', 'binary' or 'ubinary', got the string "int4"/);
     const stream = model.encodeStream(texts, { precision: 'int8' } as never);
