@@ -10,8 +10,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
-import { DataType, encodeModel, type Attribute, type Initializer, type Node } from './proto.js';
-import { mkdirp, writeAllSync } from '../files.js';
+import { DataType, encodeModel } from './proto.js';
+import { GraphBuilder, type SourceTensor } from './builder.js';
+import { mkdirp } from '../files.js';
 import { quantizeBlocksUint8, quantizeColumnsInt8 } from './quantize.js';
 
 /** The BertConfig fields the graph depends on (config.json). */
@@ -51,15 +52,7 @@ export const LINEAR_RULES = 'l2';
 /** Linear's W: [ceil(N / 16), K, 16], panels of 16 columns of the K × N matrix, the last zero-padded. */
 const LINEAR_PANEL = 16;
 
-/**
- * A checkpoint's tensor: its shape, its values as float32 (read when asked), and where its bytes lie in
- * the checkpoint file when they are float32 little-endian as they are (a graph may point there).
- */
-export interface SourceTensor {
-  shape: number[];
-  data(): Float32Array;
-  at?: { offset: number; length: number };
-}
+export type { SourceTensor };
 export type WeightSource = (name: string) => SourceTensor | undefined;
 
 /** Checks config.json's BERT fields; anything the builder cannot express is refused by name. */
@@ -103,93 +96,6 @@ export function parseBertConfig(raw: Record<string, unknown>, file: string): Ber
     throw new EmbedrtError('E_MODEL_FILES', `${file}: hidden_size ${cfg.hidden_size} is not a multiple of num_attention_heads ${cfg.num_attention_heads}`);
   }
   return cfg;
-}
-
-class GraphBuilder {
-  readonly nodes: Node[] = [];
-  readonly initializers: Initializer[] = [];
-  private counter = 0;
-  private dataChunks: Uint8Array[] = [];
-  private dataSize = 0;
-
-  constructor(
-    private readonly dataFile: string,
-    private readonly externalData: boolean,
-    /** The checkpoint's file name beside the graph (a hard link), when initializers may point into it. */
-    private readonly checkpoint: string | undefined,
-  ) {}
-
-  name(prefix: string): string {
-    return `${prefix}_${this.counter++}`;
-  }
-
-  op(op: string, inputs: string[], attrs: Attribute[] = [], outputs = 1, domain?: string): string[] {
-    const outs = Array.from({ length: outputs }, () => this.name(op));
-    this.nodes.push({ op, inputs, outputs: outs, name: this.name(`${op}_node`), attrs, ...(domain ? { domain } : {}) });
-    return outs;
-  }
-
-  op1(op: string, inputs: string[], attrs: Attribute[] = []): string {
-    return this.op(op, inputs, attrs)[0]!;
-  }
-
-  /** A float32 weight stored in the external data file (64-byte aligned). */
-  weight(name: string, dims: number[], data: Float32Array): string {
-    return this.tensor(name, dims, DataType.FLOAT, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  }
-
-  /** A checkpoint tensor: pointing into the checkpoint where it can, else stored like any weight. */
-  source(name: string, dims: number[], t: SourceTensor): string {
-    if (this.checkpoint === undefined || t.at === undefined) return this.weight(name, dims, t.data());
-    this.initializers.push({ name, dims, dataType: DataType.FLOAT, external: { location: this.checkpoint, offset: t.at.offset, length: t.at.length } });
-    return name;
-  }
-
-  /** A weight of any type, stored in the external data file (64-byte aligned) unless inline. */
-  tensor(name: string, dims: number[], dataType: number, bytes: Uint8Array): string {
-    if (!this.externalData) {
-      this.initializers.push({ name, dims, dataType, raw: bytes });
-      return name;
-    }
-    const pad = (64 - (this.dataSize % 64)) % 64;
-    if (pad) {
-      this.dataChunks.push(new Uint8Array(pad));
-      this.dataSize += pad;
-    }
-    this.initializers.push({
-      name,
-      dims,
-      dataType,
-      external: { location: path.basename(this.dataFile), offset: this.dataSize, length: bytes.length },
-    });
-    this.dataChunks.push(bytes);
-    this.dataSize += bytes.length;
-    return name;
-  }
-
-  constFloat(values: number[], dims: number[] = [values.length]): string {
-    const name = this.name('const_f');
-    const raw = new Uint8Array(new Float32Array(values).buffer);
-    this.initializers.push({ name, dims, dataType: DataType.FLOAT, raw });
-    return name;
-  }
-
-  constInt64(values: number[], dims: number[] = [values.length]): string {
-    const name = this.name('const_i');
-    const raw = new Uint8Array(new BigInt64Array(values.map((v) => BigInt(v))).buffer);
-    this.initializers.push({ name, dims, dataType: DataType.INT64, raw });
-    return name;
-  }
-
-  writeData(): void {
-    if (!this.externalData || this.dataSize === 0) return;
-    const fd = fs.openSync(this.dataFile, 'w');
-    try {
-      for (const c of this.dataChunks) writeAllSync(fd, c);
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
 }
 
 /** Block size (along K) of the blockwise 8-bit layers. */
@@ -263,7 +169,7 @@ export function buildBertOnnx(
       // that: ONNX Runtime holds every step's result until it has folded them all, so on a first load
       // each step is another copy of the weights in memory.
       const cat = (ts: string[]) => (ts.length === 1 ? ts[0]! : g.op1('Concat', ts, [{ name: 'axis', i: 0 }]));
-      const b = cat(names.map((name) => input(`${name}.bias`, [outDim])));
+      const bias = () => cat(names.map((name) => input(`${name}.bias`, [outDim]))); // after the weights: their shapes are checked first
       if (opts.embedrtOps) {
         const panels = Math.ceil(N / LINEAR_PANEL);
         let rows: string;
@@ -275,10 +181,10 @@ export function buildBertOnnx(
           rows = g.op1('Reshape', [padded, g.constInt64([panels, LINEAR_PANEL, inDim])]);
         }
         const wp = g.op1('Transpose', [rows], [{ name: 'perm', ints: [0, 2, 1] }]);
-        y = g.op('Linear', [x, wp, b], [], 1, EMBEDRT_DOMAIN)[0]!;
+        y = g.op('Linear', [x, wp, bias()], [], 1, EMBEDRT_DOMAIN)[0]!;
       } else {
         const w = cat(names.map((name) => input(`${name}.weight`, [outDim, inDim])));
-        y = g.op1('Add', [g.op1('MatMul', [x, g.op1('Transpose', [w], [{ name: 'perm', ints: [1, 0] }])]), b]);
+        y = g.op1('Add', [g.op1('MatMul', [x, g.op1('Transpose', [w], [{ name: 'perm', ints: [1, 0] }])]), bias()]);
       }
     } else {
       // Quantized weights are computed here, from the checkpoint's tensors (their shapes checked
