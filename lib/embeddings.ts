@@ -1,6 +1,7 @@
 // What encode takes and returns: its options; one Float32Array of rows × dim, and views of its rows.
 import { EmbedrtError } from './errors.js';
 import { isInteger } from './validate.js';
+import { quantizeEmbeddings, type Precision, type QuantizedEmbeddings } from './search.js';
 
 /** Options of SentenceTransformer.encode (and, but for onProgress, of encodeStream). */
 export interface EncodeOptions {
@@ -82,3 +83,19 @@ export class TokenEmbeddings extends Rows {
     super(data, rows, dim);
   }
 }
+
+/** sentence-transformers' encode(precision=…): quantize_embeddings over the call's embeddings; none: an empty result. */
+export async function quantizeCall(emb: Embeddings, precision: Precision): Promise<QuantizedEmbeddings> {
+  if (emb.rows === 0) {
+    const width = precision === 'binary' || precision === 'ubinary' ? Math.ceil(emb.dim / 8) : emb.dim;
+    return { precision, data: precision === 'int8' || precision === 'binary' ? new Int8Array(0) : new Uint8Array(0), rows: 0, width, dim: emb.dim };
+  }
+  return quantizeEmbeddings(emb, precision);
+}
+
+/** encode's options that quantize (sentence-transformers' precision other than float32). */
+export type QuantizedEncodeOptions = EncodeOptions & { precision: Precision; outputValue?: 'sentence_embedding' | null };
+/** encode's options that give float32 sentence embeddings. */
+export type FloatEncodeOptions = EncodeOptions & { precision?: 'float32' | null; outputValue?: 'sentence_embedding' | null };
+/** encode's options that give each text's token embeddings (sentence-transformers' output_value='token_embeddings'). */
+export type TokenEncodeOptions = Omit<EncodeOptions, 'precision' | 'normalize' | 'truncateDim'> & { outputValue: 'token_embeddings' };

@@ -5,15 +5,15 @@ import { native, type NativeModelHandle } from './native.js';
 import { readModelSpec } from './modelspec.js';
 import { Tokenizer } from './tokenizer.js';
 import { graphFor } from './graph.js';
-import { locateModel, openSession, type Device, type LoadOptions } from './modelload.js';
+import { locateModel, openFullGraph, openSession, type Device, type LoadOptions } from './modelload.js';
 import { encodeStream, type EmbeddingChunk, type EncodeStreamOptions, type StreamItem } from './stream.js';
 import { pairwiseBy, similarityBy, type SimilarityFunction } from './pairwise.js';
-import { quantizeEmbeddings, type EmbeddingsLike, type Precision, type QuantizedEmbeddings, type SimilarityMatrix } from './search.js';
+import type { EmbeddingsLike, QuantizedEmbeddings, SimilarityMatrix } from './search.js';
 
 export { convertCheckpoint, onnxGraphFor } from './graph.js';
 export { resolveModelDir, type Device, type LoadOptions } from './modelload.js';
-export { Embeddings, TokenEmbeddings, type EncodeOptions } from './embeddings.js';
-import { Embeddings, TokenEmbeddings, type EncodeOptions } from './embeddings.js';
+export { Embeddings, TokenEmbeddings, type EncodeOptions, type FloatEncodeOptions, type QuantizedEncodeOptions, type TokenEncodeOptions } from './embeddings.js';
+import { Embeddings, TokenEmbeddings, quantizeCall, type EncodeOptions, type FloatEncodeOptions, type QuantizedEncodeOptions, type TokenEncodeOptions } from './embeddings.js';
 import { ModelFolder } from './modelfiles.js';
 import { countOption, describe, isCount, isInteger, optionsOf, ownKey, signalOf, type OptionKeys } from './validate.js';
 import { HUB_OPTION_KEYS } from './hub.js';
@@ -27,22 +27,6 @@ const ENCODE_KEYS: OptionKeys<EncodeOptions> = {
   batchSize: true, maxBatchTokens: true, normalize: true, truncateDim: true, prompt: true, promptName: true, onProgress: true, signal: true, precision: true, outputValue: true,
 };
 const PRECISIONS = { float32: true, int8: true, uint8: true, binary: true, ubinary: true } as const;
-
-/** sentence-transformers' encode(precision=…): quantize_embeddings over the call's embeddings; none: an empty result. */
-async function quantizeCall(emb: Embeddings, precision: Precision): Promise<QuantizedEmbeddings> {
-  if (emb.rows === 0) {
-    const width = precision === 'binary' || precision === 'ubinary' ? Math.ceil(emb.dim / 8) : emb.dim;
-    return { precision, data: precision === 'int8' || precision === 'binary' ? new Int8Array(0) : new Uint8Array(0), rows: 0, width, dim: emb.dim };
-  }
-  return quantizeEmbeddings(emb, precision);
-}
-
-/** encode's options that quantize (sentence-transformers' precision other than float32). */
-export type QuantizedEncodeOptions = EncodeOptions & { precision: Precision; outputValue?: 'sentence_embedding' | null };
-/** encode's options that give float32 sentence embeddings. */
-export type FloatEncodeOptions = EncodeOptions & { precision?: 'float32' | null; outputValue?: 'sentence_embedding' | null };
-/** encode's options that give each text's token embeddings (sentence-transformers' output_value='token_embeddings'). */
-export type TokenEncodeOptions = Omit<EncodeOptions, 'precision' | 'normalize' | 'truncateDim'> & { outputValue: 'token_embeddings' };
 
 const DEVICES: Readonly<Record<Device, true>> = { cpu: true, cuda: true, tensorrt: true, auto: true };
 /** More intra-op threads than this is a mistake, not a machine (each is an OS thread). */
@@ -154,17 +138,7 @@ export class SentenceTransformer {
       similarity: spec.similarity,
       graph,
       optimizedGraph,
-      openFullGraph: handle.info().clsOnly
-        ? async (sig) => {
-            const full = await graphFor(dir, opts, { embedrtOps: device === 'cpu' }, sig);
-            const h = (await openSession(full, tokHandle, sessionOptions)).handle;
-            if (h.info().clsOnly) {
-              h.dispose();
-              throw new EmbedrtError('E_UNSUPPORTED', `encode: token embeddings need a graph that returns every token, and ${full} returns only the first (CLS) row`);
-            }
-            return h;
-          }
-        : undefined,
+      openFullGraph: handle.info().clsOnly ? (sig) => openFullGraph(dir, opts, device, tokHandle, sessionOptions, sig) : undefined,
     });
   }
 

@@ -6,7 +6,7 @@ import { EmbedrtError, rethrowNative } from './errors.js';
 import { native, type NativeModelHandle, type NativeTokenizerHandle } from './native.js';
 import { cachedSnapshot, downloadModel, hubCacheDir, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
 import { entryIsValid, entryWorkspace, publishEntry, removeEntry } from './graphcache.js';
-import { optimizedEntry } from './graph.js';
+import { graphFor, optimizedEntry, type GraphOptions } from './graph.js';
 import type { Quantization } from './onnx/bert.js';
 
 /** Where inference runs. 'auto' tries CUDA and falls back to the CPU, saying why in info(). */
@@ -131,3 +131,23 @@ export async function openSession(
   return { handle, optimizedGraph: undefined };
 }
 
+/**
+ * A session of the graph that returns every token, for a model whose own graph returns only the CLS
+ * row (token embeddings need them all): built (or found in the cache) like load()'s, without clsOnly.
+ */
+export async function openFullGraph(
+  dir: string,
+  opts: GraphOptions,
+  device: Device,
+  tokenizer: NativeTokenizerHandle,
+  o: { device: Device; deviceId: number; threads: number; cacheDir: string | undefined },
+  signal: AbortSignal | undefined,
+): Promise<NativeModelHandle> {
+  const full = await graphFor(dir, opts, { embedrtOps: device === 'cpu' }, signal);
+  const { handle } = await openSession(full, tokenizer, o);
+  if (handle.info().clsOnly) {
+    handle.dispose();
+    throw new EmbedrtError('E_UNSUPPORTED', `encode: token embeddings need a graph that returns every token, and ${full} returns only the first (CLS) row`);
+  }
+  return handle;
+}

@@ -51,7 +51,7 @@ const m = [new Float32Array([1, 0]), new Float32Array([0, 1])];
 describe('unknown options', () => {
   it('sentence-transformers names in encode are errors naming embedrt’s option, and nothing is computed', async () => {
     const e1 = await rejection(() => model.encode(['a'], { normalize_embeddings: true } as never));
-    expect(e1.message).toBe(`encode: unknown option options.normalize_embeddings (did you mean normalize?); known: batchSize, maxBatchTokens, normalize, truncateDim, prompt, promptName, onProgress, signal, precision`);
+    expect(e1.message).toBe(`encode: unknown option options.normalize_embeddings (did you mean normalize?); known: batchSize, maxBatchTokens, normalize, truncateDim, prompt, promptName, onProgress, signal, precision, outputValue`);
     expect((await rejection(() => model.encode(['a'], { truncate_dim: 64 } as never))).message).toMatch(/options\.truncate_dim \(did you mean truncateDim\?\)/);
     expect((await rejection(() => model.encode(['a'], { batch_size: 8 } as never))).message).toMatch(/did you mean batchSize\?/);
     expect((await rejection(() => model.encode(['a'], { show_progress_bar: true } as never))).message).toMatch(/did you mean onProgress\?/);

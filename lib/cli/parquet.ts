@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { writeAll } from '../files.js';
-import type { EmbeddingSink, OutputRows } from './output.js';
+import type { EmbeddingSink, OutputRows } from './sink.js';
 
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
 
