@@ -80,6 +80,42 @@ TEST(Embedder, BatchingDoesNotChangeResultsAndRowsKeepInputOrder) {
   EXPECT_THROW(embed(tok, session, texts, many, nullptr, &cancel), Cancelled);
 }
 
+TEST(Embedder, TokenEmbeddingsAreEachTextsRowsAndMeanPoolToTheSentenceEmbedding) {
+  const std::string model = test_model();
+  ASSERT_FALSE(model.empty()) << "EMBEDRT_TEST_MODEL is not set (scripts/native-tests.sh sets it)";
+  Tokenizer tok(testing::bert_uncased_config(testing::bge_vocab_path()));
+  SessionConfig sc;
+  sc.model_path = model;
+  sc.intra_op_threads = 1;
+  InferenceSession session(sc);
+  ASSERT_FALSE(session.cls_only());
+  const std::vector<std::string> texts = {"a somewhat longer text about revenue growth", "", "short", "x y z w v u"};
+  EmbedOptions pooled;
+  pooled.batch_size = 3;
+  pooled.max_length = 64;
+  pooled.pooling = {PoolingMode::Mean};
+  EmbedOptions tokens = pooled;
+  tokens.token_embeddings = true;
+  const EmbedResult s = embed(tok, session, texts, pooled, nullptr, nullptr);
+  const EmbedResult t = embed(tok, session, texts, tokens, nullptr, nullptr);
+  const size_t h = session.hidden_size();
+  ASSERT_EQ(t.dim, h);
+  ASSERT_EQ(t.offsets.size(), texts.size() + 1);
+  ASSERT_EQ(t.rows, t.offsets.back());
+  ASSERT_EQ(t.data.size(), t.rows * h);
+  EncodeOptions eo;
+  eo.max_length = 64;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const size_t n = t.offsets[i + 1] - t.offsets[i];
+    EXPECT_EQ(n, tok.encode(texts[i], eo).ids.size()) << i;  // every token, special ones included
+    for (size_t d = 0; d < h; ++d) {
+      double sum = 0;
+      for (size_t r = 0; r < n; ++r) sum += t.data[(t.offsets[i] + r) * h + d];
+      EXPECT_NEAR(sum / static_cast<double>(n), s.data[i * h + d], 1e-5) << i << "," << d;
+    }
+  }
+}
+
 TEST(Session, MissingProviderIsAProviderError) {
   const std::string model = test_model();
   ASSERT_FALSE(model.empty());
