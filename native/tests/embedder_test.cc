@@ -47,14 +47,18 @@ std::string test_model() {
   return p ? p : "";
 }
 
+SessionConfig one_thread(const std::string& model) {
+  SessionConfig sc;
+  sc.model_path = model;
+  sc.intra_op_threads = 1;
+  return sc;
+}
+
 TEST(Embedder, BatchingDoesNotChangeResultsAndRowsKeepInputOrder) {
   const std::string model = test_model();
   ASSERT_FALSE(model.empty()) << "EMBEDRT_TEST_MODEL is not set (scripts/native-tests.sh sets it)";
   Tokenizer tok(testing::bert_uncased_config(testing::bge_vocab_path()));
-  SessionConfig sc;
-  sc.model_path = model;
-  sc.intra_op_threads = 1;
-  InferenceSession session(sc);
+  InferenceSession session(one_thread(model));
   std::vector<std::string> texts = {"short", "a somewhat longer text about revenue growth in fiscal 2023",
                                     "", "x y z", "naïve café 東京"};
   std::string long_text;
@@ -84,10 +88,7 @@ TEST(Embedder, TokenEmbeddingsAreEachTextsRowsAndMeanPoolToTheSentenceEmbedding)
   const std::string model = test_model();
   ASSERT_FALSE(model.empty()) << "EMBEDRT_TEST_MODEL is not set (scripts/native-tests.sh sets it)";
   Tokenizer tok(testing::bert_uncased_config(testing::bge_vocab_path()));
-  SessionConfig sc;
-  sc.model_path = model;
-  sc.intra_op_threads = 1;
-  InferenceSession session(sc);
+  InferenceSession session(one_thread(model));
   ASSERT_FALSE(session.cls_only());
   const std::vector<std::string> texts = {"a somewhat longer text about revenue growth", "", "short", "x y z w v u"};
   EmbedOptions pooled;
