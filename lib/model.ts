@@ -61,7 +61,7 @@ export class SentenceTransformer {
       graph: string;
       optimizedGraph: string | undefined;
       /** Opens a session whose graph returns every token (for token embeddings), when `handle`'s is CLS-only. */
-      openFullGraph: ((signal: AbortSignal | undefined) => Promise<NativeModelHandle>) | undefined;
+      openFullGraph: (() => Promise<NativeModelHandle>) | undefined;
     },
   ) {
     this.handle = handle;
@@ -138,7 +138,7 @@ export class SentenceTransformer {
       similarity: spec.similarity,
       graph,
       optimizedGraph,
-      openFullGraph: handle.info().clsOnly ? (sig) => openFullGraph(dir, opts, device, tokHandle, sessionOptions, sig) : undefined,
+      openFullGraph: handle.info().clsOnly ? () => openFullGraph(dir, opts, device, tokHandle, sessionOptions) : undefined,
     });
   }
 
@@ -220,7 +220,10 @@ export class SentenceTransformer {
     const signal = signalOf(opts.signal, 'encode');
     const prompt = this.promptOf(opts);
     if (signal?.aborted) throw new EmbedrtError('E_ABORTED', 'encode: the signal was already aborted');
-    if (tokenEmbeddings) handle = await this.fullGraphHandle(signal);
+    if (tokenEmbeddings) {
+      handle = await this.fullGraphHandle();
+      if (signal?.aborted) throw new EmbedrtError('E_ABORTED', 'encode: aborted');
+    }
     // sentence-transformers: prompt + text, then lower-case when do_lower_case.
     let inputs = prompt ? list.map((t) => prompt + t) : [...list];
     if (this.settings.lowercase) inputs = inputs.map((t) => t.toLowerCase());
@@ -281,15 +284,16 @@ export class SentenceTransformer {
   }
 
   /** The session that returns every token: the model's own, or a full graph's opened once and kept (see `fullGraph`). */
-  private async fullGraphHandle(signal: AbortSignal | undefined): Promise<NativeModelHandle> {
+  private async fullGraphHandle(): Promise<NativeModelHandle> {
     const open = this.settings.openFullGraph;
     if (open === undefined) return this.live('encode');
-    this.fullGraph ??= open(signal);
+    // Shared by every call that waits for it: no one caller's signal stops it.
+    this.fullGraph ??= open();
     let h: NativeModelHandle;
     try {
       h = await this.fullGraph;
     } catch (e) {
-      this.fullGraph = undefined; // not kept: a later call (another signal, a freed disk) tries again
+      this.fullGraph = undefined; // not kept: a later call (a freed disk, say) tries again
       throw e;
     }
     if (!this.handle) {

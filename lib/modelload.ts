@@ -141,9 +141,8 @@ export async function openFullGraph(
   device: Device,
   tokenizer: NativeTokenizerHandle,
   o: { device: Device; deviceId: number; threads: number; cacheDir: string | undefined },
-  signal: AbortSignal | undefined,
 ): Promise<NativeModelHandle> {
-  const full = await graphFor(dir, opts, { embedrtOps: device === 'cpu' }, signal);
+  const full = await graphFor(dir, opts, { embedrtOps: device === 'cpu' }, undefined);
   const { handle } = await openSession(full, tokenizer, o);
   if (handle.info().clsOnly) {
     handle.dispose();

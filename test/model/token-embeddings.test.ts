@@ -120,5 +120,13 @@ describe("encode({ outputValue: 'token_embeddings' })", () => {
     ac.abort();
     await expect(again.encode(['a text'], { outputValue: 'token_embeddings', signal: ac.signal })).rejects.toMatchObject({ code: 'E_ABORTED' });
     expect((await again.encode(['a text'], { outputValue: 'token_embeddings' }))[0]!.rows).toBeGreaterThan(2);
+    // Two calls wait for the full graph to open; the one whose signal aborts stops, the other gets its rows.
+    await using third = await SentenceTransformer.load(modelDir('flagship-tiny'), { cacheDir: path.join(root, 'cache-shared') });
+    const stop = new AbortController();
+    const stopped = third.encode(['first text'], { outputValue: 'token_embeddings', signal: stop.signal });
+    const kept = third.encode(['second text'], { outputValue: 'token_embeddings' });
+    stop.abort();
+    await expect(stopped).rejects.toMatchObject({ code: 'E_ABORTED' });
+    expect((await kept)[0]!.rows).toBe(4); // [CLS] second text [SEP]
   });
 });
