@@ -17,7 +17,7 @@ import { Embeddings, TokenEmbeddings, quantizeCall, type EncodeOptions, type Flo
 import { ModelFolder } from './modelfiles.js';
 import { countOption, describe, isCount, isInteger, optionsOf, ownKey, signalOf, type OptionKeys } from './validate.js';
 import { HUB_OPTION_KEYS } from './hub.js';
-
+import { promptFor, taskPrompt, textsOf } from './prompts.js';
 
 const LOAD_KEYS: OptionKeys<LoadOptions> = {
   device: true, deviceId: true, truncateDim: true, threads: true, revision: true, cacheDir: true, quantize: true, onnxFile: true, hub: true, signal: true,
@@ -151,6 +151,11 @@ export class SentenceTransformer {
     return this.settings.maxSeqLength;
   }
 
+  /** The prompts of config_sentence_transformers.json, by name (a copy). */
+  get prompts(): Record<string, string> {
+    return { ...this.settings.prompts };
+  }
+
   /** What runs: execution provider, why 'auto' fell back, the graph file, pooling, sizes. */
   info() {
     const i = this.live('info').info();
@@ -195,12 +200,7 @@ export class SentenceTransformer {
         }
       }
     }
-    const list = typeof texts === 'string' ? [texts] : texts;
-    if (!Array.isArray(list)) throw new EmbedrtError('E_BAD_INPUT', `encode: expected a string or an array of strings, got ${describe(texts)}`);
-    // A plain loop: forEach would skip the holes of a sparse array.
-    for (let i = 0; i < list.length; i++) {
-      if (typeof list[i] !== 'string') throw new EmbedrtError('E_BAD_INPUT', `encode: texts[${i}] must be a string, got ${describe(list[i])}`);
-    }
+    const list = textsOf(texts, 'encode');
     const batchSize = opts.batchSize ?? 32;
     if (!isCount(batchSize) || batchSize < 1) throw new EmbedrtError('E_BAD_INPUT', `encode: options.batchSize must be a positive integer, got ${describe(batchSize)}`);
     const maxBatchTokens = opts.maxBatchTokens ?? batchSize * this.settings.maxSeqLength;
@@ -218,7 +218,7 @@ export class SentenceTransformer {
       throw new EmbedrtError('E_BAD_INPUT', `encode: options.onProgress must be a function, got ${describe(opts.onProgress)}`);
     }
     const signal = signalOf(opts.signal, 'encode');
-    const prompt = this.promptOf(opts);
+    const prompt = promptFor(opts, this.settings.prompts, this.settings.defaultPromptName);
     if (signal?.aborted) throw new EmbedrtError('E_ABORTED', 'encode: the signal was already aborted');
     if (tokenEmbeddings) {
       handle = await this.fullGraphHandle();
@@ -303,21 +303,19 @@ export class SentenceTransformer {
     return h;
   }
 
-  /** The prompt an encode call asks for: options.prompt, options.promptName, else the model's default. */
-  private promptOf(opts: EncodeOptions): string | undefined {
-    if (opts.prompt != null && opts.promptName != null) {
-      throw new EmbedrtError('E_BAD_INPUT', 'encode: give options.prompt or options.promptName, not both');
-    }
-    if (opts.prompt != null) {
-      if (typeof opts.prompt !== 'string') throw new EmbedrtError('E_BAD_INPUT', `encode: options.prompt must be a string, got ${describe(opts.prompt)}`);
-      return opts.prompt;
-    }
-    const name = opts.promptName ?? this.settings.defaultPromptName;
-    if (name === undefined) return undefined;
-    if (!ownKey(this.settings.prompts, name)) {
-      throw new EmbedrtError('E_BAD_INPUT', `encode: prompt name ${typeof name === 'string' ? JSON.stringify(name) : describe(name)} is not in config_sentence_transformers.json (has: ${Object.keys(this.settings.prompts).join(', ') || 'none'})`);
-    }
-    return this.settings.prompts[name];
+  /**
+   * How many tokens encode would run for each text before cutting it to maxSeqLength (special tokens
+   * and the prompt's included): what the text costs, and whether it fits (`count > maxSeqLength`: it
+   * would be truncated). Takes encode's `prompt` / `promptName`.
+   */
+  async countTokens(texts: readonly string[], options?: Pick<EncodeOptions, 'prompt' | 'promptName'>): Promise<Uint32Array> {
+    this.live('countTokens');
+    const opts = optionsOf(options, 'countTokens', { prompt: true, promptName: true });
+    const list = textsOf(texts, 'countTokens');
+    const prompt = promptFor(opts, this.settings.prompts, this.settings.defaultPromptName);
+    let inputs = prompt ? list.map((t) => prompt + t) : [...list];
+    if (this.settings.lowercase) inputs = inputs.map((t) => t.toLowerCase());
+    return (await this.tokenizer.encodeBatch(inputs, { maxLength: 0 })).lengths;
   }
 
   /**
@@ -350,11 +348,7 @@ export class SentenceTransformer {
   /** The options of a task call: its prompt chosen as sentence-transformers chooses it. */
   private taskOptions(options: EncodeOptions | undefined, candidates: readonly string[], where: string): EncodeOptions {
     const opts = optionsOf(options, where, ENCODE_KEYS);
-    if (opts.prompt != null || opts.promptName != null) return opts;
-    // sentence-transformers' prompts always hold "query" and "document" ("" unless configured).
-    const prompts: Record<string, string> = { query: '', document: '', ...this.settings.prompts };
-    const name = candidates.find((c) => ownKey(prompts, c))!;
-    return { ...opts, prompt: prompts[name]! };
+    return opts.prompt != null || opts.promptName != null ? opts : { ...opts, prompt: taskPrompt(this.settings.prompts, candidates) };
   }
 
   /**

@@ -149,3 +149,21 @@ describe('model.similarity and model.similarityPairwise', () => {
     await bad(model.similarityPairwise([Float32Array.of(1, NaN)], [Float32Array.of(1, 2)]), /similarityPairwise: a\[0\]\[1\] is NaN; embeddings must be finite/);
   });
 });
+
+describe('model.countTokens', () => {
+  it("counts what encode tokenizes — the prompt and special tokens included, before the cut to maxSeqLength", async () => {
+    const dir = withConfig('count', (st) => {
+      st.prompts = { query: 'query: ' };
+    });
+    await using model = await SentenceTransformer.load(dir, { cacheDir: path.join(root, 'cache') });
+    const texts = ['Net revenue rose 8%', '', 'revenue '.repeat(model.maxSeqLength)];
+    const counts = await model.countTokens(texts);
+    const direct = await model.tokenizer.encodeBatch(texts.map((t) => t.toLowerCase()), { maxLength: 0 });
+    expect(Array.from(counts)).toEqual(Array.from(direct.lengths));
+    expect(counts[1]).toBe(2); // [CLS] [SEP]
+    expect(counts[2]).toBeGreaterThan(model.maxSeqLength);
+    const withPrompt = await model.countTokens(texts.slice(0, 1), { promptName: 'query' });
+    expect(withPrompt[0]).toBe(counts[0]! + (await model.tokenizer.encodeBatch(['query:'])).lengths[0]! - 2);
+    await expect(model.countTokens(['a', 5] as never)).rejects.toMatchObject({ code: 'E_BAD_INPUT', message: 'countTokens: texts[1] must be a string, got number 5' });
+  });
+});
