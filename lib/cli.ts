@@ -9,6 +9,7 @@ import { downloadCommand } from './cli/download.js';
 import { encodeCommand } from './cli/encode.js';
 import { evalCommand } from './cli/eval.js';
 import { searchCommand } from './cli/search.js';
+import { serveCommand } from './cli/serve.js';
 import { tokenizeCommand } from './cli/tokenize.js';
 import { EmbedrtError } from './errors.js';
 import { runtimeInfo } from './runtime.js';
@@ -33,7 +34,7 @@ const infoCommand: Command = {
   },
 };
 
-const COMMANDS: readonly Command[] = [encodeCommand, searchCommand, evalCommand, convertCommand, downloadCommand, benchCommand, tokenizeCommand, infoCommand];
+const COMMANDS: readonly Command[] = [encodeCommand, searchCommand, serveCommand, evalCommand, convertCommand, downloadCommand, benchCommand, tokenizeCommand, infoCommand];
 
 const HELP = `embedrt ${VERSION} — sentence-transformer embeddings for Node.js
 

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'E_HUB_UNSAFE'
   | 'E_HUB_OFFLINE'
   | 'E_CACHE'
+  | 'E_OVERLOADED'
   | 'E_INTERNAL';
 
 /**

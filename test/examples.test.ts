@@ -37,6 +37,16 @@ describe('examples', () => {
     expect(blocks[2]!.split('\n')[1]).toMatch(/#250 /);
   });
 
+  it('examples/serve.mjs serves the model and answers the openai client and a TEI request', () => {
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'serve.mjs')], { encoding: 'utf8', cwd: repoRoot });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^serving at http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(r.stdout).toMatch(/openai client: 3 embeddings of 384 dims, \d+ tokens/);
+    const [, answer, other] = /question vs answer: ([\d.-]+), question vs buyback: ([\d.-]+)/.exec(r.stdout)!;
+    expect(Number(answer)).toBeGreaterThan(Number(other) + 0.3);
+    expect(r.stdout).toMatch(/TEI \/embed: 128 dims/);
+  });
+
   it('examples/download.mjs downloads from a hub (here a local one, via HF_ENDPOINT) and embeds', async () => {
     const root = tempDir('example-download');
     const hub = await new HubServer().start();

@@ -1,0 +1,282 @@
+// `embedrt serve` and createServer(): an HTTP server (fastify) that speaks OpenAI's embeddings API
+// (POST /v1/embeddings, /embeddings) and text-embeddings-inference's (POST /embed, GET /info,
+// GET /health), with requests merged into model runs by the Batcher. Errors come in each API's own
+// shape: OpenAI's {error: {message, type, param, code}}, TEI's {error, error_type} with TEI's status codes.
+import crypto from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { EmbedrtError } from '../errors.js';
+import type { SentenceTransformer } from '../model.js';
+import { describe, isCount, optionsOf, type OptionKeys } from '../validate.js';
+import { Batcher } from './batcher.js';
+
+export interface ServerOptions {
+  /** The name /info and OpenAI responses report (default: the model folder's name). */
+  modelId?: string;
+  /** Bearer token every request must carry (compared in constant time); none: no authentication. */
+  apiKey?: string;
+  /** Whether /health also needs the API key (default false: probes stay simple). */
+  authHealth?: boolean;
+  /** Tokens merged into one model run at most (default 16384). */
+  maxBatchTokens?: number;
+  /** Inputs one request may carry (default 2048, OpenAI's limit). */
+  maxClientBatchSize?: number;
+  /** Requests queued or running at most; beyond it, 429 (default 512). */
+  maxConcurrentRequests?: number;
+  /** Characters one input may have (default 100,000). */
+  maxInputChars?: number;
+  /** Request body bytes at most (default 2 MB, as TEI); beyond it, 413. */
+  payloadLimit?: number;
+  /** Cut inputs longer than the model's max_seq_length when a request does not say (default false: 422/400, as TEI). */
+  autoTruncate?: boolean;
+  /** Fastify's logger (pino) options; default: off. */
+  logger?: boolean | Record<string, unknown>;
+}
+
+const SERVER_KEYS: OptionKeys<ServerOptions> = {
+  modelId: true, apiKey: true, authHealth: true, maxBatchTokens: true, maxClientBatchSize: true, maxConcurrentRequests: true, maxInputChars: true, payloadLimit: true, autoTruncate: true, logger: true,
+};
+
+/** A request's problem, with the HTTP status and each API's words for it. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    /** TEI's error_type. */
+    readonly teiType: 'Empty' | 'Validation' | 'Tokenizer' | 'Backend' | 'Overloaded' | 'Unhealthy' | 'PayloadTooLarge' | 'Unauthorized',
+    message: string,
+    /** OpenAI's param: the field at fault. */
+    readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+const OPENAI_TYPE: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 413: 'invalid_request_error', 422: 'invalid_request_error', 429: 'rate_limit_error', 503: 'server_error' };
+
+export interface EmbedServer {
+  /** The fastify instance: add routes, or inject requests in tests. */
+  app: FastifyInstance;
+  /** Starts listening (host default 127.0.0.1); resolves to the address. */
+  listen(o?: { host?: string; port?: number }): Promise<string>;
+  /** Stops accepting, lets requests in flight finish (up to graceMs, default 30 s), then closes. */
+  close(graceMs?: number): Promise<void>;
+  /** Requests dropped because their client went away before they ran. */
+  readonly dropped: number;
+}
+
+/**
+ * An embedding server for a loaded model. Nothing a request carries can name a file or another model.
+ *
+ * @example
+ * const server = createServer(await SentenceTransformer.load(dir), { apiKey: process.env.API_KEY });
+ * console.log(await server.listen({ port: 8080 }));
+ */
+export function createServer(model: SentenceTransformer, options?: ServerOptions): EmbedServer {
+  const o = optionsOf(options, 'createServer', SERVER_KEYS);
+  const count = (v: unknown, name: string, dflt: number) => {
+    if (v === undefined) return dflt;
+    if (!isCount(v) || v === 0) throw new EmbedrtError('E_BAD_INPUT', `createServer: options.${name} must be a positive integer, got ${describe(v)}`);
+    return v;
+  };
+  const maxBatchTokens = count(o.maxBatchTokens, 'maxBatchTokens', 16384);
+  const maxClientBatchSize = count(o.maxClientBatchSize, 'maxClientBatchSize', 2048);
+  const maxConcurrentRequests = count(o.maxConcurrentRequests, 'maxConcurrentRequests', 512);
+  const maxInputChars = count(o.maxInputChars, 'maxInputChars', 100_000);
+  const payloadLimit = count(o.payloadLimit, 'payloadLimit', 2_000_000);
+  if (o.apiKey !== undefined && (typeof o.apiKey !== 'string' || o.apiKey === '')) throw new EmbedrtError('E_BAD_INPUT', 'createServer: options.apiKey must be a non-empty string');
+  const modelId = o.modelId ?? model.dir.split(/[\\/]/).filter(Boolean).pop() ?? 'embedrt';
+  const batcher = new Batcher(model, { maxBatchTokens, maxConcurrentRequests });
+  let closing = false;
+
+  const app = Fastify({ logger: o.logger ?? false, bodyLimit: payloadLimit, return503OnClosing: true });
+
+  // ---- authentication ----
+  const key = o.apiKey === undefined ? undefined : crypto.createHash('sha256').update(o.apiKey).digest();
+  app.addHook('onRequest', async (req) => {
+    if (key === undefined || (req.url === '/health' && !o.authHealth)) return;
+    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    const given = crypto.createHash('sha256').update(m?.[1] ?? '').digest();
+    if (!m || !crypto.timingSafeEqual(given, key)) throw new HttpError(401, 'Unauthorized', 'missing or wrong API key (Authorization: Bearer <key>)');
+  });
+
+  // ---- errors, in the shape of the API the route belongs to ----
+  const isOpenAI = (req: FastifyRequest) => req.url.startsWith('/v1/') || req.url === '/embeddings';
+  app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const e = toHttp(err);
+    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    if (isOpenAI(req)) {
+      const status = e.status === 422 ? 400 : e.status; // OpenAI says 400 where TEI says 422
+      return reply.status(status).send({ error: { message: e.message, type: OPENAI_TYPE[status] ?? 'server_error', param: e.param, code: e.teiType === 'Overloaded' ? 'rate_limit_exceeded' : null } });
+    }
+    return reply.status(e.status).send({ error: e.message, error_type: e.teiType });
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, error_type: 'Validation' }));
+
+  /** Inputs checked and counted: each must be a non-empty string within the limits. */
+  async function prepare(inputs: unknown, field: string, truncate: boolean, dimensions: unknown, prompt: string | undefined) {
+    const texts = typeof inputs === 'string' ? [inputs] : inputs;
+    if (!Array.isArray(texts)) throw new HttpError(422, 'Validation', `${field} must be a string or an array of strings, got ${describe(inputs)}`, field);
+    if (texts.length === 0) throw new HttpError(400, 'Empty', `${field} is empty`, field);
+    if (texts.length > maxClientBatchSize) throw new HttpError(422, 'Validation', `${field} has ${texts.length} inputs; at most ${maxClientBatchSize} per request (--max-client-batch-size)`, field);
+    for (let i = 0; i < texts.length; i++) {
+      const t: unknown = texts[i];
+      if (Array.isArray(t) || typeof t === 'number') throw new HttpError(422, 'Validation', `${field}[${i}]: token id inputs are not supported; send text`, field);
+      if (typeof t !== 'string') throw new HttpError(422, 'Validation', `${field}[${i}] must be a string, got ${describe(t)}`, field);
+      if (t === '') throw new HttpError(422, 'Validation', `${field}[${i}] is an empty string`, field);
+      if (t.length > maxInputChars) throw new HttpError(413, 'PayloadTooLarge', `${field}[${i}] has ${t.length} characters; at most ${maxInputChars} (--max-input-chars)`, field);
+    }
+    let dim = 0;
+    if (dimensions !== undefined && dimensions !== null) {
+      if (!isCount(dimensions) || dimensions === 0 || dimensions > model.dimension) {
+        throw new HttpError(422, 'Validation', `dimensions must be an integer in [1, ${model.dimension}], got ${describe(dimensions)}`, 'dimensions');
+      }
+      dim = dimensions;
+    }
+    const counts = await model.countTokens(texts as string[], prompt === undefined ? {} : { prompt });
+    let tokens = 0;
+    for (let i = 0; i < counts.length; i++) {
+      if (counts[i]! > model.maxSeqLength && !truncate) {
+        throw new HttpError(422, 'Validation', `${field}[${i}] has ${counts[i]} tokens, more than the model's ${model.maxSeqLength}; send truncate: true (or start the server with --auto-truncate)`, field);
+      }
+      tokens += Math.min(counts[i]!, model.maxSeqLength);
+    }
+    return { texts: texts as string[], tokens, dimensions: dim };
+  }
+
+  /** Runs a request through the batcher; a client that goes away before its turn is dropped. */
+  async function embed(req: FastifyRequest, reply: FastifyReply, p: { texts: string[]; tokens: number; dimensions: number }, normalize: boolean, prompt: string | undefined) {
+    if (closing) throw new HttpError(503, 'Unhealthy', 'the server is shutting down');
+    // The response's 'close' before it finished: the connection went away (the request's own 'close'
+    // only says its body was read).
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    };
+    reply.raw.on('close', onClose);
+    const queuedAt = performance.now();
+    try {
+      const r = await batcher.embed({ texts: p.texts, tokens: p.tokens, normalize, dimensions: p.dimensions, prompt, signal: gone.signal });
+      const now = performance.now();
+      void reply.headers({
+        'x-compute-type': 'cpu',
+        'x-compute-tokens': String(p.tokens),
+        'x-compute-characters': String(p.texts.reduce((n, t) => n + t.length, 0)),
+        'x-total-time': String(Math.round(now - queuedAt)),
+        'x-queue-time': String(Math.round(r.startedAt - queuedAt)),
+        'x-inference-time': String(Math.round(r.endedAt - r.startedAt)),
+      });
+      return r;
+    } finally {
+      reply.raw.off('close', onClose);
+    }
+  }
+
+  const body = (req: FastifyRequest): Record<string, unknown> => {
+    const b = req.body;
+    if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new HttpError(422, 'Validation', `the body must be a JSON object, got ${describe(b)}`);
+    return b as Record<string, unknown>;
+  };
+  const known = (b: Record<string, unknown>, keys: readonly string[]) => {
+    for (const k of Object.keys(b)) if (!keys.includes(k)) throw new HttpError(422, 'Validation', `unknown field ${JSON.stringify(k)}; known: ${keys.join(', ')}`, k);
+  };
+
+  // ---- OpenAI ----
+  const openai = async (req: FastifyRequest, reply: FastifyReply) => {
+    const b = body(req);
+    known(b, ['input', 'model', 'encoding_format', 'dimensions', 'user']);
+    if (b.model !== undefined && typeof b.model !== 'string') throw new HttpError(400, 'Validation', `model must be a string, got ${describe(b.model)}`, 'model');
+    if (b.user !== undefined && typeof b.user !== 'string') throw new HttpError(400, 'Validation', 'user must be a string', 'user');
+    const format = b.encoding_format ?? 'float';
+    if (format !== 'float' && format !== 'base64') throw new HttpError(400, 'Validation', `encoding_format must be 'float' or 'base64', got ${describe(format)}`, 'encoding_format');
+    const p = await prepare(b.input, 'input', o.autoTruncate === true, b.dimensions, undefined);
+    const r = await embed(req, reply, p, true, undefined);
+    const data = Array.from({ length: r.rows }, (_, i) => {
+      const row = r.data.subarray(i * r.dim, (i + 1) * r.dim);
+      const embedding = format === 'base64' ? Buffer.from(row.buffer, row.byteOffset, row.byteLength).toString('base64') : Array.from(row);
+      return { object: 'embedding', index: i, embedding };
+    });
+    return { object: 'list', data, model: modelId, usage: { prompt_tokens: p.tokens, total_tokens: p.tokens } };
+  };
+  app.post('/v1/embeddings', openai);
+  app.post('/embeddings', openai);
+
+  // ---- text-embeddings-inference ----
+  app.post('/embed', async (req, reply) => {
+    const b = body(req);
+    known(b, ['inputs', 'normalize', 'truncate', 'truncation_direction', 'prompt_name', 'dimensions']);
+    const normalize = b.normalize ?? true;
+    if (typeof normalize !== 'boolean') throw new HttpError(422, 'Validation', `normalize must be a boolean, got ${describe(normalize)}`, 'normalize');
+    const truncate = b.truncate ?? o.autoTruncate === true;
+    if (typeof truncate !== 'boolean') throw new HttpError(422, 'Validation', `truncate must be a boolean, got ${describe(truncate)}`, 'truncate');
+    const direction = b.truncation_direction ?? 'Right';
+    if (direction !== 'Right' && direction !== 'right') {
+      throw new HttpError(422, 'Validation', `truncation_direction ${describe(direction)} is not supported: embedrt cuts from the right, as sentence-transformers does`, 'truncation_direction');
+    }
+    let prompt: string | undefined;
+    if (b.prompt_name !== undefined && b.prompt_name !== null) {
+      if (typeof b.prompt_name !== 'string') throw new HttpError(422, 'Validation', `prompt_name must be a string, got ${describe(b.prompt_name)}`, 'prompt_name');
+      prompt = promptByName(model, b.prompt_name);
+    }
+    const p = await prepare(b.inputs, 'inputs', truncate, b.dimensions, prompt);
+    const r = await embed(req, reply, p, normalize, prompt);
+    return Array.from({ length: r.rows }, (_, i) => Array.from(r.data.subarray(i * r.dim, (i + 1) * r.dim)));
+  });
+
+  app.get('/health', async (_req, reply) => {
+    if (closing) return reply.status(503).send({ error: 'shutting down', error_type: 'Unhealthy' });
+    return reply.status(200).send();
+  });
+
+  app.get('/info', async () => {
+    const i = model.info();
+    return {
+      model_id: modelId,
+      model_sha: null,
+      model_dtype: 'float32',
+      model_type: { embedding: { pooling: i.clsOnly ? 'cls' : 'other' } },
+      max_concurrent_requests: maxConcurrentRequests,
+      max_input_length: model.maxSeqLength,
+      max_batch_tokens: maxBatchTokens,
+      max_client_batch_size: maxClientBatchSize,
+      auto_truncate: o.autoTruncate === true,
+      tokenization_workers: null,
+      version: 'embedrt',
+      dimension: model.dimension,
+      provider: i.provider,
+    };
+  });
+
+  return {
+    app,
+    async listen(l = {}) {
+      return app.listen({ host: l.host ?? '127.0.0.1', port: l.port ?? 0 });
+    },
+    async close(graceMs = 30_000) {
+      closing = true;
+      await Promise.race([batcher.drain(), new Promise((r) => setTimeout(r, graceMs).unref())]);
+      await app.close();
+    },
+    get dropped() {
+      return batcher.dropped;
+    },
+  };
+}
+
+/** A prompt of config_sentence_transformers.json by name (TEI's prompt_name), or a 422 naming the known ones. */
+function promptByName(model: SentenceTransformer, name: string): string {
+  const prompts = model.prompts;
+  if (!Object.hasOwn(prompts, name)) throw new HttpError(422, 'Validation', `prompt_name ${JSON.stringify(name)} is not one of the model's prompts (${Object.keys(prompts).join(', ') || 'none'})`, 'prompt_name');
+  return prompts[name]!;
+}
+
+/** Any error as an HttpError: ours as they are, fastify's (bad JSON, a body too large) and the engine's mapped. */
+function toHttp(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpError(413, 'PayloadTooLarge', 'the request body is larger than the payload limit (--payload-limit)');
+  if (typeof e.code === 'string' && e.code.startsWith('FST_ERR_CTP')) return new HttpError(400, 'Validation', `the body is not valid JSON: ${e.message ?? ''}`);
+  if (e.statusCode === 400) return new HttpError(400, 'Validation', e.message ?? 'bad request');
+  if (e.code === 'E_OVERLOADED') return new HttpError(429, 'Overloaded', e.message ?? 'overloaded');
+  if (e.code === 'E_BAD_INPUT') return new HttpError(422, 'Validation', e.message ?? 'invalid input');
+  if (e.code === 'E_ABORTED') return new HttpError(499, 'Backend', 'the client went away');
+  return new HttpError(424, 'Backend', `the model failed: ${e.message ?? String(err)}`);
+}
