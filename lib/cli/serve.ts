@@ -6,7 +6,8 @@ import { type Command, UsageError, hubForCli, positiveInt, parseFlags, quantizeF
 const SERVE_HELP = `Usage: embedrt serve --model <dir|hub-id> [options]
 
 An HTTP server for the model: OpenAI's embeddings API (POST /v1/embeddings, /embeddings) and
-text-embeddings-inference's (POST /embed, GET /info, GET /health). Concurrent requests are merged into
+text-embeddings-inference's (POST /embed, /similarity, /tokenize, /decode; GET /info, /health,
+/metrics). Concurrent requests are merged into
 model runs by a token budget. SIGTERM or SIGINT: it stops accepting, finishes what is in flight
 (--grace seconds at most), then exits 0.
 
@@ -14,6 +15,7 @@ Options:
   --host <h>                     address to bind (default 127.0.0.1: this machine only)
   --port <p>                     port (default 3000; 0: any free one)
   --api-key <key>                require Authorization: Bearer <key> (also $EMBEDRT_API_KEY); /health stays open
+  --open-metrics                 /metrics without the key (a scraper in a trusted network)
   --max-batch-tokens <n>         tokens merged into one model run (default 16384)
   --max-client-batch-size <n>    inputs per request (default 2048)
   --max-concurrent-requests <n>  requests queued or running; beyond it 429 (default 512)
@@ -39,6 +41,7 @@ async function serve(argv: string[]): Promise<void> {
       'max-input-chars': { type: 'string' },
       'payload-limit': { type: 'string' },
       'auto-truncate': { type: 'boolean', default: false },
+      'open-metrics': { type: 'boolean', default: false },
       grace: { type: 'string', default: '30' },
       device: { type: 'string', default: 'cpu' },
       quantize: { type: 'string' },
@@ -65,6 +68,7 @@ async function serve(argv: string[]): Promise<void> {
     ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)),
     ...(apiKey ? { apiKey } : {}),
     autoTruncate: values['auto-truncate'],
+    authMetrics: !values['open-metrics'],
     logger: values.log,
   });
   const address = await server.listen({ host: values.host, port });

@@ -32,6 +32,10 @@ export interface BatcherOptions {
   maxBatchTokens: number;
   /** Requests queued or running at most; beyond it, enqueue refuses (HTTP 429). */
   maxConcurrentRequests: number;
+  /** Told of each model run: its inputs and tokens (metrics). */
+  onRun?: (inputs: number, tokens: number) => void;
+  /** Told of each request dropped because its client went away (metrics). */
+  onDrop?: () => void;
 }
 
 interface Pending extends BatchRequest {
@@ -96,6 +100,7 @@ export class Batcher {
     const live = (p: Pending) => {
       if (!p.signal.aborted) return true;
       this.dropped++;
+      this.opts.onDrop?.();
       p.reject(new EmbedrtError('E_ABORTED', 'the client went away'));
       return false;
     };
@@ -119,6 +124,7 @@ export class Batcher {
   private async run(batch: Pending[]): Promise<void> {
     const head = batch[0]!;
     const texts = batch.flatMap((p) => p.texts);
+    this.opts.onRun?.(texts.length, batch.reduce((n, p) => n + p.tokens, 0));
     const startedAt = performance.now();
     try {
       const emb = await this.model.encode(texts, {

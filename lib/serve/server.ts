@@ -1,6 +1,6 @@
 // `embedrt serve` and createServer(): an HTTP server (fastify) that speaks OpenAI's embeddings API
-// (POST /v1/embeddings, /embeddings) and text-embeddings-inference's (POST /embed, GET /info,
-// GET /health), with requests merged into model runs by the Batcher. Errors come in each API's own
+// (POST /v1/embeddings, /embeddings) and text-embeddings-inference's (POST /embed, /similarity,
+// /tokenize, /decode, GET /info, /health, /metrics), with requests merged into model runs by the Batcher. Errors come in each API's own
 // shape: OpenAI's {error: {message, type, param, code}}, TEI's {error, error_type} with TEI's status codes.
 import crypto from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -8,6 +8,7 @@ import { EmbedrtError } from '../errors.js';
 import type { SentenceTransformer } from '../model.js';
 import { describe, isCount, optionsOf, type OptionKeys } from '../validate.js';
 import { Batcher } from './batcher.js';
+import { ServerMetrics } from './metrics.js';
 
 export interface ServerOptions {
   /** The name /info and OpenAI responses report (default: the model folder's name). */
@@ -16,6 +17,8 @@ export interface ServerOptions {
   apiKey?: string;
   /** Whether /health also needs the API key (default false: probes stay simple). */
   authHealth?: boolean;
+  /** Whether /metrics needs the API key (default true; false for a scraper inside a trusted network). */
+  authMetrics?: boolean;
   /** Tokens merged into one model run at most (default 16384). */
   maxBatchTokens?: number;
   /** Inputs one request may carry (default 2048, OpenAI's limit). */
@@ -33,7 +36,7 @@ export interface ServerOptions {
 }
 
 const SERVER_KEYS: OptionKeys<ServerOptions> = {
-  modelId: true, apiKey: true, authHealth: true, maxBatchTokens: true, maxClientBatchSize: true, maxConcurrentRequests: true, maxInputChars: true, payloadLimit: true, autoTruncate: true, logger: true,
+  modelId: true, apiKey: true, authHealth: true, authMetrics: true, maxBatchTokens: true, maxClientBatchSize: true, maxConcurrentRequests: true, maxInputChars: true, payloadLimit: true, autoTruncate: true, logger: true,
 };
 
 /** A request's problem, with the HTTP status and each API's words for it. */
@@ -84,7 +87,16 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   const payloadLimit = count(o.payloadLimit, 'payloadLimit', 2_000_000);
   if (o.apiKey !== undefined && (typeof o.apiKey !== 'string' || o.apiKey === '')) throw new EmbedrtError('E_BAD_INPUT', 'createServer: options.apiKey must be a non-empty string');
   const modelId = o.modelId ?? model.dir.split(/[\\/]/).filter(Boolean).pop() ?? 'embedrt';
-  const batcher = new Batcher(model, { maxBatchTokens, maxConcurrentRequests });
+  const metrics = new ServerMetrics(() => batcher.size);
+  const batcher = new Batcher(model, {
+    maxBatchTokens,
+    maxConcurrentRequests,
+    onRun: (inputs, tokens) => {
+      metrics.batchSize.observe(inputs);
+      metrics.batchTokens.observe(tokens);
+    },
+    onDrop: () => metrics.dropped.inc(),
+  });
   let closing = false;
 
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: payloadLimit, return503OnClosing: true });
@@ -92,7 +104,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   // ---- authentication ----
   const key = o.apiKey === undefined ? undefined : crypto.createHash('sha256').update(o.apiKey).digest();
   app.addHook('onRequest', async (req) => {
-    if (key === undefined || (req.url === '/health' && !o.authHealth)) return;
+    if (key === undefined || (req.url === '/health' && !o.authHealth) || (req.url === '/metrics' && o.authMetrics === false)) return;
     const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     const given = crypto.createHash('sha256').update(m?.[1] ?? '').digest();
     if (!m || !crypto.timingSafeEqual(given, key)) throw new HttpError(401, 'Unauthorized', 'missing or wrong API key (Authorization: Bearer <key>)');
@@ -103,6 +115,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const e = toHttp(err);
     if (e.status >= 500) req.log.error({ err }, 'request failed');
+    metrics.failure.inc({ err: e.teiType });
     if (isOpenAI(req)) {
       const status = e.status === 422 ? 400 : e.status; // OpenAI says 400 where TEI says 422
       return reply.status(status).send({ error: { message: e.message, type: OPENAI_TYPE[status] ?? 'server_error', param: e.param, code: e.teiType === 'Overloaded' ? 'rate_limit_exceeded' : null } });
@@ -131,9 +144,12 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
       }
       dim = dimensions;
     }
+    const started = performance.now();
     const counts = await model.countTokens(texts as string[], prompt === undefined ? {} : { prompt });
+    metrics.tokenization.observe((performance.now() - started) / 1000);
     let tokens = 0;
     for (let i = 0; i < counts.length; i++) {
+      metrics.inputLength.observe(counts[i]!);
       if (counts[i]! > model.maxSeqLength && !truncate) {
         throw new HttpError(422, 'Validation', `${field}[${i}] has ${counts[i]} tokens, more than the model's ${model.maxSeqLength}; send truncate: true (or start the server with --auto-truncate)`, field);
       }
@@ -156,6 +172,8 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
     try {
       const r = await batcher.embed({ texts: p.texts, tokens: p.tokens, normalize, dimensions: p.dimensions, prompt, signal: gone.signal });
       const now = performance.now();
+      metrics.queue.observe((r.startedAt - queuedAt) / 1000);
+      metrics.inference.observe((r.endedAt - r.startedAt) / 1000);
       void reply.headers({
         'x-compute-type': 'cpu',
         'x-compute-tokens': String(p.tokens),
@@ -178,6 +196,21 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   const known = (b: Record<string, unknown>, keys: readonly string[]) => {
     for (const k of Object.keys(b)) if (!keys.includes(k)) throw new HttpError(422, 'Validation', `unknown field ${JSON.stringify(k)}; known: ${keys.join(', ')}`, k);
   };
+
+  // Requests to the embedding routes: counted, timed, and their successes (failures: the error handler).
+  const EMBED_ROUTES: Record<string, string> = { '/v1/embeddings': 'openai', '/embeddings': 'openai', '/embed': 'embed', '/similarity': 'similarity' };
+  app.addHook('onRequest', async (req) => {
+    const method = EMBED_ROUTES[req.url.split('?')[0]!];
+    if (method) metrics.requests.inc({ method });
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const method = EMBED_ROUTES[req.url.split('?')[0]!];
+    if (!method) return;
+    metrics.duration.observe(reply.elapsedTime / 1000);
+    if (reply.statusCode < 400) metrics.success.inc({ method });
+  });
+
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   // ---- OpenAI ----
   const openai = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -219,6 +252,59 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
     const p = await prepare(b.inputs, 'inputs', truncate, b.dimensions, prompt);
     const r = await embed(req, reply, p, normalize, prompt);
     return Array.from({ length: r.rows }, (_, i) => Array.from(r.data.subarray(i * r.dim, (i + 1) * r.dim)));
+  });
+
+  app.post('/similarity', async (req, reply) => {
+    const b = body(req);
+    known(b, ['inputs', 'truncate', 'truncation_direction', 'prompt_name']);
+    const inputs = b.inputs as { source_sentence?: unknown; sentences?: unknown } | null;
+    if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) throw new HttpError(422, 'Validation', 'inputs must be { source_sentence, sentences }', 'inputs');
+    if (typeof inputs.source_sentence !== 'string') throw new HttpError(422, 'Validation', `inputs.source_sentence must be a string, got ${describe(inputs.source_sentence)}`, 'inputs');
+    const truncate = b.truncate ?? o.autoTruncate === true;
+    if (typeof truncate !== 'boolean') throw new HttpError(422, 'Validation', `truncate must be a boolean, got ${describe(truncate)}`, 'truncate');
+    const prompt = b.prompt_name == null ? undefined : promptByName(model, String(b.prompt_name));
+    if (!Array.isArray(inputs.sentences) || inputs.sentences.length === 0) throw new HttpError(422, 'Validation', `inputs.sentences must be a non-empty list of strings, got ${describe(inputs.sentences)}`, 'inputs');
+    const p = await prepare([inputs.source_sentence, ...(inputs.sentences as unknown[])], 'inputs', truncate, undefined, prompt);
+    const r = await embed(req, reply, p, true, prompt);
+    const src = r.data.subarray(0, r.dim);
+    // Rows are normalized: the dot product is the cosine similarity.
+    return Array.from({ length: r.rows - 1 }, (_, i) => {
+      const row = r.data.subarray((i + 1) * r.dim, (i + 2) * r.dim);
+      let dot = 0;
+      for (let k = 0; k < r.dim; k++) dot += src[k]! * row[k]!;
+      return dot;
+    });
+  });
+
+  app.post('/tokenize', async (req) => {
+    const b = body(req);
+    known(b, ['inputs', 'add_special_tokens', 'prompt_name']);
+    const texts = typeof b.inputs === 'string' ? [b.inputs] : b.inputs;
+    if (!Array.isArray(texts) || texts.length === 0 || texts.length > maxClientBatchSize || !texts.every((t) => typeof t === 'string' && t.length <= maxInputChars)) {
+      throw new HttpError(422, 'Validation', `inputs must be a string or 1 to ${maxClientBatchSize} strings of at most ${maxInputChars} characters`, 'inputs');
+    }
+    const add = b.add_special_tokens ?? true;
+    if (typeof add !== 'boolean') throw new HttpError(422, 'Validation', `add_special_tokens must be a boolean, got ${describe(add)}`, 'add_special_tokens');
+    const prompt = b.prompt_name == null ? '' : promptByName(model, String(b.prompt_name));
+    const enc = await model.tokenizer.encodeBatch(texts.map((t: string) => prompt + t), { addSpecialTokens: add, withTokens: true, maxLength: 0 });
+    return [...enc].map((e) =>
+      Array.from(e.ids, (id, k) => ({ id, text: e.tokens![k]!, special: e.specialTokensMask[k] === 1, start: e.specialTokensMask[k] === 1 ? null : e.offsets[2 * k]!, stop: e.specialTokensMask[k] === 1 ? null : e.offsets[2 * k + 1]! })),
+    );
+  });
+
+  app.post('/decode', async (req, reply) => {
+    const b = body(req);
+    known(b, ['ids', 'skip_special_tokens']);
+    const one = Array.isArray(b.ids) && b.ids.every((v) => typeof v === 'number');
+    const lists = one ? [b.ids as number[]] : b.ids;
+    if (!Array.isArray(lists) || lists.length === 0 || !lists.every((l) => Array.isArray(l) && l.every((v) => Number.isInteger(v) && v >= 0 && v < model.tokenizer.vocabSize))) {
+      throw new HttpError(422, 'Validation', `ids must be a list of token ids (or of lists of them), each in [0, ${model.tokenizer.vocabSize})`, 'ids');
+    }
+    const skip = b.skip_special_tokens ?? true;
+    if (typeof skip !== 'boolean') throw new HttpError(422, 'Validation', `skip_special_tokens must be a boolean, got ${describe(skip)}`, 'skip_special_tokens');
+    const out = (lists as number[][]).map((l) => model.tokenizer.decode(l, { skipSpecialTokens: skip }));
+    // A bare string would go out as text/plain: JSON, as TEI answers.
+    return reply.type('application/json').send(JSON.stringify(one ? out[0] : out));
   });
 
   app.get('/health', async (_req, reply) => {

@@ -246,3 +246,55 @@ describe('lifecycle', () => {
     expect(stderr).toMatch(/shutting down/);
   });
 });
+
+describe('TEI: /similarity, /tokenize, /decode, /metrics', () => {
+  it('/similarity scores the sentences against the source as model.similarity does', async () => {
+    const [source, ...sentences] = texts.slice(0, 5) as [string, ...string[]];
+    const r = await post('/similarity', { inputs: { source_sentence: source, sentences } });
+    expect(r.status).toBe(200);
+    const got = (await r.json()) as number[];
+    const emb = await model.encode([source, ...sentences], { normalize: true });
+    const ref = await model.similarity({ data: emb.data.subarray(0, emb.dim), rows: 1, dim: emb.dim }, { data: emb.data.subarray(emb.dim), rows: sentences.length, dim: emb.dim });
+    expect(got).toHaveLength(sentences.length);
+    got.forEach((v, i) => expect(Math.abs(v - ref.data[i]!)).toBeLessThan(1e-6));
+    expect((await post('/similarity', { inputs: { source_sentence: source, sentences: 'x' } })).status).toBe(422);
+  });
+
+  it('/tokenize gives the tokenizer\'s ids, strings and offsets; /decode turns ids back into text', async () => {
+    const text = 'Net revenue rose 8% in fiscal 2023';
+    const r = (await (await post('/tokenize', { inputs: text })).json()) as { id: number; text: string; special: boolean; start: number | null; stop: number | null }[][];
+    const e = model.tokenizer.encode(text, { withTokens: true });
+    expect(r[0]!.map((t) => t.id)).toEqual(Array.from(e.ids));
+    expect(r[0]!.map((t) => t.text)).toEqual(e.tokens);
+    expect([r[0]![0]!.special, r[0]![0]!.start, r[0]![1]!.special]).toEqual([true, null, false]);
+    expect(text.slice(r[0]![1]!.start!, r[0]![1]!.stop!).toLowerCase()).toBe(r[0]![1]!.text);
+    const plain = (await (await post('/tokenize', { inputs: [text], add_special_tokens: false })).json()) as { id: number }[][];
+    expect(plain[0]!.map((t) => t.id)).toEqual(Array.from(e.ids).slice(1, -1));
+    expect(await (await post('/decode', { ids: Array.from(e.ids) })).json()).toBe(model.tokenizer.decode(e.ids));
+    expect(await (await post('/decode', { ids: [Array.from(e.ids), [101, 102]], skip_special_tokens: false })).json()).toEqual([model.tokenizer.decode(e.ids, { skipSpecialTokens: false }), '[CLS] [SEP]']);
+    expect((await post('/decode', { ids: [-1] })).status).toBe(422);
+  });
+
+  it('/metrics: Prometheus text with TEI\'s metric names, counting what happened', async () => {
+    const s = createServer(model, { apiKey: KEY });
+    const at = await s.listen();
+    const send = (body: unknown) => fetch(`${at}/embed`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: JSON.stringify(body) });
+    try {
+      for (let i = 0; i < 3; i++) expect((await send({ inputs: texts.slice(0, 2) })).status).toBe(200);
+      expect((await send({ inputs: [] })).status).toBe(400);
+      expect((await fetch(`${at}/metrics`)).status).toBe(401); // behind the key unless authMetrics is false
+      const m = await (await fetch(`${at}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
+      const value = (line: string) => Number(new RegExp(`^${line.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(m)?.[1]);
+      expect(value('te_request_count{method="embed"}')).toBe(4);
+      expect(value('te_request_success{method="embed"}')).toBe(3);
+      expect(value('te_request_failure{err="Empty"}')).toBe(1);
+      expect(value('te_request_input_length_count')).toBe(6);
+      expect(value('te_batch_next_size_sum')).toBe(6);
+      expect(value('te_request_duration_count')).toBe(4);
+      expect(value('te_queue_size')).toBe(0);
+      expect(value('embedrt_request_dropped')).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+});
