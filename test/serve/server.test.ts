@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { OpenAIEmbeddings } from '@langchain/openai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SentenceTransformer, createServer, type EmbedServer } from '../../lib/index.js';
@@ -75,6 +76,20 @@ describe('OpenAI API, through the official openai client', () => {
     expect([extra.status, ((await extra.json()) as { error: { message: string } }).error.message]).toEqual([400, expect.stringMatching(/unknown field "temperature"/)]);
     const fmt = await post('/v1/embeddings', { input: 'a', encoding_format: 'int8' });
     expect(fmt.status).toBe(400);
+  });
+});
+
+describe('LangChain.js', () => {
+  it('OpenAIEmbeddings pointed at the server: embedDocuments and embedQuery equal model.encode alone', async () => {
+    const lc = new OpenAIEmbeddings({ model: 'tiny-embed', apiKey: KEY, configuration: { baseURL: `${base}/v1` }, batchSize: 5, maxRetries: 0 });
+    const docs = await lc.embedDocuments(texts);
+    const expected = await alone(texts, { normalize: true });
+    expect(docs).toHaveLength(texts.length);
+    docs.forEach((d, i) => expect(Array.from(Float32Array.from(d))).toEqual(expected[i]));
+    const q = await lc.embedQuery('What was net revenue?');
+    expect(Array.from(Float32Array.from(q))).toEqual((await alone(['What was net revenue?'], { normalize: true }))[0]);
+    const cut = new OpenAIEmbeddings({ model: 'tiny-embed', apiKey: KEY, configuration: { baseURL: `${base}/v1` }, dimensions: 16, maxRetries: 0 });
+    expect(await cut.embedQuery(texts[0]!)).toHaveLength(16);
   });
 });
 
