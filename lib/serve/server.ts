@@ -3,12 +3,15 @@
 // /tokenize, /decode, GET /info, /health, /metrics), with requests merged into model runs by the Batcher. Errors come in each API's own
 // shape: OpenAI's {error: {message, type, param, code}}, TEI's {error, error_type} with TEI's status codes.
 import crypto from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { EmbedrtError } from '../errors.js';
 import type { SentenceTransformer } from '../model.js';
 import { describe, isCount, optionsOf, type OptionKeys } from '../validate.js';
 import { Batcher } from './batcher.js';
 import { ServerMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
 
 export interface ServerOptions {
   /** The name /info and OpenAI responses report (default: the model folder's name). */
@@ -104,7 +107,9 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   // ---- authentication ----
   const key = o.apiKey === undefined ? undefined : crypto.createHash('sha256').update(o.apiKey).digest();
   app.addHook('onRequest', async (req) => {
-    if (key === undefined || (req.url === '/health' && !o.authHealth) || (req.url === '/metrics' && o.authMetrics === false)) return;
+    const route = req.url.split('?')[0]!;
+    const open = (route === '/health' && !o.authHealth) || (route === '/metrics' && o.authMetrics === false) || route === '/openapi.json' || route === '/docs' || route.startsWith('/docs/');
+    if (key === undefined || open) return;
     const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     const given = crypto.createHash('sha256').update(m?.[1] ?? '').digest();
     if (!m || !crypto.timingSafeEqual(given, key)) throw new HttpError(401, 'Unauthorized', 'missing or wrong API key (Authorization: Bearer <key>)');
@@ -209,6 +214,12 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
     metrics.duration.observe(reply.elapsedTime / 1000);
     if (reply.statusCode < 400) metrics.success.inc({ method });
   });
+
+  // The API described (openapi.ts) and rendered for people; neither needs the key.
+  const document = openApiDocument({ title: `embedrt serve — ${modelId}`, dimension: model.dimension, secured: key !== undefined });
+  void app.register(swagger, { mode: 'static', specification: { document: document as never } });
+  void app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', async () => document);
 
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 

@@ -12,6 +12,7 @@ import { SentenceTransformer, createServer, type EmbedServer } from '../../lib/i
 import { passages } from '../../examples/financial-texts.mjs';
 import { repoRoot } from '../helpers/data.js';
 import { makeModel, tempDir } from '../helpers/models.js';
+import { renderedDom } from '../helpers/chromium.js';
 
 let root: string;
 let dir: string;
@@ -312,4 +313,24 @@ describe('TEI: /similarity, /tokenize, /decode, /metrics', () => {
       await s.close();
     }
   });
+});
+
+describe('the API described: /openapi.json and /docs', () => {
+  it('/openapi.json describes every route the server answers, and each one it describes exists', async () => {
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toBe('3.1.0');
+    const described = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
+    expect(described).toEqual(['GET /health', 'GET /info', 'GET /metrics', 'POST /decode', 'POST /embed', 'POST /embeddings', 'POST /similarity', 'POST /tokenize', 'POST /v1/embeddings']);
+    for (const d of described) {
+      const [method, route] = d.split(' ') as [string, string];
+      const r = await fetch(`${base}${route}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, ...(method === 'POST' ? { body: '{}' } : {}) });
+      expect(r.status, d).not.toBe(404);
+    }
+  });
+
+  it('/docs renders in headless Chromium and lists the routes', async () => {
+    const dom = await renderedDom(`${base}/docs`);
+    for (const route of ['/v1/embeddings', '/embed', '/similarity', '/tokenize', '/decode', '/info', '/health', '/metrics']) expect(dom, route).toContain(route);
+    expect(dom).toMatch(/embedrt serve — tiny-embed/);
+  }, 180_000);
 });

@@ -1,0 +1,188 @@
+// The OpenAPI 3.1 description of the server's routes, written by hand beside them (the routes check
+// their own inputs, to answer in each API's error shape; fastify's schema validation would answer in
+// its own). Served at /openapi.json, rendered at /docs.
+const errorTei = {
+  type: 'object',
+  required: ['error', 'error_type'],
+  properties: { error: { type: 'string' }, error_type: { type: 'string', enum: ['Empty', 'Validation', 'Tokenizer', 'Backend', 'Overloaded', 'Unhealthy', 'PayloadTooLarge', 'Unauthorized'] } },
+};
+const errorOpenAI = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['message', 'type', 'param', 'code'],
+      properties: { message: { type: 'string' }, type: { type: 'string' }, param: { type: ['string', 'null'] }, code: { type: ['string', 'null'] } },
+    },
+  },
+};
+const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const teiErrors = Object.fromEntries(
+  [
+    ['400', 'Empty input or bad JSON'],
+    ['401', 'Missing or wrong API key'],
+    ['413', 'Body or input over the limits'],
+    ['422', 'Invalid input'],
+    ['424', 'The model failed'],
+    ['429', 'Too many requests in flight'],
+    ['503', 'Shutting down'],
+  ].map(([code, description]) => [code, { description, ...json({ $ref: '#/components/schemas/TeiError' }) }]),
+);
+const openaiErrors = Object.fromEntries(
+  [
+    ['400', 'Invalid request'],
+    ['401', 'Missing or wrong API key'],
+    ['413', 'Body or input over the limits'],
+    ['424', 'The model failed'],
+    ['429', 'Too many requests in flight'],
+    ['503', 'Shutting down'],
+  ].map(([code, description]) => [code, { description, ...json({ $ref: '#/components/schemas/OpenAIError' }) }]),
+);
+const stringOrList = { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }] };
+const vectors = { type: 'array', items: { type: 'array', items: { type: 'number' } } };
+
+/** The OpenAPI document; `dimension` and `maxSeqLength` are the loaded model's. */
+export function openApiDocument(o: { title: string; dimension: number; secured: boolean }): Record<string, unknown> {
+  const openaiBody = {
+    type: 'object',
+    required: ['input'],
+    additionalProperties: false,
+    properties: {
+      input: stringOrList,
+      model: { type: 'string' },
+      encoding_format: { type: 'string', enum: ['float', 'base64'], default: 'float' },
+      dimensions: { type: 'integer', minimum: 1, maximum: o.dimension },
+      user: { type: 'string' },
+    },
+  };
+  const openaiResponse = {
+    type: 'object',
+    required: ['object', 'data', 'model', 'usage'],
+    properties: {
+      object: { const: 'list' },
+      data: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['object', 'index', 'embedding'],
+          properties: { object: { const: 'embedding' }, index: { type: 'integer' }, embedding: { oneOf: [{ type: 'array', items: { type: 'number' } }, { type: 'string', description: 'base64 of little-endian float32' }] } },
+        },
+      },
+      model: { type: 'string' },
+      usage: { type: 'object', required: ['prompt_tokens', 'total_tokens'], properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } } },
+    },
+  };
+  const openaiOp = (summary: string) => ({
+    summary,
+    tags: ['OpenAI'],
+    requestBody: { required: true, ...json(openaiBody) },
+    responses: { '200': { description: 'The embeddings, normalized', ...json(openaiResponse) }, ...openaiErrors },
+  });
+  const truncation = {
+    truncate: { type: 'boolean', description: 'cut inputs longer than the model takes (default: the server\'s --auto-truncate)' },
+    truncation_direction: { type: 'string', enum: ['Right', 'right'] },
+    prompt_name: { type: 'string', description: 'a prompt of config_sentence_transformers.json' },
+  };
+  return {
+    openapi: '3.1.0',
+    info: { title: o.title, version: '1', description: "embedrt serve: OpenAI's and text-embeddings-inference's embedding APIs." },
+    ...(o.secured ? { security: [{ bearer: [] }] } : {}),
+    components: {
+      schemas: { TeiError: errorTei, OpenAIError: errorOpenAI },
+      ...(o.secured ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {}),
+    },
+    paths: {
+      '/v1/embeddings': { post: openaiOp('Create embeddings (OpenAI)') },
+      '/embeddings': { post: openaiOp('Create embeddings (OpenAI, without /v1)') },
+      '/embed': {
+        post: {
+          summary: 'Embed inputs (text-embeddings-inference)',
+          tags: ['TEI'],
+          requestBody: {
+            required: true,
+            ...json({
+              type: 'object',
+              required: ['inputs'],
+              additionalProperties: false,
+              properties: { inputs: stringOrList, normalize: { type: 'boolean', default: true }, dimensions: { type: 'integer', minimum: 1, maximum: o.dimension }, ...truncation },
+            }),
+          },
+          responses: { '200': { description: 'One vector per input', ...json(vectors) }, ...teiErrors },
+        },
+      },
+      '/similarity': {
+        post: {
+          summary: 'Cosine similarity of sentences to a source sentence',
+          tags: ['TEI'],
+          requestBody: {
+            required: true,
+            ...json({
+              type: 'object',
+              required: ['inputs'],
+              additionalProperties: false,
+              properties: {
+                inputs: {
+                  type: 'object',
+                  required: ['source_sentence', 'sentences'],
+                  properties: { source_sentence: { type: 'string', minLength: 1 }, sentences: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 } },
+                },
+                ...truncation,
+              },
+            }),
+          },
+          responses: { '200': { description: 'One score per sentence', ...json({ type: 'array', items: { type: 'number' } }) }, ...teiErrors },
+        },
+      },
+      '/tokenize': {
+        post: {
+          summary: 'Tokenize inputs',
+          tags: ['TEI'],
+          requestBody: {
+            required: true,
+            ...json({ type: 'object', required: ['inputs'], additionalProperties: false, properties: { inputs: stringOrList, add_special_tokens: { type: 'boolean', default: true }, prompt_name: { type: 'string' } } }),
+          },
+          responses: {
+            '200': {
+              description: 'The tokens of each input',
+              ...json({
+                type: 'array',
+                items: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['id', 'text', 'special', 'start', 'stop'],
+                    properties: { id: { type: 'integer' }, text: { type: 'string' }, special: { type: 'boolean' }, start: { type: ['integer', 'null'] }, stop: { type: ['integer', 'null'] } },
+                  },
+                },
+              }),
+            },
+            ...teiErrors,
+          },
+        },
+      },
+      '/decode': {
+        post: {
+          summary: 'Token ids back to text',
+          tags: ['TEI'],
+          requestBody: {
+            required: true,
+            ...json({
+              type: 'object',
+              required: ['ids'],
+              additionalProperties: false,
+              properties: {
+                ids: { oneOf: [{ type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 }, { type: 'array', items: { type: 'array', items: { type: 'integer', minimum: 0 } }, minItems: 1 }] },
+                skip_special_tokens: { type: 'boolean', default: true },
+              },
+            }),
+          },
+          responses: { '200': { description: 'The text (or one per list of ids)', ...json({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }) }, ...teiErrors },
+        },
+      },
+      '/info': { get: { summary: 'The model and the server limits', tags: ['TEI'], responses: { '200': { description: 'Information', ...json({ type: 'object' }) }, '401': teiErrors['401'] } } },
+      '/health': { get: { summary: 'Ready: 200; shutting down: 503', tags: ['TEI'], security: [], responses: { '200': { description: 'Ready' }, '503': teiErrors['503'] } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', tags: ['TEI'], responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }, '401': teiErrors['401'] } } },
+    },
+  };
+}
