@@ -39,11 +39,16 @@ const openaiErrors = Object.fromEntries(
     ['503', 'Shutting down'],
   ].map(([code, description]) => [code, { description, ...json({ $ref: '#/components/schemas/OpenAIError' }) }]),
 );
+/** An optional field: null is taken as absent, as OpenAI's API takes it. */
+const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: 'null' }] });
 const stringOrList = { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }] };
 const vectors = { type: 'array', items: { type: 'array', items: { type: 'number' } } };
 
-/** The OpenAPI document; `dimension` and `maxSeqLength` are the loaded model's. */
-export function openApiDocument(o: { title: string; dimension: number; secured: boolean }): Record<string, unknown> {
+/** The OpenAPI document; `dimension`, `prompts` and `vocabSize` are the loaded model's. */
+export function openApiDocument(o: { title: string; dimension: number; prompts: string[]; vocabSize: number; secured: boolean }): { paths: Record<string, Record<string, unknown>> } & Record<string, unknown> {
+  // A model without prompts takes no prompt_name (the bodies allow no other field).
+  const promptName = o.prompts.length ? { prompt_name: nullable({ type: 'string', enum: o.prompts, description: 'a prompt of config_sentence_transformers.json' }) } : {};
+  const tokenId = { type: 'integer', minimum: 0, maximum: o.vocabSize - 1 };
   const openaiBody = {
     type: 'object',
     required: ['input'],
@@ -51,8 +56,8 @@ export function openApiDocument(o: { title: string; dimension: number; secured: 
     properties: {
       input: stringOrList,
       model: { type: 'string' },
-      encoding_format: { type: 'string', enum: ['float', 'base64'], default: 'float' },
-      dimensions: { type: 'integer', minimum: 1, maximum: o.dimension },
+      encoding_format: nullable({ type: 'string', enum: ['float', 'base64'], default: 'float' }),
+      dimensions: nullable({ type: 'integer', minimum: 1, maximum: o.dimension }),
       user: { type: 'string' },
     },
   };
@@ -80,9 +85,9 @@ export function openApiDocument(o: { title: string; dimension: number; secured: 
     responses: { '200': { description: 'The embeddings, normalized', ...json(openaiResponse) }, ...openaiErrors },
   });
   const truncation = {
-    truncate: { type: 'boolean', description: 'cut inputs longer than the model takes (default: the server\'s --auto-truncate)' },
-    truncation_direction: { type: 'string', enum: ['Right', 'right'] },
-    prompt_name: { type: 'string', description: 'a prompt of config_sentence_transformers.json' },
+    truncate: nullable({ type: 'boolean', description: 'cut inputs longer than the model takes (default: the server\'s --auto-truncate)' }),
+    truncation_direction: nullable({ type: 'string', enum: ['Right', 'right'] }),
+    ...promptName,
   };
   return {
     openapi: '3.1.0',
@@ -105,7 +110,7 @@ export function openApiDocument(o: { title: string; dimension: number; secured: 
               type: 'object',
               required: ['inputs'],
               additionalProperties: false,
-              properties: { inputs: stringOrList, normalize: { type: 'boolean', default: true }, dimensions: { type: 'integer', minimum: 1, maximum: o.dimension }, ...truncation },
+              properties: { inputs: stringOrList, normalize: nullable({ type: 'boolean', default: true }), dimensions: nullable({ type: 'integer', minimum: 1, maximum: o.dimension }), ...truncation },
             }),
           },
           responses: { '200': { description: 'One vector per input', ...json(vectors) }, ...teiErrors },
@@ -140,7 +145,7 @@ export function openApiDocument(o: { title: string; dimension: number; secured: 
           tags: ['TEI'],
           requestBody: {
             required: true,
-            ...json({ type: 'object', required: ['inputs'], additionalProperties: false, properties: { inputs: stringOrList, add_special_tokens: { type: 'boolean', default: true }, prompt_name: { type: 'string' } } }),
+            ...json({ type: 'object', required: ['inputs'], additionalProperties: false, properties: { inputs: stringOrList, add_special_tokens: nullable({ type: 'boolean', default: true }), ...promptName } }),
           },
           responses: {
             '200': {
@@ -172,8 +177,8 @@ export function openApiDocument(o: { title: string; dimension: number; secured: 
               required: ['ids'],
               additionalProperties: false,
               properties: {
-                ids: { oneOf: [{ type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 }, { type: 'array', items: { type: 'array', items: { type: 'integer', minimum: 0 } }, minItems: 1 }] },
-                skip_special_tokens: { type: 'boolean', default: true },
+                ids: { oneOf: [{ type: 'array', items: tokenId, minItems: 1 }, { type: 'array', items: { type: 'array', items: tokenId }, minItems: 1 }] },
+                skip_special_tokens: nullable({ type: 'boolean', default: true }),
               },
             }),
           },

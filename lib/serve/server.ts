@@ -103,6 +103,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   let closing = false;
 
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: payloadLimit, return503OnClosing: true });
+  const document = openApiDocument({ title: `embedrt serve — ${modelId}`, dimension: model.dimension, prompts: Object.keys(model.prompts), vocabSize: model.tokenizer.vocabSize, secured: o.apiKey !== undefined });
 
   // ---- authentication ----
   const key = o.apiKey === undefined ? undefined : crypto.createHash('sha256').update(o.apiKey).digest();
@@ -118,6 +119,8 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   // ---- errors, in the shape of the API the route belongs to ----
   const isOpenAI = (req: FastifyRequest) => req.url.startsWith('/v1/') || req.url === '/embeddings';
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const refused = notAllowed(req, reply);
+    if (refused) return refused;
     const e = toHttp(err);
     if (e.status >= 500) req.log.error({ err }, 'request failed');
     metrics.failure.inc({ err: e.teiType });
@@ -127,7 +130,19 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
     }
     return reply.status(e.status).send({ error: e.message, error_type: e.teiType });
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, error_type: 'Validation' }));
+  // A known path asked with another method: 405 and the methods it takes (the OpenAPI document's) —
+  // also for a method fastify refuses before routing (QUERY without a content type).
+  const methodsOf = (url: string) => {
+    const route = url.split('?')[0]!;
+    const methods = Object.keys(document.paths[route] ?? {}).map((m) => m.toUpperCase());
+    return route === '/docs' || route.startsWith('/docs/') ? ['GET', 'HEAD'] : methods.includes('GET') ? [...methods, 'HEAD'] : methods;
+  };
+  const notAllowed = (req: FastifyRequest, reply: FastifyReply) => {
+    const methods = methodsOf(req.url);
+    if (!methods.length || methods.includes(req.method)) return undefined;
+    return reply.status(405).header('allow', methods.join(', ')).send({ error: `${req.method} ${req.url.split('?')[0]}: method not allowed (allowed: ${methods.join(', ')})`, error_type: 'Validation' });
+  };
+  app.setNotFoundHandler((req, reply) => notAllowed(req, reply) ?? reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, error_type: 'Validation' }));
 
   /** Inputs checked and counted: each must be a non-empty string within the limits. */
   async function prepare(inputs: unknown, field: string, truncate: boolean, dimensions: unknown, prompt: string | undefined) {
@@ -216,7 +231,6 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   });
 
   // The API described (openapi.ts) and rendered for people; neither needs the key.
-  const document = openApiDocument({ title: `embedrt serve — ${modelId}`, dimension: model.dimension, secured: key !== undefined });
   void app.register(swagger, { mode: 'static', specification: { document: document as never } });
   void app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', async () => document);
@@ -249,12 +263,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
     known(b, ['inputs', 'normalize', 'truncate', 'truncation_direction', 'prompt_name', 'dimensions']);
     const normalize = b.normalize ?? true;
     if (typeof normalize !== 'boolean') throw new HttpError(422, 'Validation', `normalize must be a boolean, got ${describe(normalize)}`, 'normalize');
-    const truncate = b.truncate ?? o.autoTruncate === true;
-    if (typeof truncate !== 'boolean') throw new HttpError(422, 'Validation', `truncate must be a boolean, got ${describe(truncate)}`, 'truncate');
-    const direction = b.truncation_direction ?? 'Right';
-    if (direction !== 'Right' && direction !== 'right') {
-      throw new HttpError(422, 'Validation', `truncation_direction ${describe(direction)} is not supported: embedrt cuts from the right, as sentence-transformers does`, 'truncation_direction');
-    }
+    const truncate = truncationOf(b, o.autoTruncate === true);
     let prompt: string | undefined;
     if (b.prompt_name !== undefined && b.prompt_name !== null) {
       if (typeof b.prompt_name !== 'string') throw new HttpError(422, 'Validation', `prompt_name must be a string, got ${describe(b.prompt_name)}`, 'prompt_name');
@@ -271,8 +280,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
     const inputs = b.inputs as { source_sentence?: unknown; sentences?: unknown } | null;
     if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) throw new HttpError(422, 'Validation', 'inputs must be { source_sentence, sentences }', 'inputs');
     if (typeof inputs.source_sentence !== 'string') throw new HttpError(422, 'Validation', `inputs.source_sentence must be a string, got ${describe(inputs.source_sentence)}`, 'inputs');
-    const truncate = b.truncate ?? o.autoTruncate === true;
-    if (typeof truncate !== 'boolean') throw new HttpError(422, 'Validation', `truncate must be a boolean, got ${describe(truncate)}`, 'truncate');
+    const truncate = truncationOf(b, o.autoTruncate === true);
     const prompt = b.prompt_name == null ? undefined : promptByName(model, String(b.prompt_name));
     if (!Array.isArray(inputs.sentences) || inputs.sentences.length === 0) throw new HttpError(422, 'Validation', `inputs.sentences must be a non-empty list of strings, got ${describe(inputs.sentences)}`, 'inputs');
     const p = await prepare([inputs.source_sentence, ...(inputs.sentences as unknown[])], 'inputs', truncate, undefined, prompt);
@@ -291,8 +299,8 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
     const b = body(req);
     known(b, ['inputs', 'add_special_tokens', 'prompt_name']);
     const texts = typeof b.inputs === 'string' ? [b.inputs] : b.inputs;
-    if (!Array.isArray(texts) || texts.length === 0 || texts.length > maxClientBatchSize || !texts.every((t) => typeof t === 'string' && t.length <= maxInputChars)) {
-      throw new HttpError(422, 'Validation', `inputs must be a string or 1 to ${maxClientBatchSize} strings of at most ${maxInputChars} characters`, 'inputs');
+    if (!Array.isArray(texts) || texts.length === 0 || texts.length > maxClientBatchSize || !texts.every((t) => typeof t === 'string' && t !== '' && t.length <= maxInputChars)) {
+      throw new HttpError(422, 'Validation', `inputs must be a non-empty string or 1 to ${maxClientBatchSize} of them, of at most ${maxInputChars} characters`, 'inputs');
     }
     const add = b.add_special_tokens ?? true;
     if (typeof add !== 'boolean') throw new HttpError(422, 'Validation', `add_special_tokens must be a boolean, got ${describe(add)}`, 'add_special_tokens');
@@ -306,7 +314,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   app.post('/decode', async (req, reply) => {
     const b = body(req);
     known(b, ['ids', 'skip_special_tokens']);
-    const one = Array.isArray(b.ids) && b.ids.every((v) => typeof v === 'number');
+    const one = Array.isArray(b.ids) && b.ids.length > 0 && b.ids.every((v) => typeof v === 'number');
     const lists = one ? [b.ids as number[]] : b.ids;
     if (!Array.isArray(lists) || lists.length === 0 || !lists.every((l) => Array.isArray(l) && l.every((v) => Number.isInteger(v) && v >= 0 && v < model.tokenizer.vocabSize))) {
       throw new HttpError(422, 'Validation', `ids must be a list of token ids (or of lists of them), each in [0, ${model.tokenizer.vocabSize})`, 'ids');
@@ -356,6 +364,17 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
       return batcher.dropped;
     },
   };
+}
+
+/** TEI's truncate (default: the server's --auto-truncate) and truncation_direction (only Right: sentence-transformers cuts there). */
+function truncationOf(b: Record<string, unknown>, auto: boolean): boolean {
+  const truncate = b.truncate ?? auto;
+  if (typeof truncate !== 'boolean') throw new HttpError(422, 'Validation', `truncate must be a boolean, got ${describe(truncate)}`, 'truncate');
+  const direction = b.truncation_direction ?? 'Right';
+  if (direction !== 'Right' && direction !== 'right') {
+    throw new HttpError(422, 'Validation', `truncation_direction ${describe(direction)} is not supported: embedrt cuts from the right, as sentence-transformers does`, 'truncation_direction');
+  }
+  return truncate;
 }
 
 /** A prompt of config_sentence_transformers.json by name (TEI's prompt_name), or a 422 naming the known ones. */
