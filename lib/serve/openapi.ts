@@ -84,6 +84,15 @@ export function openApiDocument(o: { title: string; dimension: number; prompts: 
     requestBody: { required: true, ...json(openaiBody) },
     responses: { '200': { description: 'The embeddings, normalized', ...json(openaiResponse) }, ...openaiErrors },
   });
+  /** A TEI POST route: its body (an object of `properties`, `required` ones, nothing else) and its answer. */
+  const teiPost = (summary: string, required: string[], properties: Record<string, unknown>, ok: string, okSchema: unknown) => ({
+    post: {
+      summary,
+      tags: ['TEI'],
+      requestBody: { required: true, ...json({ type: 'object', required, additionalProperties: false, properties }) },
+      responses: { '200': { description: ok, ...json(okSchema) }, ...teiErrors },
+    },
+  });
   const truncation = {
     truncate: nullable({ type: 'boolean', description: 'cut inputs longer than the model takes (default: the server\'s --auto-truncate)' }),
     truncation_direction: nullable({ type: 'string', enum: ['Right', 'right'] }),
@@ -100,91 +109,54 @@ export function openApiDocument(o: { title: string; dimension: number; prompts: 
     paths: {
       '/v1/embeddings': { post: openaiOp('Create embeddings (OpenAI)') },
       '/embeddings': { post: openaiOp('Create embeddings (OpenAI, without /v1)') },
-      '/embed': {
-        post: {
-          summary: 'Embed inputs (text-embeddings-inference)',
-          tags: ['TEI'],
-          requestBody: {
-            required: true,
-            ...json({
-              type: 'object',
-              required: ['inputs'],
-              additionalProperties: false,
-              properties: { inputs: stringOrList, normalize: nullable({ type: 'boolean', default: true }), dimensions: nullable({ type: 'integer', minimum: 1, maximum: o.dimension }), ...truncation },
-            }),
+      '/embed': teiPost(
+        'Embed inputs (text-embeddings-inference)',
+        ['inputs'],
+        { inputs: stringOrList, normalize: nullable({ type: 'boolean', default: true }), dimensions: nullable({ type: 'integer', minimum: 1, maximum: o.dimension }), ...truncation },
+        'One vector per input',
+        vectors,
+      ),
+      '/similarity': teiPost(
+        'Cosine similarity of sentences to a source sentence',
+        ['inputs'],
+        {
+          inputs: {
+            type: 'object',
+            required: ['source_sentence', 'sentences'],
+            properties: { source_sentence: { type: 'string', minLength: 1 }, sentences: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 } },
           },
-          responses: { '200': { description: 'One vector per input', ...json(vectors) }, ...teiErrors },
+          ...truncation,
         },
-      },
-      '/similarity': {
-        post: {
-          summary: 'Cosine similarity of sentences to a source sentence',
-          tags: ['TEI'],
-          requestBody: {
-            required: true,
-            ...json({
+        'One score per sentence',
+        { type: 'array', items: { type: 'number' } },
+      ),
+      '/tokenize': teiPost(
+        'Tokenize inputs',
+        ['inputs'],
+        { inputs: stringOrList, add_special_tokens: nullable({ type: 'boolean', default: true }), ...promptName },
+        'The tokens of each input',
+        {
+          type: 'array',
+          items: {
+            type: 'array',
+            items: {
               type: 'object',
-              required: ['inputs'],
-              additionalProperties: false,
-              properties: {
-                inputs: {
-                  type: 'object',
-                  required: ['source_sentence', 'sentences'],
-                  properties: { source_sentence: { type: 'string', minLength: 1 }, sentences: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 } },
-                },
-                ...truncation,
-              },
-            }),
-          },
-          responses: { '200': { description: 'One score per sentence', ...json({ type: 'array', items: { type: 'number' } }) }, ...teiErrors },
-        },
-      },
-      '/tokenize': {
-        post: {
-          summary: 'Tokenize inputs',
-          tags: ['TEI'],
-          requestBody: {
-            required: true,
-            ...json({ type: 'object', required: ['inputs'], additionalProperties: false, properties: { inputs: stringOrList, add_special_tokens: nullable({ type: 'boolean', default: true }), ...promptName } }),
-          },
-          responses: {
-            '200': {
-              description: 'The tokens of each input',
-              ...json({
-                type: 'array',
-                items: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    required: ['id', 'text', 'special', 'start', 'stop'],
-                    properties: { id: { type: 'integer' }, text: { type: 'string' }, special: { type: 'boolean' }, start: { type: ['integer', 'null'] }, stop: { type: ['integer', 'null'] } },
-                  },
-                },
-              }),
+              required: ['id', 'text', 'special', 'start', 'stop'],
+              properties: { id: { type: 'integer' }, text: { type: 'string' }, special: { type: 'boolean' }, start: { type: ['integer', 'null'] }, stop: { type: ['integer', 'null'] } },
             },
-            ...teiErrors,
           },
         },
-      },
-      '/decode': {
-        post: {
-          summary: 'Token ids back to text',
-          tags: ['TEI'],
-          requestBody: {
-            required: true,
-            ...json({
-              type: 'object',
-              required: ['ids'],
-              additionalProperties: false,
-              properties: {
-                ids: { oneOf: [{ type: 'array', items: tokenId, minItems: 1 }, { type: 'array', items: { type: 'array', items: tokenId }, minItems: 1 }] },
-                skip_special_tokens: nullable({ type: 'boolean', default: true }),
-              },
-            }),
-          },
-          responses: { '200': { description: 'The text (or one per list of ids)', ...json({ oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }) }, ...teiErrors },
+      ),
+      '/decode': teiPost(
+        'Token ids back to text',
+        ['ids'],
+        {
+          ids: { oneOf: [{ type: 'array', items: tokenId, minItems: 1 }, { type: 'array', items: { type: 'array', items: tokenId }, minItems: 1 }] },
+          skip_special_tokens: nullable({ type: 'boolean', default: true }),
         },
-      },
+        'The text (or one per list of ids)',
+        { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+      ),
       '/info': { get: { summary: 'The model and the server limits', tags: ['TEI'], responses: { '200': { description: 'Information', ...json({ type: 'object' }) }, '401': teiErrors['401'] } } },
       '/health': { get: { summary: 'Ready: 200; shutting down: 503', tags: ['TEI'], security: [], responses: { '200': { description: 'Ready' }, '503': teiErrors['503'] } } },
       '/metrics': { get: { summary: 'Prometheus metrics', tags: ['TEI'], responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }, '401': teiErrors['401'] } } },
