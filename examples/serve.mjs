@@ -9,7 +9,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SentenceTransformer, createServer, cosineSimilarity } from 'embedrt';
+import { SentenceTransformer, cosineSimilarity } from 'embedrt';
+import { createServer } from 'embedrt/serve';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modelDir = process.argv[2] ?? execFileSync(process.execPath, [path.join(here, '..', 'scripts', 'fetch-minilm.mjs')], { encoding: 'utf8' }).trim();

@@ -53,7 +53,6 @@ export {
   type QuantizedSearchOptions,
   type ParaphraseMiningOptions,
 } from './search.js';
-export { createServer, type ServerOptions, type EmbedServer } from './serve/server.js';
 export { readQaRows, qaDataset, type QaRow, type QaDataset } from './irdata.js';
 export { renderEvalReport, bytesPerEmbedding, type EvalReportInput } from './report.js';
 export { evaluateIR, type IRData, type IROptions, type IRMetrics, type IRResults, type Encoder } from './evaluate.js';

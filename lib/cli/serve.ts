@@ -1,6 +1,5 @@
 // embedrt serve: the embedding server (lib/serve/server.ts) for one model, until SIGTERM or SIGINT.
 import { SentenceTransformer, type Device } from '../model.js';
-import { createServer } from '../serve/server.js';
 import { type Command, UsageError, hubForCli, positiveInt, parseFlags, quantizeFlag } from './common.js';
 
 const SERVE_HELP = `Usage: embedrt serve --model <dir|hub-id> [options]
@@ -64,6 +63,8 @@ async function serve(argv: string[]): Promise<void> {
   const cli = hubForCli();
   const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(quantize ? { quantize } : {}) });
   cli.done();
+  // Loaded here, not at the CLI's start: the other commands never pay for the HTTP framework.
+  const { createServer } = await import('../serve/server.js');
   const server = createServer(model, {
     ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)),
     ...(apiKey ? { apiKey } : {}),

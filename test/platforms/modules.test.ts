@@ -94,6 +94,14 @@ describe('module systems from the tarball', () => {
     expect(blocks.map((b) => b.split('\n')[1]!.match(/#(\d+) /)?.[1])).toEqual(['3', '42', '250']);
   }, 300_000);
 
+  it('embedrt/serve from the installed package: examples/serve.mjs (import) runs, and require() finds createServer', async () => {
+    const env = { ...process.env, EMBEDRT_CACHE: path.join(work, 'cache') };
+    const out = await run(process.execPath, [path.join(app, 'node_modules', 'embedrt', 'examples', 'serve.mjs'), miniLmDir()], { cwd: app, env });
+    expect(out).toMatch(/embeddings of 384 dims/);
+    expect(out).toMatch(/TEI \/embed: 128 dims/);
+    expect((await run(process.execPath, ['-e', "console.log(typeof require('embedrt/serve').createServer, 'createServer' in require('embedrt'))"], { cwd: app, env })).trim()).toBe('function false');
+  }, 300_000);
+
   it('a TypeScript consumer compiles and runs under commonjs/node10, node16, nodenext and bundler', async () => {
     const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     const modes: [string, string, string][] = [

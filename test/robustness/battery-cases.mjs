@@ -229,7 +229,6 @@ for (const [what, v] of [['a short Float32Array', f32(3)], ['a string', 'minmax'
   searchCases.push(bad(`quantizeEmbeddings ranges = ${what}`, ({ m }) => m.quantizeEmbeddings(A(), 'int8', { ranges: v })));
 }
 searchCases.push(bad('quantizeEmbeddings calibration of other dimensions', ({ m }) => m.quantizeEmbeddings(A(), 'int8', { calibration: mat(2, 4) })));
-searchCases.push(bad('quantizeEmbeddings binary of 12 dimensions', ({ m }) => m.quantizeEmbeddings(mat(2, 12), 'binary')));
 searchCases.push(bad('quantizeEmbeddings of a NaN', ({ m }) => m.quantizeEmbeddings({ data: Float32Array.of(NaN, 1), rows: 1, dim: 2 }, 'int8')));
 const q8 = (m) => m.quantizeEmbeddings(A(), 'int8');
 for (const [what, forge] of [

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SentenceTransformer, createServer, type EmbedServer } from '../../lib/index.js';
+import { SentenceTransformer } from '../../lib/index.js';
+import { createServer, type EmbedServer } from '../../lib/serve/index.js';
 import { repoRoot } from '../helpers/data.js';
 import { makeModel, tempDir } from '../helpers/models.js';
 
