@@ -80,7 +80,7 @@ export async function locateModel(idOrDir: string, opts: LoadOptions): Promise<s
 
 /**
  * An ONNX Runtime session over `graph`, started from ONNX Runtime's cached optimized form when there is
- * a valid one. The first load saves that form into the cache; a damaged cached form is dropped and
+ * a valid one (optimizedEntry: not every graph has one). The first load saves that form into the cache; a damaged cached form is dropped and
  * rebuilt; an unwritable cache only means the optimization is not saved.
  */
 export async function openSession(
@@ -93,6 +93,7 @@ export async function openSession(
   const create = async (modelPath: string, saveTo: string) =>
     new Native(await Native.createSession({ modelPath, intraOpThreads: o.threads, optimize: true, optimizedModelPath: saveTo, device: o.device, deviceId: o.deviceId }), tokenizer);
   const entry = optimizedEntry(graph, o.device, o.cacheDir);
+  if (entry === undefined) return { handle: await create(graph, ''), optimizedGraph: undefined };
   if (entryIsValid(entry)) {
     const optimized = path.join(entry, 'model.onnx');
     try {

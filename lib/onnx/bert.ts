@@ -1,12 +1,13 @@
 // Builds a standard ONNX BERT encoder (opset 17) from a checkpoint's weights: inputs input_ids,
 // attention_mask, token_type_ids (int64, [batch, sequence]); output last_hidden_state
 // ([batch, sequence, hidden], float32; [batch, 1, hidden] with clsOnly). Weights keep the checkpoint's
-// layout ([out, in] projections, one tensor per module); the graph reshapes them with ONNX ops on
-// constants (Transpose, Concat, Pad, Reshape) that ONNX Runtime folds once when it optimizes the graph.
-// So a float32 tensor can stay where it is: with `checkpoint`, the initializer points into the
-// safetensors file (a hard link beside the graph) and the graph holds no second copy of the weights.
-// Other weights (quantized, F16/BF16, or without a link) go to an external data file beside the graph. With embedrtOps the fp32 projections are com.embedrt.Linear nodes (for
-// embedrt's own CPU sessions only); otherwise the graph is standard ONNX + com.microsoft contrib ops.
+// layout ([out, in] projections, one tensor per module). With embedrtOps the fp32 projections are
+// com.embedrt.Linear nodes (for embedrt's own CPU sessions only), which take them so; otherwise the
+// graph is standard ONNX + com.microsoft contrib ops, and reshapes them with ONNX ops on constants
+// (Concat, Transpose) that ONNX Runtime folds once when it optimizes the graph. So a float32 tensor can
+// stay where it is: with `checkpoint`, the initializer points into the safetensors file (a hard link
+// beside the graph) and the graph holds no second copy of the weights. Other weights (quantized,
+// F16/BF16, or without a link) go to an external data file beside the graph.
 import fs from 'node:fs';
 import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
@@ -38,19 +39,15 @@ export type Quantization = 'int8' | 'int8-fast';
 /** Changes whenever the quantized graphs the builder writes change; part of the graph cache key. */
 export const QUANTIZATION_RULES = 'q5';
 /** The same for float graphs (part of the cache key: bump when the builder's float output changes). */
-export const GRAPH_RULES = 'g2';
+export const GRAPH_RULES = 'g3';
 
 /**
- * embedrt's own ONNX Runtime op domain (native/core/linear_op.h): `Linear(X, W, B) = X · W + B`, W the
- * K × N weights in panels of 16 columns (LINEAR_PANEL), run by embedrt's streaming / packed-GEMM
- * kernels in place of MatMul + Add. Only embedrt's sessions can run a graph that uses it;
- * `embedrt convert` writes standard ONNX.
+ * embedrt's own ONNX Runtime op domain (native/core/linear_op.h): `Linear(X, B, W_1, …, W_n) = X · Wᵀ + B`
+ * (torch.nn.Linear; W the rows of W_1 … W_n, each in the checkpoint's [out, in] layout), run by embedrt's
+ * streaming / packed-GEMM kernels in place of MatMul + Add. Only embedrt's sessions can run a graph
+ * that uses it; `embedrt convert` writes standard ONNX.
  */
 export const EMBEDRT_DOMAIN = 'com.embedrt';
-/** Part of the cache key of graphs that use it. */
-export const LINEAR_RULES = 'l2';
-/** Linear's W: [ceil(N / 16), K, 16], panels of 16 columns of the K × N matrix, the last zero-padded. */
-const LINEAR_PANEL = 16;
 
 export type { SourceTensor };
 export type WeightSource = (name: string) => SourceTensor | undefined;
@@ -133,7 +130,7 @@ export function buildBertOnnx(
    * A checkpoint tensor as an initializer of the same name (checked against config.json's shape;
    * `dims`: the same values seen in another row-major shape).
    */
-  const input = (name: string, shape: number[], dims = shape): string => g.source(name, dims, need(name, shape));
+  const input = (name: string, shape: number[]): string => g.source(name, shape, need(name, shape));
   const H = cfg.hidden_size;
   const heads = cfg.num_attention_heads;
   const hd = H / heads;
@@ -161,30 +158,17 @@ export function buildBertOnnx(
     const label = n === 1 ? names[0]! : `${names[0]!.replace(/\.[^.]+$/, '')}.${names.map((m) => m.split('.').pop()).join('_')}`;
     let y: string;
     if (how === 'float') {
-      // The checkpoint's [out, in] tensors as they are; their product's layout is made by ops on
-      // constants, folded by ONNX Runtime: concatenated along out (fused projections), then transposed
-      // to [in, N] for MatMul, or for com.embedrt.Linear cut into panels of LINEAR_PANEL output rows,
-      // each transposed ([panels, 16, in] → [panels, in, 16]; the rows seen as panels by the
-      // initializer's own shape, or padded with zeros to whole panels and reshaped). As few steps as
-      // that: ONNX Runtime holds every step's result until it has folded them all, so on a first load
-      // each step is another copy of the weights in memory.
+      // The checkpoint's [out, in] tensors as they are. com.embedrt.Linear takes them so, one per fused
+      // projection, and its kernel packs them for its own GEMM when the session creates it; for MatMul
+      // they are concatenated along out and transposed to [in, N] by ops on constants that ONNX Runtime
+      // folds once (and keeps in the optimized graph it caches).
       const cat = (ts: string[]) => (ts.length === 1 ? ts[0]! : g.op1('Concat', ts, [{ name: 'axis', i: 0 }]));
-      const bias = () => cat(names.map((name) => input(`${name}.bias`, [outDim]))); // after the weights: their shapes are checked first
+      const weights = names.map((name) => input(`${name}.weight`, [outDim, inDim]));
+      const bias = cat(names.map((name) => input(`${name}.bias`, [outDim]))); // after the weights: their shapes are checked first
       if (opts.embedrtOps) {
-        const panels = Math.ceil(N / LINEAR_PANEL);
-        let rows: string;
-        if (outDim % LINEAR_PANEL === 0) {
-          rows = cat(names.map((name) => input(`${name}.weight`, [outDim, inDim], [outDim / LINEAR_PANEL, LINEAR_PANEL, inDim])));
-        } else {
-          const w = cat(names.map((name) => input(`${name}.weight`, [outDim, inDim])));
-          const padded = panels * LINEAR_PANEL === N ? w : g.op1('Pad', [w, g.constInt64([0, 0, panels * LINEAR_PANEL - N, 0])]);
-          rows = g.op1('Reshape', [padded, g.constInt64([panels, LINEAR_PANEL, inDim])]);
-        }
-        const wp = g.op1('Transpose', [rows], [{ name: 'perm', ints: [0, 2, 1] }]);
-        y = g.op('Linear', [x, wp, bias()], [], 1, EMBEDRT_DOMAIN)[0]!;
+        y = g.op('Linear', [x, bias, ...weights], [], 1, EMBEDRT_DOMAIN)[0]!;
       } else {
-        const w = cat(names.map((name) => input(`${name}.weight`, [outDim, inDim])));
-        y = g.op1('Add', [g.op1('MatMul', [x, g.op1('Transpose', [w], [{ name: 'perm', ints: [1, 0] }])]), bias()]);
+        y = g.op1('Add', [g.op1('MatMul', [x, g.op1('Transpose', [cat(weights)], [{ name: 'perm', ints: [1, 0] }])]), bias]);
       }
     } else {
       // Quantized weights are computed here, from the checkpoint's tensors (their shapes checked

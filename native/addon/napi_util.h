@@ -80,10 +80,6 @@ Napi::Value guard(Napi::Env env, Fn&& fn) {
 #include <utility>
 #include <vector>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 namespace embedrt {
 
 // The allocator of large results a kernel overwrites whole (a 2,000 × 20,000 similarity matrix is
@@ -105,9 +101,7 @@ struct ResultAllocator : std::allocator<T> {
     if (bytes < kHugeBytes) return std::allocator<T>::allocate(n);
     void* p = platform::aligned_alloc(kHugeAlign, bytes);
     if (p == nullptr) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    madvise(p, bytes / 4096 * 4096, MADV_HUGEPAGE);  // advice only: failure leaves ordinary pages
-#endif
+    platform::advise_huge_pages(p, bytes);
     return static_cast<T*>(p);
   }
   void deallocate(T* p, size_t n) noexcept {

@@ -169,9 +169,13 @@ void AlignedFloats::Free::operator()(float* p) const { platform::aligned_free(p)
 
 float* AlignedFloats::get(size_t n) {
   if (n > size_) {
+    // Large buffers (a layer's packed weights) on huge pages: streamed whole, they would miss the TLB
+    // every 4 KiB.
+    constexpr size_t kHuge = size_t{4} << 20, kHugeAlign = size_t{2} << 20;
     const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
-    ptr_.reset(static_cast<float*>(platform::aligned_alloc(64, bytes)));
+    ptr_.reset(static_cast<float*>(platform::aligned_alloc(bytes >= kHuge ? kHugeAlign : 64, bytes)));
     if (!ptr_) throw std::bad_alloc();
+    if (bytes >= kHuge) platform::advise_huge_pages(ptr_.get(), bytes);
     size_ = n;
   }
   return ptr_.get();

@@ -31,7 +31,7 @@ constexpr size_t kPanelCols = 16;
 void gemm_ab_panels(const float* a, size_t m, const float* b, size_t n, size_t k, float* c,
                     const ParallelFor& parallel = ThreadPool::shared_for());
 
-// 64-byte aligned float storage that grows on demand.
+// 64-byte aligned float storage that grows on demand (on huge pages from 4 MiB, where the system has them).
 class AlignedFloats {
  public:
   float* get(size_t n);

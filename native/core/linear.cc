@@ -198,6 +198,29 @@ void linear_streaming(const float* x, size_t m, size_t k, const float* w, size_t
 
 size_t linear_streaming_rows() { return stream_path().streaming_rows; }
 
+size_t linear_packed_floats(size_t n, size_t k) { return (n + kCols - 1) / kCols * kCols * k; }
+
+void pack_linear_weights(const LinearRows* blocks, size_t count, size_t k, float* out) {
+  // Column j of W is row j of the blocks taken in turn; panel q holds columns [16q, 16q + 16).
+  std::vector<const float*> rows;
+  for (size_t b = 0; b < count; ++b) {
+    for (size_t r = 0; r < blocks[b].rows; ++r) rows.push_back(blocks[b].data + r * k);
+  }
+  const size_t n = rows.size();
+  for (size_t q = 0; q * kCols < n; ++q) {
+    float* panel = out + q * k * kCols;
+    for (size_t c = 0; c < kCols; ++c) {
+      const size_t j = q * kCols + c;
+      if (j >= n) {
+        for (size_t p = 0; p < k; ++p) panel[p * kCols + c] = 0.f;
+        continue;
+      }
+      const float* src = rows[j];  // read in order; the panel (k × 16 floats) stays in cache while written
+      for (size_t p = 0; p < k; ++p) panel[p * kCols + c] = src[p];
+    }
+  }
+}
+
 void linear_forward(const float* x, size_t m, size_t k, const float* w, size_t n, const float* bias, float* y,
                     const ParallelFor& parallel) {
   if (m == 0 || n == 0) return;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "linear.h"
+#include "platform.h"
 
 namespace embedrt {
 
@@ -19,26 +20,47 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-struct LinearKernel {
+constexpr size_t kFirstWeight = 2;  // inputs: X, B, W_1, …, W_n
+
+class LinearKernel {
+ public:
+  // W's blocks are constant initializers (as in the graphs embedrt builds): packed here, once, and their
+  // pages handed back (ONNX Runtime maps them from the checkpoint; linear_forward reads only the packed
+  // copy, so the process holds the weights once).
+  explicit LinearKernel(const OrtKernelInfo* raw) {
+    Ort::ConstKernelInfo info(raw);
+    std::vector<LinearRows> blocks;
+    for (size_t i = kFirstWeight; i < info.GetInputCount(); ++i) {
+      const std::string name = "W_" + std::to_string(i - kFirstWeight + 1);
+      int constant = 0;
+      const Ort::ConstValue w = info.GetTensorConstantInput(i, &constant);
+      if (constant == 0) throw Ort::Exception(name + " must be a constant initializer", ORT_INVALID_ARGUMENT);
+      const std::vector<int64_t> s = w.GetTensorTypeAndShapeInfo().GetShape();
+      if (s.size() != 2) throw Ort::Exception(name + " must be [rows, K], got " + shape_text(s), ORT_INVALID_ARGUMENT);
+      if (blocks.empty()) k_ = static_cast<size_t>(s[1]);
+      if (static_cast<size_t>(s[1]) != k_) throw Ort::Exception(name + " is " + shape_text(s) + " but W_1 has K = " + std::to_string(k_), ORT_INVALID_ARGUMENT);
+      blocks.push_back({w.GetTensorData<float>(), static_cast<size_t>(s[0])});
+    }
+    for (const LinearRows& b : blocks) n_ += b.rows;
+    pack_linear_weights(blocks.data(), blocks.size(), k_, packed_.get(linear_packed_floats(n_, k_)));
+    for (const LinearRows& b : blocks) platform::release_pages(b.data, b.rows * k_ * sizeof(float));
+  }
+
   OrtStatusPtr ComputeV2(OrtKernelContext* raw) const {
     try {
       Ort::KernelContext ctx(raw);
-      const Ort::ConstValue x = ctx.GetInput(0), w = ctx.GetInput(1), b = ctx.GetInput(2);
+      const Ort::ConstValue x = ctx.GetInput(0), b = ctx.GetInput(1);
       const std::vector<int64_t> xs = x.GetTensorTypeAndShapeInfo().GetShape();
-      const std::vector<int64_t> ws = w.GetTensorTypeAndShapeInfo().GetShape();
       const std::vector<int64_t> bs = b.GetTensorTypeAndShapeInfo().GetShape();
       if (xs.empty()) return op_error("X must have at least one dimension, got a scalar");
-      if (bs.size() != 1) return op_error("B must be [N], got " + shape_text(bs));
-      const int64_t panels = (bs[0] + static_cast<int64_t>(kPanelCols) - 1) / static_cast<int64_t>(kPanelCols);
-      if (ws.size() != 3 || ws[0] != panels || ws[1] != xs.back() || ws[2] != static_cast<int64_t>(kPanelCols)) {
-        return op_error("W must be [ceil(N / 16), K, 16] = [" + std::to_string(panels) + ", " + std::to_string(xs.back()) +
-                        ", 16] for X " + shape_text(xs) + " and B " + shape_text(bs) + ", got " + shape_text(ws));
+      if (static_cast<size_t>(xs.back()) != k_) return op_error("X " + shape_text(xs) + " must end in K = " + std::to_string(k_) + " (W's)");
+      if (bs.size() != 1 || static_cast<size_t>(bs[0]) != n_) {
+        return op_error("B must be [N] = [" + std::to_string(n_) + "] (the rows of W_1 … W_n), got " + shape_text(bs));
       }
       size_t m = 1;
       for (size_t i = 0; i + 1 < xs.size(); ++i) m *= static_cast<size_t>(xs[i]);
-      const auto k = static_cast<size_t>(ws[1]), n = static_cast<size_t>(bs[0]);
       std::vector<int64_t> ys = xs;
-      ys.back() = bs[0];
+      ys.back() = static_cast<int64_t>(n_);
       Ort::UnownedValue y = ctx.GetOutput(0, ys);
       // ONNX Runtime's intra-op threads (the caller among them), not embedrt's pool: they are the
       // ones spinning between this graph's nodes.
@@ -47,8 +69,7 @@ struct LinearKernel {
         ctx.ParallelFor([](void* f, size_t i) { (*static_cast<const std::function<void(size_t)>*>(f))(i); }, count, 0,
                         const_cast<std::function<void(size_t)>*>(&fn));
       };
-      linear_forward(x.GetTensorData<float>(), m, k, w.GetTensorData<float>(), n, b.GetTensorData<float>(),
-                     y.GetTensorMutableData<float>(), on_ort);
+      linear_forward(x.GetTensorData<float>(), m, k_, packed_.get(), n_, b.GetTensorData<float>(), y.GetTensorMutableData<float>(), on_ort);
       return nullptr;
     } catch (const Ort::Exception& e) {
       return op_error(e.what());
@@ -56,17 +77,30 @@ struct LinearKernel {
       return op_error(e.what());
     }
   }
+
+ private:
+  AlignedFloats packed_;
+  size_t n_ = 0, k_ = 0;
 };
 
 struct LinearOp : Ort::CustomOpBase<LinearOp, LinearKernel, true> {
-  OrtStatusPtr CreateKernelV2(const OrtApi&, const OrtKernelInfo*, void** kernel) const {
-    *kernel = new LinearKernel();
-    return nullptr;
+  OrtStatusPtr CreateKernelV2(const OrtApi&, const OrtKernelInfo* info, void** kernel) const {
+    try {
+      *kernel = new LinearKernel(info);
+      return nullptr;
+    } catch (const Ort::Exception& e) {
+      return op_error(e.what());
+    } catch (const std::exception& e) {
+      return op_error(e.what());
+    }
   }
   const char* GetName() const { return "Linear"; }
   const char* GetExecutionProviderType() const { return "CPUExecutionProvider"; }
-  size_t GetInputTypeCount() const { return 3; }
+  size_t GetInputTypeCount() const { return kFirstWeight + 1; }
   ONNXTensorElementDataType GetInputType(size_t) const { return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT; }
+  OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t i) const {
+    return i == kFirstWeight ? INPUT_OUTPUT_VARIADIC : INPUT_OUTPUT_REQUIRED;
+  }
   size_t GetOutputTypeCount() const { return 1; }
   ONNXTensorElementDataType GetOutputType(size_t) const { return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT; }
 };

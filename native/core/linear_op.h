@@ -1,10 +1,12 @@
 // embedrt's ONNX Runtime custom op domain "com.embedrt" (added to every embedrt session):
 //
-//   Linear(X: float[..., K], W: float[ceil(N / 16), K, 16], B: float[N]) -> Y: float[..., N]
-//   Y = X · W + B, W the K × N weights in panels of 16 columns (the last zero-padded)
+//   Linear(X: float[..., K], B: float[N], W_1: float[N_1, K], …, W_n: float[N_n, K]) -> Y: float[..., N]
+//   Y = X · Wᵀ + B, W = [W_1; …; W_n] (N = Σ N_i): torch.nn.Linear, with the weights in the checkpoint's
+//   [out, in] layout and those of fused projections (query, key, value) given one by one
 //
-// The encoder's projections, computed by linear_forward (linear.h) on ONNX Runtime's intra-op threads.
-// Graphs embedrt builds for the CPU use it in place of MatMul + Add (lib/onnx/bert.ts).
+// The encoder's projections, computed by linear_forward (linear.h) on ONNX Runtime's intra-op threads
+// from weights the kernel packs when ONNX Runtime creates it. Graphs embedrt builds for the CPU use it in
+// place of MatMul + Add (lib/onnx/bert.ts).
 #pragma once
 
 #include "ort_api.h"

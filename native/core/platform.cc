@@ -14,8 +14,14 @@
 #include <windows.h>
 #else
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #endif
+
+#include <algorithm>
+#include <cstdint>
 
 namespace embedrt::platform {
 
@@ -87,6 +93,8 @@ std::string narrow(const std::wstring& utf16) {
 
 void* aligned_alloc(size_t alignment, size_t bytes) noexcept { return _aligned_malloc(bytes, alignment); }
 void aligned_free(void* p) noexcept { _aligned_free(p); }
+bool release_pages(const void*, size_t) noexcept { return false; }
+void advise_huge_pages(void*, size_t) noexcept {}
 
 void* open_library(const std::string& path, std::string* error) {
   // A full path loads that file, and LOAD_WITH_ALTERED_SEARCH_PATH resolves its own dependencies from
@@ -136,6 +144,50 @@ void* aligned_alloc(size_t alignment, size_t bytes) noexcept {
   return posix_memalign(&p, alignment, bytes) == 0 ? p : nullptr;
 }
 void aligned_free(void* p) noexcept { std::free(p); }
+
+void advise_huge_pages(void* p, size_t bytes) noexcept {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  madvise(p, bytes / 4096 * 4096, MADV_HUGEPAGE);  // advice only: failure leaves ordinary pages
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+bool release_pages(const void* p, size_t bytes) noexcept {
+#if defined(__linux__)
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
+  if (end <= begin) return false;
+  // /proc/self/pagemap: one 64-bit entry per page; bit 63 present, bit 62 swapped, bit 61 a page of a
+  // file or of shared memory (Documentation/admin-guide/mm/pagemap.rst; readable without privileges).
+  const int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool safe = true;
+  uint64_t entries[512];
+  for (uintptr_t at = begin; safe && at < end;) {
+    const size_t count = std::min<size_t>(512, (end - at) / page);
+    const auto want = static_cast<ssize_t>(count * sizeof(uint64_t));
+    if (pread(fd, entries, static_cast<size_t>(want), static_cast<off_t>(at / page * sizeof(uint64_t))) != want) {
+      safe = false;
+      break;
+    }
+    for (size_t i = 0; i < count && safe; ++i) {
+      const uint64_t e = entries[i];
+      const bool present = (e >> 63) & 1, swapped = (e >> 62) & 1, file_or_shared = (e >> 61) & 1;
+      safe = file_or_shared || (!present && !swapped);
+    }
+    at += count * page;
+  }
+  close(fd);
+  return safe && madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED) == 0;
+#else
+  (void)p;
+  (void)bytes;
+  return false;
+#endif
+}
 
 void* open_library(const std::string& path, std::string* error) {
   void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -134,6 +134,37 @@ std::vector<float> to_panels(const std::vector<float>& w, size_t k, size_t n) {
   return out;
 }
 
+// pack_linear_weights from torch.nn.Linear's [out, in] blocks (fused projections one after another)
+// gives to_panels' layout of their concatenation, transposed, whatever the blocks' row counts.
+TEST(LinearPacking, BlocksOfRowsPackAsTheirConcatenationTransposed) {
+  std::mt19937 gen(11);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (const std::vector<size_t>& rows : {std::vector<size_t>{48, 48, 48}, {5}, {16, 3, 30}, {0, 17}, {1}}) {
+    for (size_t k : {size_t{1}, size_t{7}, size_t{64}}) {
+      std::vector<std::vector<float>> blocks;
+      std::vector<embedrt::LinearRows> views;
+      size_t n = 0;
+      for (size_t r : rows) {
+        blocks.emplace_back(r * k);
+        for (float& v : blocks.back()) v = u(gen);
+        n += r;
+      }
+      for (size_t b = 0; b < rows.size(); ++b) views.push_back({blocks[b].data(), rows[b]});
+      std::vector<float> w(k * n);  // k × n: column j is output row j of the blocks taken in turn
+      size_t j0 = 0;
+      for (size_t b = 0; b < rows.size(); ++b) {
+        for (size_t r = 0; r < rows[b]; ++r) {
+          for (size_t p = 0; p < k; ++p) w[p * n + j0 + r] = blocks[b][r * k + p];
+        }
+        j0 += rows[b];
+      }
+      std::vector<float> packed(embedrt::linear_packed_floats(n, k), std::nanf(""));
+      embedrt::pack_linear_weights(views.data(), views.size(), k, packed.data());
+      EXPECT_EQ(packed, to_panels(w, k, n)) << "n " << n << ", k " << k;
+    }
+  }
+}
+
 TEST_P(SimdPaths, LinearMatchesDoublePrecisionAndEveryRowCountGivesTheSameBits) {
   std::mt19937 gen(5);
   std::uniform_real_distribution<float> u(-1, 1);
