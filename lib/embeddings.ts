@@ -1,6 +1,6 @@
 // What encode takes and returns: its options; one Float32Array of rows × dim, and views of its rows.
 import { EmbedrtError } from './errors.js';
-import { isInteger } from './validate.js';
+import { isInteger, type OptionKeys } from './validate.js';
 import { quantizeEmbeddings, type Precision, type QuantizedEmbeddings } from './search.js';
 
 /** Options of SentenceTransformer.encode (and, but for onProgress, of encodeStream). */
@@ -34,6 +34,11 @@ export interface EncodeOptions {
    */
   outputValue?: 'sentence_embedding' | 'token_embeddings';
 }
+
+/** EncodeOptions' keys: an unknown option is an error (validate.ts optionsOf). */
+export const ENCODE_OPTION_KEYS: OptionKeys<EncodeOptions> = {
+  batchSize: true, maxBatchTokens: true, normalize: true, truncateDim: true, prompt: true, promptName: true, onProgress: true, signal: true, precision: true, outputValue: true,
+};
 
 /** rows × dim float32 values, row-major, and views of its rows. */
 abstract class Rows {

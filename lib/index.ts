@@ -18,6 +18,7 @@ export {
   type QuantizedEncodeOptions,
   type FloatEncodeOptions,
   type TokenEncodeOptions,
+  type IdsEncodeOptions,
 } from './model.js';
 export { type StreamItem, type EncodeStreamOptions, type EmbeddingChunk } from './stream.js';
 export { type SimilarityFunction } from './pairwise.js';

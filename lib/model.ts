@@ -1,6 +1,7 @@
 // SentenceTransformer: a model folder (Hugging Face / sentence-transformers layout) loaded into an
 // ONNX Runtime session, and an async, zero-copy encode that follows sentence-transformers.
-import { EmbedrtError, rethrowNative } from './errors.js';
+import { EmbedrtError } from './errors.js';
+import { encodeCall, idsOf, runEncode, type EncodeCall } from './encode.js';
 import { native, type NativeModelHandle } from './native.js';
 import { readModelSpec } from './modelspec.js';
 import { Tokenizer } from './tokenizer.js';
@@ -13,7 +14,7 @@ import type { EmbeddingsLike, QuantizedEmbeddings, SimilarityMatrix } from './se
 export { convertCheckpoint, onnxGraphFor } from './graph.js';
 export { resolveModelDir, type Device, type LoadOptions } from './modelload.js';
 export { Embeddings, TokenEmbeddings, type EncodeOptions, type FloatEncodeOptions, type QuantizedEncodeOptions, type TokenEncodeOptions } from './embeddings.js';
-import { Embeddings, TokenEmbeddings, quantizeCall, type EncodeOptions, type FloatEncodeOptions, type QuantizedEncodeOptions, type TokenEncodeOptions } from './embeddings.js';
+import { ENCODE_OPTION_KEYS, type Embeddings, type EncodeOptions, type FloatEncodeOptions, type QuantizedEncodeOptions, type TokenEmbeddings, type TokenEncodeOptions } from './embeddings.js';
 import { ModelFolder } from './modelfiles.js';
 import { countOption, describe, isCount, isInteger, optionsOf, ownKey, signalOf, type OptionKeys } from './validate.js';
 import { HUB_OPTION_KEYS } from './hub.js';
@@ -23,10 +24,9 @@ const LOAD_KEYS: OptionKeys<LoadOptions> = {
   device: true, deviceId: true, truncateDim: true, threads: true, revision: true, cacheDir: true, quantize: true, onnxFile: true, hub: true, signal: true,
 };
 const { revision: _revision, ...LOAD_HUB_KEYS } = HUB_OPTION_KEYS;
-const ENCODE_KEYS: OptionKeys<EncodeOptions> = {
-  batchSize: true, maxBatchTokens: true, normalize: true, truncateDim: true, prompt: true, promptName: true, onProgress: true, signal: true, precision: true, outputValue: true,
-};
-const PRECISIONS = { float32: true, int8: true, uint8: true, binary: true, ubinary: true } as const;
+const { prompt: _prompt, promptName: _promptName, ...IDS_KEYS } = ENCODE_OPTION_KEYS;
+/** encodeIds' options: encode's but the prompts (ids are embedded as they are). */
+export type IdsEncodeOptions = Omit<EncodeOptions, 'prompt' | 'promptName'>;
 
 const DEVICES: Readonly<Record<Device, true>> = { cpu: true, cuda: true, tensorrt: true, auto: true };
 /** More intra-op threads than this is a mistake, not a machine (each is an OS thread). */
@@ -183,104 +183,50 @@ export class SentenceTransformer {
   encode(texts: readonly string[] | string, options?: FloatEncodeOptions): Promise<Embeddings>;
   encode(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings | TokenEmbeddings[]>;
   async encode(texts: readonly string[] | string, options?: EncodeOptions): Promise<Embeddings | QuantizedEmbeddings | TokenEmbeddings[]> {
-    let handle = this.live('encode');
-    const opts = optionsOf(options, 'encode', ENCODE_KEYS);
-    if (opts.precision != null && !ownKey(PRECISIONS, opts.precision)) {
-      throw new EmbedrtError('E_BAD_INPUT', `encode: options.precision must be 'float32', 'int8', 'uint8', 'binary' or 'ubinary', got ${describe(opts.precision)}`);
-    }
-    if (opts.outputValue != null && opts.outputValue !== 'sentence_embedding' && opts.outputValue !== 'token_embeddings') {
-      throw new EmbedrtError('E_BAD_INPUT', `encode: options.outputValue must be 'sentence_embedding' or 'token_embeddings', got ${describe(opts.outputValue)}`);
-    }
-    const tokenEmbeddings = opts.outputValue === 'token_embeddings';
-    if (tokenEmbeddings) {
-      // sentence-transformers ignores these for token embeddings; here asking for them is a mistake said out loud.
-      for (const name of ['normalize', 'truncateDim', 'precision'] as const) {
-        if (opts[name] != null && opts[name] !== false && opts[name] !== 'float32') {
-          throw new EmbedrtError('E_BAD_INPUT', `encode: options.${name} applies to sentence embeddings; token embeddings (outputValue 'token_embeddings') are the transformer's rows as they are`);
-        }
-      }
-    }
+    this.live('encode');
+    const opts = optionsOf(options, 'encode', ENCODE_OPTION_KEYS);
+    const call = encodeCall(opts, this.settings, 'encode');
     const list = textsOf(texts, 'encode');
-    const batchSize = opts.batchSize ?? 32;
-    if (!isCount(batchSize) || batchSize < 1) throw new EmbedrtError('E_BAD_INPUT', `encode: options.batchSize must be a positive integer, got ${describe(batchSize)}`);
-    const maxBatchTokens = opts.maxBatchTokens ?? batchSize * this.settings.maxSeqLength;
-    if (!isCount(maxBatchTokens) || maxBatchTokens < this.settings.maxSeqLength) {
-      throw new EmbedrtError('E_BAD_INPUT', `encode: options.maxBatchTokens must be an integer ≥ max_seq_length (${this.settings.maxSeqLength}), got ${describe(maxBatchTokens)}`);
-    }
-    const truncateDim = tokenEmbeddings ? 0 : opts.truncateDim ?? this.settings.truncateDim;
-    if (!isInteger(truncateDim) || truncateDim < 0 || truncateDim > this.settings.dim || (opts.truncateDim != null && truncateDim === 0)) {
-      throw new EmbedrtError('E_BAD_INPUT', `encode: options.truncateDim must be an integer in [1, ${this.settings.dim}], got ${describe(opts.truncateDim)}`);
-    }
-    if (opts.normalize != null && typeof opts.normalize !== 'boolean') {
-      throw new EmbedrtError('E_BAD_INPUT', `encode: options.normalize must be a boolean, got ${describe(opts.normalize)}`);
-    }
-    if (opts.onProgress != null && typeof opts.onProgress !== 'function') {
-      throw new EmbedrtError('E_BAD_INPUT', `encode: options.onProgress must be a function, got ${describe(opts.onProgress)}`);
-    }
-    const signal = signalOf(opts.signal, 'encode');
     const prompt = promptFor(opts, this.settings.prompts, this.settings.defaultPromptName);
-    if (signal?.aborted) throw new EmbedrtError('E_ABORTED', 'encode: the signal was already aborted');
-    if (tokenEmbeddings) {
-      handle = await this.fullGraphHandle();
-      if (signal?.aborted) throw new EmbedrtError('E_ABORTED', 'encode: aborted');
-    }
     // sentence-transformers: prompt + text, then lower-case when do_lower_case.
     let inputs = prompt ? list.map((t) => prompt + t) : [...list];
     if (this.settings.lowercase) inputs = inputs.map((t) => t.toLowerCase());
-    const Native = native().NativeModel;
-    const flag = signal || opts.onProgress ? Native.createCancelFlag() : undefined;
-    const onAbort = () => Native.cancel(flag);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    // Progress reaches the caller only while the call is pending, in order, ending with (total, total)
-    // before the promise settles; what the callback throws aborts the encode and rejects it.
-    let settled = false;
-    let reported = -1;
-    let progressError: { error: unknown } | undefined;
-    const report = (done: number, total: number) => {
-      if (settled || progressError || done <= reported) return;
-      reported = done;
-      try {
-        opts.onProgress!(done, total);
-      } catch (error) {
-        progressError = { error };
-        Native.cancel(flag);
-      }
-    };
-    const callerStack = new Error();
-    let r: Awaited<ReturnType<NativeModelHandle['encode']>>;
-    try {
-      r = await handle.encode(
-        inputs,
-        {
-          maxLength: this.settings.maxSeqLength,
-          batchSize,
-          maxBatchTokens,
-          pooling: this.settings.pooling,
-          normalizeModule: this.settings.normalizeModule,
-          truncateDim,
-          normalize: opts.normalize === true,
-          tokenEmbeddings,
-        },
-        opts.onProgress ? report : undefined,
-        flag,
-      );
-      if (opts.onProgress) report(inputs.length, inputs.length);
-    } catch (e) {
-      if (progressError) throw progressError.error;
-      rethrowNative(e, callerStack);
-    } finally {
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-    }
-    if (progressError) throw progressError.error;
-    if (tokenEmbeddings) {
-      const { data, dim, offsets } = r;
-      return Array.from(r.truncated, (t, i) => new TokenEmbeddings(data.subarray(offsets![i]! * dim, offsets![i + 1]! * dim), offsets![i + 1]! - offsets![i]!, dim, t === 1));
-    }
-    const truncated: number[] = [];
-    r.truncated.forEach((t, i) => t && truncated.push(i));
-    const emb = new Embeddings(r.data, r.rows, r.dim, truncated, { real: r.tokens, padded: r.paddedTokens });
-    return opts.precision == null || opts.precision === 'float32' ? emb : quantizeCall(emb, opts.precision);
+    const handle = this.handleFor(call);
+    return runEncode(handle instanceof Promise ? await handle : handle, { texts: inputs }, call, this.settings);
+  }
+
+  /**
+   * Embeds token ids as they are — no special tokens added, no prompt, no lower-casing, token type 0:
+   * `ids[i]` is input i's, as the model's tokenizer gives them (`tokenizer.encode(text).ids`, special
+   * tokens included, gives encode's embedding of that text). Each list must be non-empty, at most
+   * maxSeqLength long, and every id in the tokenizer's vocabulary: else E_BAD_INPUT naming it. Takes
+   * encode's options but `prompt` and `promptName`.
+   */
+  encodeIds(ids: readonly ArrayLike<number>[], options: Omit<QuantizedEncodeOptions, 'prompt' | 'promptName'>): Promise<QuantizedEmbeddings>;
+  encodeIds(ids: readonly ArrayLike<number>[], options: Omit<TokenEncodeOptions, 'prompt' | 'promptName'>): Promise<TokenEmbeddings[]>;
+  encodeIds(ids: readonly ArrayLike<number>[], options?: Omit<FloatEncodeOptions, 'prompt' | 'promptName'>): Promise<Embeddings>;
+  encodeIds(ids: readonly ArrayLike<number>[], options?: IdsEncodeOptions): Promise<Embeddings | QuantizedEmbeddings | TokenEmbeddings[]>;
+  async encodeIds(ids: readonly ArrayLike<number>[], options?: IdsEncodeOptions): Promise<Embeddings | QuantizedEmbeddings | TokenEmbeddings[]> {
+    this.live('encodeIds');
+    const call = encodeCall(optionsOf(options, 'encodeIds', IDS_KEYS), this.settings, 'encodeIds');
+    const input = idsOf(ids, 'encodeIds', this.tokenizer.vocabSize, this.settings.maxSeqLength);
+    const handle = this.handleFor(call);
+    return runEncode(handle instanceof Promise ? await handle : handle, input, call, this.settings);
+  }
+
+  /**
+   * The session a call runs on, once the call's signal is checked: the model's own at once (so a
+   * dispose() right after the call cannot overtake it), or for token embeddings one that returns every
+   * token, which may still have to open.
+   */
+  private handleFor(call: EncodeCall): NativeModelHandle | Promise<NativeModelHandle> {
+    const aborted = () => new EmbedrtError('E_ABORTED', `${call.where}: the signal was already aborted`);
+    if (call.signal?.aborted) throw aborted();
+    if (!call.tokenEmbeddings) return this.live(call.where);
+    return this.fullGraphHandle().then((handle) => {
+      if (call.signal?.aborted) throw aborted();
+      return handle;
+    });
   }
 
   /** The session that returns every token: the model's own, or a full graph's opened once and kept (see `fullGraph`). */
@@ -347,7 +293,7 @@ export class SentenceTransformer {
 
   /** The options of a task call: its prompt chosen as sentence-transformers chooses it. */
   private taskOptions(options: EncodeOptions | undefined, candidates: readonly string[], where: string): EncodeOptions {
-    const opts = optionsOf(options, where, ENCODE_KEYS);
+    const opts = optionsOf(options, where, ENCODE_OPTION_KEYS);
     return opts.prompt != null || opts.promptName != null ? opts : { ...opts, prompt: taskPrompt(this.settings.prompts, candidates) };
   }
 

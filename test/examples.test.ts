@@ -37,6 +37,13 @@ describe('examples', () => {
     expect(blocks[2]!.split('\n')[1]).toMatch(/#250 /);
   });
 
+  it('examples/token-ids.mjs embeds the tokenizer\'s ids of a text to the text\'s own embedding', () => {
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'token-ids.mjs')], { encoding: 'utf8', cwd: repoRoot });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\d+ ids: \[101, [\d, ]+, 102\]$/m);
+    expect(r.stdout).toMatch(/same embedding as the text: true/);
+  });
+
   it('examples/serve.mjs serves the model and answers the openai client and a TEI request', () => {
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'serve.mjs')], { encoding: 'utf8', cwd: repoRoot });
     expect(r.status, r.stderr).toBe(0);

@@ -1,27 +1,35 @@
 // The server's dynamic batching: concurrent requests wait in one bounded queue and are merged into
-// model.encode calls, each cut by a token budget. Requests merge only with requests that ask for the
-// same encode options (normalize, dimensions, prompt), so every input's embedding is exactly what
-// model.encode gives it alone (embedrt's kernels give a row the same bits in any batch). A request
-// whose client went away before its turn is dropped without being computed.
+// model.encode (or model.encodeIds) calls, each cut by a token budget. Requests merge only with
+// requests of the same kind that ask for the same encode options (normalize, dimensions, prompt, token
+// embeddings), so every input's embedding is exactly what the model gives it alone (embedrt's kernels
+// give a row the same bits in any batch). A request whose client went away before its turn is dropped
+// without being computed.
 import { EmbedrtError } from '../errors.js';
+import type { Embeddings, TokenEmbeddings } from '../embeddings.js';
 import type { SentenceTransformer } from '../model.js';
 
 export interface BatchRequest {
-  texts: string[];
-  /** Tokens of each text as it will be embedded (after truncation): its share of the budget. */
+  /** Texts, or token id lists (embedded as they are: model.encodeIds); one per input. */
+  inputs: { texts: string[] } | { ids: number[][] };
+  /** Tokens of its inputs as they will be embedded (after truncation): its share of the budget. */
   tokens: number;
   normalize: boolean;
   /** Matryoshka dimension; 0: the model's. */
   dimensions: number;
   prompt: string | undefined;
+  /** Each input's token embeddings (TEI's /embed_all) instead of one sentence embedding. */
+  tokenEmbeddings: boolean;
   /** Set when the client has gone away: the request is dropped before its turn. */
   signal: AbortSignal;
 }
 
 export interface BatchResult {
+  /** Sentence embeddings: rows × dim. (Empty with tokenEmbeddings.) */
   data: Float32Array;
   rows: number;
   dim: number;
+  /** With tokenEmbeddings: each input's. */
+  tokenRows: TokenEmbeddings[];
   /** When it started to run, and when its run ended (performance.now()). */
   startedAt: number;
   endedAt: number;
@@ -110,8 +118,9 @@ export class Batcher {
     const batch = [head];
     let tokens = head.tokens;
     const rest: Pending[] = [];
+    const kind = (p: Pending) => `${'ids' in p.inputs}|${p.tokenEmbeddings}|${p.normalize}|${p.dimensions}|${p.prompt}`;
     for (const p of this.queue) {
-      const same = p.normalize === head.normalize && p.dimensions === head.dimensions && p.prompt === head.prompt;
+      const same = kind(p) === kind(head);
       if (same && tokens + p.tokens <= this.opts.maxBatchTokens) {
         batch.push(p);
         tokens += p.tokens;
@@ -123,22 +132,29 @@ export class Batcher {
 
   private async run(batch: Pending[]): Promise<void> {
     const head = batch[0]!;
-    const texts = batch.flatMap((p) => p.texts);
-    this.opts.onRun?.(texts.length, batch.reduce((n, p) => n + p.tokens, 0));
+    const count = (p: Pending) => ('ids' in p.inputs ? p.inputs.ids.length : p.inputs.texts.length);
+    const inputs = batch.reduce((n, p) => n + count(p), 0);
+    this.opts.onRun?.(inputs, batch.reduce((n, p) => n + p.tokens, 0));
     const startedAt = performance.now();
+    const maxBatchTokens = Math.max(this.opts.maxBatchTokens, this.model.maxSeqLength);
     try {
-      const emb = await this.model.encode(texts, {
-        normalize: head.normalize,
-        ...(head.dimensions ? { truncateDim: head.dimensions } : {}),
-        ...(head.prompt !== undefined ? { prompt: head.prompt } : {}),
-        maxBatchTokens: Math.max(this.opts.maxBatchTokens, this.model.maxSeqLength),
-      });
+      const options = head.tokenEmbeddings
+        ? { outputValue: 'token_embeddings' as const, maxBatchTokens }
+        : { normalize: head.normalize, maxBatchTokens, ...(head.dimensions ? { truncateDim: head.dimensions } : {}) };
+      // Never quantized (no precision asked): sentence embeddings are float32 rows.
+      const result = ('ids' in head.inputs
+        ? await this.model.encodeIds(batch.flatMap((p) => (p.inputs as { ids: number[][] }).ids), options)
+        : await this.model.encode(batch.flatMap((p) => (p.inputs as { texts: string[] }).texts), { ...options, ...(head.prompt !== undefined ? { prompt: head.prompt } : {}) })) as Embeddings | TokenEmbeddings[];
       const endedAt = performance.now();
       let row = 0;
       for (const p of batch) {
-        const data = emb.data.slice(row * emb.dim, (row + p.texts.length) * emb.dim);
-        row += p.texts.length;
-        p.resolve({ data, rows: p.texts.length, dim: emb.dim, startedAt, endedAt });
+        const n = count(p);
+        if (Array.isArray(result)) {
+          p.resolve({ data: new Float32Array(0), rows: n, dim: result[0]?.dim ?? 0, tokenRows: result.slice(row, row + n), startedAt, endedAt });
+        } else {
+          p.resolve({ data: result.data.slice(row * result.dim, (row + n) * result.dim), rows: n, dim: result.dim, tokenRows: [], startedAt, endedAt });
+        }
+        row += n;
       }
     } catch (e) {
       for (const p of batch) p.reject(e);

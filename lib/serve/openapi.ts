@@ -44,17 +44,21 @@ const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type:
 const stringOrList = { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }] };
 const vectors = { type: 'array', items: { type: 'array', items: { type: 'number' } } };
 
-/** The OpenAPI document; `dimension`, `prompts` and `vocabSize` are the loaded model's. */
-export function openApiDocument(o: { title: string; dimension: number; prompts: string[]; vocabSize: number; secured: boolean }): { paths: Record<string, Record<string, unknown>> } & Record<string, unknown> {
+/** The OpenAPI document; `dimension`, `prompts`, `vocabSize` and `maxSeqLength` are the loaded model's. */
+export function openApiDocument(o: { title: string; dimension: number; prompts: string[]; vocabSize: number; maxSeqLength: number; secured: boolean }): { paths: Record<string, Record<string, unknown>> } & Record<string, unknown> {
   // A model without prompts takes no prompt_name (the bodies allow no other field).
   const promptName = o.prompts.length ? { prompt_name: nullable({ type: 'string', enum: o.prompts, description: 'a prompt of config_sentence_transformers.json' }) } : {};
   const tokenId = { type: 'integer', minimum: 0, maximum: o.vocabSize - 1 };
+  // Token ids, embedded as they are (special tokens included if wanted); longer lists are cut only with truncate.
+  const ids = { type: 'array', items: tokenId, minItems: 1, maxItems: o.maxSeqLength, description: "the model's token ids of one input" };
+  const idsOrLists = { oneOf: [ids, { type: 'array', items: ids, minItems: 1 }] };
+  const textsOrIds = { oneOf: [...stringOrList.oneOf, ...idsOrLists.oneOf] };
   const openaiBody = {
     type: 'object',
     required: ['input'],
     additionalProperties: false,
     properties: {
-      input: stringOrList,
+      input: textsOrIds,
       model: { type: 'string' },
       encoding_format: nullable({ type: 'string', enum: ['float', 'base64'], default: 'float' }),
       dimensions: nullable({ type: 'integer', minimum: 1, maximum: o.dimension }),
@@ -84,20 +88,29 @@ export function openApiDocument(o: { title: string; dimension: number; prompts: 
     requestBody: { required: true, ...json(openaiBody) },
     responses: { '200': { description: 'The embeddings, normalized', ...json(openaiResponse) }, ...openaiErrors },
   });
-  /** A TEI POST route: its body (an object of `properties`, `required` ones, nothing else) and its answer. */
-  const teiPost = (summary: string, required: string[], properties: Record<string, unknown>, ok: string, okSchema: unknown) => ({
+  /**
+   * A TEI POST route: its body (an object of `properties`, `required` ones, nothing else — or one of
+   * several such objects) and its answer.
+   */
+  const teiPost = (summary: string, required: string[], properties: Record<string, unknown> | Record<string, unknown>[], ok: string, okSchema: unknown) => ({
     post: {
       summary,
       tags: ['TEI'],
-      requestBody: { required: true, ...json({ type: 'object', required, additionalProperties: false, properties }) },
+      requestBody: {
+        required: true,
+        ...json(Array.isArray(properties) ? { oneOf: properties.map((p) => ({ type: 'object', required, additionalProperties: false, properties: p })) } : { type: 'object', required, additionalProperties: false, properties }),
+      },
       responses: { '200': { description: ok, ...json(okSchema) }, ...teiErrors },
     },
   });
-  const truncation = {
+  const embedOptions = { normalize: nullable({ type: 'boolean', default: true }), dimensions: nullable({ type: 'integer', minimum: 1, maximum: o.dimension }) };
+  const cut = {
     truncate: nullable({ type: 'boolean', description: 'cut inputs longer than the model takes (default: the server\'s --auto-truncate)' }),
     truncation_direction: nullable({ type: 'string', enum: ['Right', 'right'] }),
-    ...promptName,
   };
+  // A prompt applies to texts only: token ids are embedded as they are (a null prompt_name is no prompt).
+  const truncation = { ...cut, ...promptName };
+  const idsCut = { ...cut, ...(o.prompts.length ? { prompt_name: { type: 'null' } } : {}) };
   return {
     openapi: '3.1.0',
     info: { title: o.title, version: '1', description: "embedrt serve: OpenAI's and text-embeddings-inference's embedding APIs." },
@@ -112,9 +125,22 @@ export function openApiDocument(o: { title: string; dimension: number; prompts: 
       '/embed': teiPost(
         'Embed inputs (text-embeddings-inference)',
         ['inputs'],
-        { inputs: stringOrList, normalize: nullable({ type: 'boolean', default: true }), dimensions: nullable({ type: 'integer', minimum: 1, maximum: o.dimension }), ...truncation },
+        [
+          { inputs: stringOrList, ...embedOptions, ...truncation },
+          { inputs: idsOrLists, ...embedOptions, ...idsCut },
+        ],
         'One vector per input',
         vectors,
+      ),
+      '/embed_all': teiPost(
+        "Every token's embedding, special tokens included, not pooled or normalized",
+        ['inputs'],
+        [
+          { inputs: stringOrList, ...truncation },
+          { inputs: idsOrLists, ...idsCut },
+        ],
+        'One vector per token of each input',
+        { type: 'array', items: vectors },
       ),
       '/similarity': teiPost(
         'Cosine similarity of sentences to a source sentence',

@@ -1,5 +1,5 @@
 // `embedrt serve` and createServer(): an HTTP server (fastify) that speaks OpenAI's embeddings API
-// (POST /v1/embeddings, /embeddings) and text-embeddings-inference's (POST /embed, /similarity,
+// (POST /v1/embeddings, /embeddings) and text-embeddings-inference's (POST /embed, /embed_all, /similarity,
 // /tokenize, /decode, GET /info, /health, /metrics), with requests merged into model runs by the Batcher. Errors come in each API's own
 // shape: OpenAI's {error: {message, type, param, code}}, TEI's {error, error_type} with TEI's status codes.
 import crypto from 'node:crypto';
@@ -9,7 +9,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { EmbedrtError } from '../errors.js';
 import type { SentenceTransformer } from '../model.js';
 import { describe, isCount, optionsOf, type OptionKeys } from '../validate.js';
-import { Batcher } from './batcher.js';
+import { Batcher, type BatchResult } from './batcher.js';
+import { HttpError, prepareInputs, promptByName, truncationOf, type Prepared } from './inputs.js';
 import { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 
@@ -41,20 +42,6 @@ export interface ServerOptions {
 const SERVER_KEYS: OptionKeys<ServerOptions> = {
   modelId: true, apiKey: true, authHealth: true, authMetrics: true, maxBatchTokens: true, maxClientBatchSize: true, maxConcurrentRequests: true, maxInputChars: true, payloadLimit: true, autoTruncate: true, logger: true,
 };
-
-/** A request's problem, with the HTTP status and each API's words for it. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    /** TEI's error_type. */
-    readonly teiType: 'Empty' | 'Validation' | 'Tokenizer' | 'Backend' | 'Overloaded' | 'Unhealthy' | 'PayloadTooLarge' | 'Unauthorized',
-    message: string,
-    /** OpenAI's param: the field at fault. */
-    readonly param: string | null = null,
-  ) {
-    super(message);
-  }
-}
 
 const OPENAI_TYPE: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 413: 'invalid_request_error', 422: 'invalid_request_error', 429: 'rate_limit_error', 503: 'server_error' };
 
@@ -103,7 +90,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   let closing = false;
 
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: payloadLimit, return503OnClosing: true });
-  const document = openApiDocument({ title: `embedrt serve — ${modelId}`, dimension: model.dimension, prompts: Object.keys(model.prompts), vocabSize: model.tokenizer.vocabSize, secured: o.apiKey !== undefined });
+  const document = openApiDocument({ title: `embedrt serve — ${modelId}`, dimension: model.dimension, prompts: Object.keys(model.prompts), vocabSize: model.tokenizer.vocabSize, maxSeqLength: model.maxSeqLength, secured: o.apiKey !== undefined });
 
   // ---- authentication ----
   const key = o.apiKey === undefined ? undefined : crypto.createHash('sha256').update(o.apiKey).digest();
@@ -144,42 +131,13 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   };
   app.setNotFoundHandler((req, reply) => notAllowed(req, reply) ?? reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, error_type: 'Validation' }));
 
-  /** Inputs checked and counted: each must be a non-empty string within the limits. */
-  async function prepare(inputs: unknown, field: string, truncate: boolean, dimensions: unknown, prompt: string | undefined) {
-    const texts = typeof inputs === 'string' ? [inputs] : inputs;
-    if (!Array.isArray(texts)) throw new HttpError(422, 'Validation', `${field} must be a string or an array of strings, got ${describe(inputs)}`, field);
-    if (texts.length === 0) throw new HttpError(400, 'Empty', `${field} is empty`, field);
-    if (texts.length > maxClientBatchSize) throw new HttpError(422, 'Validation', `${field} has ${texts.length} inputs; at most ${maxClientBatchSize} per request (--max-client-batch-size)`, field);
-    for (let i = 0; i < texts.length; i++) {
-      const t: unknown = texts[i];
-      if (Array.isArray(t) || typeof t === 'number') throw new HttpError(422, 'Validation', `${field}[${i}]: token id inputs are not supported; send text`, field);
-      if (typeof t !== 'string') throw new HttpError(422, 'Validation', `${field}[${i}] must be a string, got ${describe(t)}`, field);
-      if (t === '') throw new HttpError(422, 'Validation', `${field}[${i}] is an empty string`, field);
-      if (t.length > maxInputChars) throw new HttpError(413, 'PayloadTooLarge', `${field}[${i}] has ${t.length} characters; at most ${maxInputChars} (--max-input-chars)`, field);
-    }
-    let dim = 0;
-    if (dimensions !== undefined && dimensions !== null) {
-      if (!isCount(dimensions) || dimensions === 0 || dimensions > model.dimension) {
-        throw new HttpError(422, 'Validation', `dimensions must be an integer in [1, ${model.dimension}], got ${describe(dimensions)}`, 'dimensions');
-      }
-      dim = dimensions;
-    }
-    const started = performance.now();
-    const counts = await model.countTokens(texts as string[], prompt === undefined ? {} : { prompt });
-    metrics.tokenization.observe((performance.now() - started) / 1000);
-    let tokens = 0;
-    for (let i = 0; i < counts.length; i++) {
-      metrics.inputLength.observe(counts[i]!);
-      if (counts[i]! > model.maxSeqLength && !truncate) {
-        throw new HttpError(422, 'Validation', `${field}[${i}] has ${counts[i]} tokens, more than the model's ${model.maxSeqLength}; send truncate: true (or start the server with --auto-truncate)`, field);
-      }
-      tokens += Math.min(counts[i]!, model.maxSeqLength);
-    }
-    return { texts: texts as string[], tokens, dimensions: dim };
-  }
+  /** Runs a request through the batcher; a client that goes away before its turn is dropped. */
+  const limits = { maxClientBatchSize, maxInputChars };
+  const prepare = (raw: unknown, field: string, truncate: boolean, dimensions: unknown, prompt: string | undefined) =>
+    prepareInputs(model, metrics, limits, raw, field, { truncate, dimensions, prompt });
 
   /** Runs a request through the batcher; a client that goes away before its turn is dropped. */
-  async function embed(req: FastifyRequest, reply: FastifyReply, p: { texts: string[]; tokens: number; dimensions: number }, normalize: boolean, prompt: string | undefined) {
+  async function embed(req: FastifyRequest, reply: FastifyReply, p: Prepared, how: { normalize: boolean; prompt: string | undefined; tokenEmbeddings?: boolean }): Promise<BatchResult> {
     if (closing) throw new HttpError(503, 'Unhealthy', 'the server is shutting down');
     // The response's 'close' before it finished: the connection went away (the request's own 'close'
     // only says its body was read).
@@ -190,14 +148,14 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
     reply.raw.on('close', onClose);
     const queuedAt = performance.now();
     try {
-      const r = await batcher.embed({ texts: p.texts, tokens: p.tokens, normalize, dimensions: p.dimensions, prompt, signal: gone.signal });
+      const r = await batcher.embed({ ...p, normalize: how.normalize, prompt: how.prompt, tokenEmbeddings: how.tokenEmbeddings === true, signal: gone.signal });
       const now = performance.now();
       metrics.queue.observe((r.startedAt - queuedAt) / 1000);
       metrics.inference.observe((r.endedAt - r.startedAt) / 1000);
       void reply.headers({
         'x-compute-type': 'cpu',
         'x-compute-tokens': String(p.tokens),
-        'x-compute-characters': String(p.texts.reduce((n, t) => n + t.length, 0)),
+        'x-compute-characters': String(p.characters),
         'x-total-time': String(Math.round(now - queuedAt)),
         'x-queue-time': String(Math.round(r.startedAt - queuedAt)),
         'x-inference-time': String(Math.round(r.endedAt - r.startedAt)),
@@ -218,7 +176,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   };
 
   // Requests to the embedding routes: counted, timed, and their successes (failures: the error handler).
-  const EMBED_ROUTES: Record<string, string> = { '/v1/embeddings': 'openai', '/embeddings': 'openai', '/embed': 'embed', '/similarity': 'similarity' };
+  const EMBED_ROUTES: Record<string, string> = { '/v1/embeddings': 'openai', '/embeddings': 'openai', '/embed': 'embed', '/embed_all': 'embed_all', '/similarity': 'similarity' };
   app.addHook('onRequest', async (req) => {
     const method = EMBED_ROUTES[req.url.split('?')[0]!];
     if (method) metrics.requests.inc({ method });
@@ -246,7 +204,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
     const format = b.encoding_format ?? 'float';
     if (format !== 'float' && format !== 'base64') throw new HttpError(400, 'Validation', `encoding_format must be 'float' or 'base64', got ${describe(format)}`, 'encoding_format');
     const p = await prepare(b.input, 'input', o.autoTruncate === true, b.dimensions, undefined);
-    const r = await embed(req, reply, p, true, undefined);
+    const r = await embed(req, reply, p, { normalize: true, prompt: undefined });
     const data = Array.from({ length: r.rows }, (_, i) => {
       const row = r.data.subarray(i * r.dim, (i + 1) * r.dim);
       const embedding = format === 'base64' ? Buffer.from(row.buffer, row.byteOffset, row.byteLength).toString('base64') : Array.from(row);
@@ -270,8 +228,19 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
       prompt = promptByName(model, b.prompt_name);
     }
     const p = await prepare(b.inputs, 'inputs', truncate, b.dimensions, prompt);
-    const r = await embed(req, reply, p, normalize, prompt);
+    const r = await embed(req, reply, p, { normalize, prompt });
     return Array.from({ length: r.rows }, (_, i) => Array.from(r.data.subarray(i * r.dim, (i + 1) * r.dim)));
+  });
+
+  // Every token's row, special tokens included (sentence-transformers' token embeddings).
+  app.post('/embed_all', async (req, reply) => {
+    const b = body(req);
+    known(b, ['inputs', 'truncate', 'truncation_direction', 'prompt_name']);
+    const truncate = truncationOf(b, o.autoTruncate === true);
+    const prompt = b.prompt_name == null ? undefined : promptByName(model, String(b.prompt_name));
+    const p = await prepare(b.inputs, 'inputs', truncate, undefined, prompt);
+    const r = await embed(req, reply, p, { normalize: false, prompt, tokenEmbeddings: true });
+    return r.tokenRows.map((t) => Array.from({ length: t.rows }, (_, k) => Array.from(t.row(k))));
   });
 
   app.post('/similarity', async (req, reply) => {
@@ -284,7 +253,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
     const prompt = b.prompt_name == null ? undefined : promptByName(model, String(b.prompt_name));
     if (!Array.isArray(inputs.sentences) || inputs.sentences.length === 0) throw new HttpError(422, 'Validation', `inputs.sentences must be a non-empty list of strings, got ${describe(inputs.sentences)}`, 'inputs');
     const p = await prepare([inputs.source_sentence, ...(inputs.sentences as unknown[])], 'inputs', truncate, undefined, prompt);
-    const r = await embed(req, reply, p, true, prompt);
+    const r = await embed(req, reply, p, { normalize: true, prompt });
     const src = r.data.subarray(0, r.dim);
     // Rows are normalized: the dot product is the cosine similarity.
     return Array.from({ length: r.rows - 1 }, (_, i) => {
@@ -364,24 +333,6 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
       return batcher.dropped;
     },
   };
-}
-
-/** TEI's truncate (default: the server's --auto-truncate) and truncation_direction (only Right: sentence-transformers cuts there). */
-function truncationOf(b: Record<string, unknown>, auto: boolean): boolean {
-  const truncate = b.truncate ?? auto;
-  if (typeof truncate !== 'boolean') throw new HttpError(422, 'Validation', `truncate must be a boolean, got ${describe(truncate)}`, 'truncate');
-  const direction = b.truncation_direction ?? 'Right';
-  if (direction !== 'Right' && direction !== 'right') {
-    throw new HttpError(422, 'Validation', `truncation_direction ${describe(direction)} is not supported: embedrt cuts from the right, as sentence-transformers does`, 'truncation_direction');
-  }
-  return truncate;
-}
-
-/** A prompt of config_sentence_transformers.json by name (TEI's prompt_name), or a 422 naming the known ones. */
-function promptByName(model: SentenceTransformer, name: string): string {
-  const prompts = model.prompts;
-  if (!Object.hasOwn(prompts, name)) throw new HttpError(422, 'Validation', `prompt_name ${JSON.stringify(name)} is not one of the model's prompts (${Object.keys(prompts).join(', ') || 'none'})`, 'prompt_name');
-  return prompts[name]!;
 }
 
 /** Any error as an HttpError: ours as they are, fastify's (bad JSON, a body too large) and the engine's mapped. */

@@ -53,14 +53,21 @@ void call_progress(Napi::Env env, Napi::Function fn, std::nullptr_t*, ProgressDa
 
 using ProgressTsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, ProgressData, call_progress>;
 
+// What an encode embeds: texts (UTF-16, as JavaScript holds them) or token ids.
+struct EncodeInput {
+  std::vector<std::u16string> texts;
+  std::vector<std::vector<int32_t>> ids;
+  bool from_ids = false;
+};
+
 class EncodeWorker : public PromiseWorker {
  public:
   EncodeWorker(Napi::Env env, std::shared_ptr<const Tokenizer> tok, std::shared_ptr<const InferenceSession> session,
-               std::vector<std::u16string> texts, EmbedOptions opts, CancelFlag cancel)
+               EncodeInput input, EmbedOptions opts, CancelFlag cancel)
       : PromiseWorker(env, "embedrt:encode"),
         tok_(std::move(tok)),
         session_(std::move(session)),
-        texts_(std::move(texts)),
+        input_(std::move(input)),
         opts_(std::move(opts)),
         cancel_(std::move(cancel)) {}
 
@@ -76,13 +83,17 @@ class EncodeWorker : public PromiseWorker {
 
  private:
   void work() override {
-    std::vector<std::string> utf8(texts_.size());
-    for (size_t i = 0; i < texts_.size(); ++i) unicode::utf16_to_utf8(texts_[i].data(), texts_[i].size(), utf8[i]);
-    texts_.clear();
     Progress progress;
     if (has_progress_) {
       progress = [this](size_t done, size_t total) { progress_.NonBlockingCall(new ProgressData{done, total}); };
     }
+    if (input_.from_ids) {
+      result_ = embed_ids(*session_, std::move(input_.ids), tok_->vocab_size(), opts_, progress, cancel_.get());
+      return;
+    }
+    std::vector<std::string> utf8(input_.texts.size());
+    for (size_t i = 0; i < input_.texts.size(); ++i) unicode::utf16_to_utf8(input_.texts[i].data(), input_.texts[i].size(), utf8[i]);
+    input_.texts.clear();
     result_ = embed(*tok_, *session_, utf8, opts_, progress, cancel_.get());
   }
 
@@ -100,7 +111,7 @@ class EncodeWorker : public PromiseWorker {
 
   std::shared_ptr<const Tokenizer> tok_;
   std::shared_ptr<const InferenceSession> session_;
-  std::vector<std::u16string> texts_;
+  EncodeInput input_;
   EmbedOptions opts_;
   CancelFlag cancel_;
   ProgressTsfn progress_;
@@ -132,7 +143,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
  public:
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "NativeModel",
-                       {InstanceMethod<&NativeModel::encode>("encode"), InstanceMethod<&NativeModel::info>("info"),
+                       {InstanceMethod<&NativeModel::encode>("encode"), InstanceMethod<&NativeModel::encode_ids>("encodeIds"),
+                        InstanceMethod<&NativeModel::info>("info"),
                         InstanceMethod<&NativeModel::dispose>("dispose"),
                         StaticMethod<&NativeModel::create_session>("createSession"),
                         StaticMethod<&NativeModel::create_cancel_flag>("createCancelFlag"),
@@ -163,15 +175,42 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     Napi::Env env = info.Env();
     return guard(env, [&]() -> Napi::Value {
       auto session = live(env);
+      EncodeInput input;
       Napi::Array texts = info[0].As<Napi::Array>();
-      std::vector<std::u16string> copies(texts.Length());
-      for (uint32_t i = 0; i < texts.Length(); ++i) copies[i] = copy_utf16(env, texts.Get(i));
-      CancelFlag flag;
-      if (info[3].IsExternal()) flag = *info[3].As<Napi::External<CancelFlag>>().Data();
-      auto* worker = new EncodeWorker(env, tok_, session, std::move(copies), read_embed_options(info[1].As<Napi::Object>()), flag);
-      if (info[2].IsFunction()) worker->set_progress(env, info[2].As<Napi::Function>());
-      return worker->start();
+      input.texts.resize(texts.Length());
+      for (uint32_t i = 0; i < texts.Length(); ++i) input.texts[i] = copy_utf16(env, texts.Get(i));
+      return start_encode(info, 1, std::move(session), std::move(input));
     });
+  }
+
+  // encodeIds(ids: Int32Array, lengths: Uint32Array, options, onProgress | undefined, cancelFlag | undefined):
+  // Promise — input i's ids are the next lengths[i] of ids.
+  Napi::Value encode_ids(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guard(env, [&]() -> Napi::Value {
+      auto session = live(env);
+      const Napi::Int32Array ids = info[0].As<Napi::Int32Array>();
+      const Napi::Uint32Array lengths = info[1].As<Napi::Uint32Array>();
+      EncodeInput input;
+      input.from_ids = true;
+      size_t at = 0;
+      for (size_t i = 0; i < lengths.ElementLength(); ++i) {
+        if (lengths[i] > ids.ElementLength() - at) throw CodedError("E_INTERNAL", "encodeIds: the lengths add up to more ids than were given");
+        input.ids.emplace_back(ids.Data() + at, ids.Data() + at + lengths[i]);
+        at += lengths[i];
+      }
+      return start_encode(info, 2, std::move(session), std::move(input));
+    });
+  }
+
+  // The arguments after the input: options, onProgress | undefined, cancelFlag | undefined.
+  Napi::Value start_encode(const Napi::CallbackInfo& info, size_t first, std::shared_ptr<const InferenceSession> session, EncodeInput input) {
+    Napi::Env env = info.Env();
+    CancelFlag flag;
+    if (info[first + 2].IsExternal()) flag = *info[first + 2].As<Napi::External<CancelFlag>>().Data();
+    auto* worker = new EncodeWorker(env, tok_, std::move(session), std::move(input), read_embed_options(info[first].As<Napi::Object>()), flag);
+    if (info[first + 1].IsFunction()) worker->set_progress(env, info[first + 1].As<Napi::Function>());
+    return worker->start();
   }
 
   Napi::Value info(const Napi::CallbackInfo& info) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -12,22 +13,62 @@
 
 namespace embedrt {
 
-EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const std::vector<std::string>& texts,
-                  const EmbedOptions& opts, const Progress& progress, const std::atomic<bool>* cancel) {
-  const size_t n = texts.size();
+namespace {
+
+void check_graph(const InferenceSession& session, const EmbedOptions& opts) {
   if (session.cls_only() && (opts.token_embeddings || opts.pooling.size() != 1 || opts.pooling[0] != PoolingMode::Cls)) {
     throw std::invalid_argument(opts.token_embeddings ? "the graph returns only the CLS row, and token embeddings need every token"
                                                       : "the graph returns only the CLS row, and the pooling needs every token");
   }
+}
+
+EmbedResult embed_encodings(const InferenceSession& session, const std::vector<Encoding>& encs, const EmbedOptions& opts,
+                            const Progress& progress, const std::atomic<bool>* cancel);
+
+}  // namespace
+
+EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const std::vector<std::string>& texts,
+                  const EmbedOptions& opts, const Progress& progress, const std::atomic<bool>* cancel) {
+  check_graph(session, opts);
   EncodeOptions eo;
   eo.max_length = opts.max_length;
-  std::vector<Encoding> encs(n);
+  std::vector<Encoding> encs(texts.size());
   // An abort stops tokenization too (a batch of long texts takes a while), not only inference.
-  ThreadPool::shared().parallel_for(n, [&](size_t i) {
+  ThreadPool::shared().parallel_for(texts.size(), [&](size_t i) {
     if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
     encs[i] = tok.encode(texts[i], eo);
   });
+  return embed_encodings(session, encs, opts, progress, cancel);
+}
 
+EmbedResult embed_ids(const InferenceSession& session, std::vector<std::vector<int32_t>> ids, size_t vocab_size,
+                      const EmbedOptions& opts, const Progress& progress, const std::atomic<bool>* cancel) {
+  check_graph(session, opts);
+  std::vector<Encoding> encs(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string at = "ids[" + std::to_string(i) + "]";
+    if (ids[i].empty()) throw CodedError("E_BAD_INPUT", at + " is empty");
+    if (ids[i].size() > opts.max_length) {
+      throw CodedError("E_BAD_INPUT", at + " has " + std::to_string(ids[i].size()) + " ids, more than max_seq_length (" + std::to_string(opts.max_length) + ")");
+    }
+    for (size_t t = 0; t < ids[i].size(); ++t) {
+      if (ids[i][t] < 0 || static_cast<size_t>(ids[i][t]) >= vocab_size) {
+        throw CodedError("E_BAD_INPUT", at + "[" + std::to_string(t) + "] = " + std::to_string(ids[i][t]) + " is not an id of the vocabulary (0 to " +
+                                             std::to_string(vocab_size - 1) + ")");
+      }
+    }
+    encs[i].type_ids.assign(ids[i].size(), 0);
+    encs[i].untruncated_length = ids[i].size();
+    encs[i].ids = std::move(ids[i]);
+  }
+  return embed_encodings(session, encs, opts, progress, cancel);
+}
+
+namespace {
+
+EmbedResult embed_encodings(const InferenceSession& session, const std::vector<Encoding>& encs, const EmbedOptions& opts,
+                            const Progress& progress, const std::atomic<bool>* cancel) {
+  const size_t n = encs.size();
   // Longest first: padding inside a batch stays small, and the first batches show the peak memory.
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
@@ -114,5 +155,7 @@ EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const s
 #endif
   return r;
 }
+
+}  // namespace
 
 }  // namespace embedrt

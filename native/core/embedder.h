@@ -45,4 +45,10 @@ using Progress = std::function<void(size_t done, size_t total)>;
 EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const std::vector<std::string>& texts,
                   const EmbedOptions& opts, const Progress& progress, const std::atomic<bool>* cancel);
 
+// The same from token ids as they are (no special tokens added, token type 0): ids[i] is input i's. Each
+// list must be non-empty, at most opts.max_length long, and every id below vocab_size — else a
+// CodedError E_BAD_INPUT naming the input.
+EmbedResult embed_ids(const InferenceSession& session, std::vector<std::vector<int32_t>> ids, size_t vocab_size,
+                      const EmbedOptions& opts, const Progress& progress, const std::atomic<bool>* cancel);
+
 }  // namespace embedrt

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -115,6 +116,42 @@ TEST(Embedder, TokenEmbeddingsAreEachTextsRowsAndMeanPoolToTheSentenceEmbedding)
       EXPECT_NEAR(sum / static_cast<double>(n), s.data[i * h + d], 1e-5) << i << "," << d;
     }
   }
+}
+
+// The expected message's part, for a CodedError of code E_BAD_INPUT.
+void expect_bad_input(const std::function<void()>& f, const std::string& part) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one saying " << part;
+  } catch (const CodedError& e) {
+    EXPECT_EQ(e.code(), "E_BAD_INPUT");
+    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+  }
+}
+
+TEST(Embedder, IdsEmbedAsTheTextTheyComeFromAndBadIdsAreNamed) {
+  const std::string model = test_model();
+  ASSERT_FALSE(model.empty()) << "EMBEDRT_TEST_MODEL is not set (scripts/native-tests.sh sets it)";
+  Tokenizer tok(testing::bert_uncased_config(testing::bge_vocab_path()));
+  InferenceSession session(one_thread(model));
+  const std::vector<std::string> texts = {"revenue grew in fiscal 2023", "", "x y z"};
+  EmbedOptions o;
+  o.max_length = 16;
+  o.pooling = {PoolingMode::Mean};
+  EncodeOptions eo;
+  eo.max_length = o.max_length;
+  std::vector<std::vector<int32_t>> ids;
+  for (const std::string& t : texts) ids.push_back(tok.encode(t, eo).ids);
+  const EmbedResult a = embed(tok, session, texts, o, nullptr, nullptr);
+  const EmbedResult b = embed_ids(session, ids, tok.vocab_size(), o, nullptr, nullptr);
+  EXPECT_EQ(a.data, b.data);
+  EXPECT_EQ(a.tokens, b.tokens);
+  const size_t v = tok.vocab_size();
+  expect_bad_input([&] { embed_ids(session, {{101, 102}, {}}, v, o, nullptr, nullptr); }, "ids[1] is empty");
+  expect_bad_input([&] { embed_ids(session, {std::vector<int32_t>(17, 1000)}, v, o, nullptr, nullptr); }, "ids[0] has 17 ids, more than max_seq_length (16)");
+  expect_bad_input([&] { embed_ids(session, {{101, static_cast<int32_t>(v)}}, v, o, nullptr, nullptr); },
+                   "ids[0][1] = " + std::to_string(v) + " is not an id of the vocabulary");
+  expect_bad_input([&] { embed_ids(session, {{-1}}, v, o, nullptr, nullptr); }, "ids[0][0] = -1");
 }
 
 TEST(Session, MissingProviderIsAProviderError) {

@@ -14,6 +14,7 @@ import { passages } from '../../examples/financial-texts.mjs';
 import { repoRoot } from '../helpers/data.js';
 import { makeModel, tempDir } from '../helpers/models.js';
 import { renderedDom } from '../helpers/chromium.js';
+import { hfTokenizer } from '../helpers/hf.js';
 
 let root: string;
 let dir: string;
@@ -81,6 +82,49 @@ describe('OpenAI API, through the official openai client', () => {
   });
 });
 
+describe('token id inputs (OpenAI and TEI) and /embed_all', () => {
+  // The reference ids: Hugging Face tokenizers (npm) on the model's tokenizer.json, special tokens included.
+  const referenceIds = async (t: string[]) => (await hfTokenizer(path.join(dir, 'tokenizer.json')).encodeBatch(t)).map((e) => e.getIds().filter((_, k) => e.getAttentionMask()[k] === 1));
+
+  it("the openai client's token-id inputs embed as the texts they come from", async () => {
+    const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: KEY, maxRetries: 0 });
+    const ids = await referenceIds(texts.slice(0, 4));
+    const expected = await alone(texts.slice(0, 4), { normalize: true });
+    const many = await client.embeddings.create({ model: 'tiny-embed', input: ids, encoding_format: 'float' });
+    many.data.forEach((d, i) => expect(Array.from(Float32Array.from(d.embedding))).toEqual(expected[i]));
+    expect(many.usage.prompt_tokens).toBe(ids.reduce((n, l) => n + l.length, 0));
+    const one = await client.embeddings.create({ model: 'tiny-embed', input: ids[1]!, dimensions: 16 });
+    expect(one.data).toHaveLength(1);
+    expect(Array.from(Float32Array.from(one.data[0]!.embedding))).toEqual((await alone([texts[1]!], { normalize: true, truncateDim: 16 }))[0]);
+    const bad = await client.embeddings.create({ model: 'x', input: [[101, 30522]] }).catch((x: unknown) => x);
+    expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((bad as Error).message).toMatch(/input\[0\]\[1\] = number 30522 is not a token id of the model \(an integer from 0 to 30521\)/);
+  });
+
+  it('TEI /embed takes ids; too many are 422 unless truncate (then the first max_seq_length)', async () => {
+    const ids = await referenceIds(texts.slice(0, 3));
+    const r = await post('/embed', { inputs: ids, normalize: false });
+    expect(await r.json()).toEqual(await alone(texts.slice(0, 3)));
+    const long = Array.from({ length: model.maxSeqLength + 5 }, (_, k) => 1000 + k);
+    const refused = await post('/embed', { inputs: [long] });
+    expect([refused.status, ((await refused.json()) as { error: string }).error]).toEqual([422, expect.stringMatching(/inputs\[0\] has \d+ tokens, more than the model's \d+/)]);
+    const cut = await post('/embed', { inputs: [long], truncate: true });
+    expect(await cut.json()).toEqual([Array.from((await model.encodeIds([long.slice(0, model.maxSeqLength)], { normalize: true })).data)]);
+  });
+
+  it("/embed_all gives every token's row, as model.encode's token embeddings; from texts (with a prompt) or ids", async () => {
+    const t = texts.slice(0, 3);
+    const rows = (tokens: { rows: number; row(k: number): Float32Array }[]) => tokens.map((e) => Array.from({ length: e.rows }, (_, k) => Array.from(e.row(k))));
+    const r = await post('/embed_all', { inputs: t });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual(rows(await model.encode(t, { outputValue: 'token_embeddings' })));
+    const q = await post('/embed_all', { inputs: 'net revenue', prompt_name: 'query' });
+    expect(await q.json()).toEqual(rows(await model.encode(['net revenue'], { outputValue: 'token_embeddings', promptName: 'query' })));
+    const fromIds = await post('/embed_all', { inputs: await referenceIds(t) });
+    expect(await fromIds.json()).toEqual(rows(await model.encode(t, { outputValue: 'token_embeddings' })));
+  });
+});
+
 describe('LangChain.js', () => {
   it('OpenAIEmbeddings pointed at the server: embedDocuments and embedQuery equal model.encode alone', async () => {
     const lc = new OpenAIEmbeddings({ model: 'tiny-embed', apiKey: KEY, configuration: { baseURL: `${base}/v1` }, batchSize: 5, maxRetries: 0 });
@@ -121,7 +165,13 @@ describe('text-embeddings-inference API (requests as its documentation shows the
   it("every documented error, in TEI's shape — and JSON where TEI answers text/plain", async () => {
     const cases: [string, RequestInit | undefined, unknown, number, string][] = [
       ['/embed', undefined, { inputs: [] }, 400, 'Empty'],
-      ['/embed', undefined, { inputs: [1, 2] }, 422, 'Validation'],
+      ['/embed', undefined, { inputs: [true, 2] }, 422, 'Validation'],
+      ['/embed', undefined, { inputs: [[101, 102], 'a'] }, 422, 'Validation'],
+      ['/embed', undefined, { inputs: [[101, 102], []] }, 422, 'Validation'],
+      ['/embed', undefined, { inputs: [[101, 30522]] }, 422, 'Validation'],
+      ['/embed', undefined, { inputs: [[101, 1.5]] }, 422, 'Validation'],
+      ['/embed', undefined, { inputs: [[101, 102]], prompt_name: 'query' }, 422, 'Validation'],
+      ['/embed_all', undefined, { inputs: 'a', normalize: true }, 422, 'Validation'],
       ['/embed', undefined, { inputs: 'a', normalize: 'yes' }, 422, 'Validation'],
       ['/embed', undefined, { inputs: 'a', truncation_direction: 'Left' }, 422, 'Validation'],
       ['/embed', undefined, { inputs: 'a', prompt_name: 'nope' }, 422, 'Validation'],
@@ -321,7 +371,7 @@ describe('the API described: /openapi.json and /docs', () => {
     const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toBe('3.1.0');
     const described = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
-    expect(described).toEqual(['GET /health', 'GET /info', 'GET /metrics', 'POST /decode', 'POST /embed', 'POST /embeddings', 'POST /similarity', 'POST /tokenize', 'POST /v1/embeddings']);
+    expect(described).toEqual(['GET /health', 'GET /info', 'GET /metrics', 'POST /decode', 'POST /embed', 'POST /embed_all', 'POST /embeddings', 'POST /similarity', 'POST /tokenize', 'POST /v1/embeddings']);
     for (const d of described) {
       const [method, route] = d.split(' ') as [string, string];
       const r = await fetch(`${base}${route}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, ...(method === 'POST' ? { body: '{}' } : {}) });
@@ -331,7 +381,7 @@ describe('the API described: /openapi.json and /docs', () => {
 
   it('/docs renders in headless Chromium and lists the routes', async () => {
     const dom = await renderedDom(`${base}/docs`);
-    for (const route of ['/v1/embeddings', '/embed', '/similarity', '/tokenize', '/decode', '/info', '/health', '/metrics']) expect(dom, route).toContain(route);
+    for (const route of ['/v1/embeddings', '/embed', '/embed_all', '/similarity', '/tokenize', '/decode', '/info', '/health', '/metrics']) expect(dom, route).toContain(route);
     expect(dom).toMatch(/embedrt serve — tiny-embed/);
   }, 180_000);
 });
