@@ -2,12 +2,12 @@
 // `embedrt serve` on loopback under load (autocannon), next to in-process encode of the same texts in
 // the same run: texts/s, tokens/s, p50/p99 latency, errors, and the server's RSS over time.
 //
-//   node bench/serve.mjs [--model DIR] [--texts 2000] [--duration 10] [--clients 1,8,64]
+//   node bench/serve.mjs [--model DIR] [--texts 2000] [--duration 10] [--clients 1,8,64] [--malloc tuned|system]
 //
 // Texts: the contexts of the Financial QA CSV (README: Test data), as TEI's figures in issue #17 were
 // measured. Model: the real all-MiniLM-L6-v2 (PyPI) unless --model. Each scenario (clients × texts per
 // request: 1 or 32) runs --duration seconds against one server process; its RSS is sampled every
-// 250 ms from /proc. The bar of issue #17: 64 clients × 1 text reach ≥ 70% of in-process batched
+// 250 ms from /proc. --malloc: passed to the server (default: its own, tuned). The bar of issue #17: 64 clients × 1 text reach ≥ 70% of in-process batched
 // throughput, with zero errors. Results: bench/results/serve-<date>.json.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,6 +23,7 @@ const arg = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] 
 const N = Number(arg('--texts', 2000));
 const DURATION = Number(arg('--duration', 10));
 const CLIENTS = arg('--clients', '1,8,64').split(',').map(Number);
+const MALLOC = arg('--malloc', undefined);
 const model = arg('--model', undefined) ?? execFileSync(process.execPath, [path.join(root, 'scripts', 'fetch-minilm.mjs')], { encoding: 'utf8' }).trim();
 const { SentenceTransformer, readQaRows } = await import(path.join(root, 'dist', 'index.js'));
 const texts = readQaRows(financialQaCsv()).map((r) => r.context).filter((c) => c.trim() !== '').slice(0, N);
@@ -49,7 +50,7 @@ st.dispose();
 console.log(`in process: ${inProcessBatched.toFixed(0)} texts/s batched (32), single p50 ${inProcess.singleP50Ms.toFixed(2)} ms, p99 ${inProcess.singleP99Ms.toFixed(2)} ms; ${tokensPerText.toFixed(1)} tokens/text`);
 
 // ---- the server ----
-const server = spawn(process.execPath, [path.join(root, 'dist', 'cli.js'), 'serve', '--model', model, '--port', '0', '--max-concurrent-requests', '4096', '--auto-truncate'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+const server = spawn(process.execPath, [path.join(root, 'dist', 'cli.js'), 'serve', '--model', model, '--port', '0', '--max-concurrent-requests', '4096', '--auto-truncate', ...(MALLOC !== undefined ? ['--malloc', MALLOC] : [])], { env, stdio: ['ignore', 'ignore', 'pipe'] });
 let stderr = '';
 server.stderr.on('data', (d) => (stderr += d.toString()));
 const address = await new Promise((resolve, reject) => {
@@ -138,11 +139,12 @@ const summary = {
   results,
   rss: { maxMB: Math.max(...rss.map((s) => s.mb)), samples: rss },
   bar: bar ? { scenario: bar.scenario, vsInProcessBatched: bar.vsInProcessBatched, errors: bar.errors, met: bar.vsInProcessBatched >= 0.7 && bar.errors === 0 } : undefined,
+  malloc: MALLOC ?? 'server default (tuned)',
   cpus: os.cpus().length,
   node: process.version,
 };
 console.log(`bar (${bar?.scenario}: ≥ 70% of in-process batched, no errors): ${summary.bar?.met ? 'met' : 'NOT met'} (${((bar?.vsInProcessBatched ?? 0) * 100).toFixed(0)}%); server RSS max ${summary.rss.maxMB.toFixed(0)} MB`);
 const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 13);
-const file = path.join(root, 'bench', 'results', `serve-${stamp}.json`);
+const file = path.join(root, 'bench', 'results', `serve-${MALLOC !== undefined ? `malloc-${MALLOC}-` : ''}${stamp}.json`);
 fs.writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
 console.log(`wrote ${path.relative(root, file)}`);

@@ -136,12 +136,14 @@ export interface NativeHits {
  */
 export interface NativeAddon extends NativeSearch {
   runtimeInfo(): NativeRuntimeInfo;
+  /** glibc's malloc for a server: M_ARENA_MAX and a fixed M_MMAP_THRESHOLD; false where the C library is not glibc. */
+  tuneMalloc(arenas: number, mmapThreshold: number): boolean;
   NativeTokenizer: NativeTokenizerClass;
   NativeModel: NativeModelClass;
 }
 
 const EXPORTS: readonly string[] = [
-  'runtimeInfo', 'NativeTokenizer', 'NativeModel', 'similarity', 'semanticSearch', 'searchQuantized', 'quantize',
+  'runtimeInfo', 'tuneMalloc', 'NativeTokenizer', 'NativeModel', 'similarity', 'semanticSearch', 'searchQuantized', 'quantize',
   'simdPath', 'cosine', 'dot', 'setSimdPath', 'NativeTokenizer.create', 'NativeModel.createSession',
   'NativeModel.createCancelFlag', 'NativeModel.cancel',
 ] satisfies (keyof NativeAddon | `NativeTokenizer.${keyof NativeTokenizerClass & string}` | `NativeModel.${keyof NativeModelClass & string}`)[];

@@ -1,13 +1,14 @@
 // embedrt serve: the embedding server (lib/serve/server.ts) for one model, until SIGTERM or SIGINT.
 import { SentenceTransformer, type Device } from '../model.js';
+import { tuneMalloc } from '../serve/malloc.js';
 import { type Command, UsageError, hubForCli, positiveInt, parseFlags, quantizeFlag } from './common.js';
 
 const SERVE_HELP = `Usage: embedrt serve --model <dir|hub-id> [options]
 
 An HTTP server for the model: OpenAI's embeddings API (POST /v1/embeddings, /embeddings) and
-text-embeddings-inference's (POST /embed, /similarity, /tokenize, /decode; GET /info, /health,
-/metrics). Concurrent requests are merged into
-model runs by a token budget. SIGTERM or SIGINT: it stops accepting, finishes what is in flight
+text-embeddings-inference's (POST /embed, /embed_all, /similarity, /tokenize, /decode; GET /info,
+/health, /metrics); inputs are texts or token ids. Concurrent requests are merged into model runs by a
+token budget. SIGTERM or SIGINT: it stops accepting, finishes what is in flight
 (--grace seconds at most), then exits 0.
 
 Options:
@@ -24,6 +25,8 @@ Options:
   --grace <s>                    seconds to finish requests in flight on shutdown (default 30)
   --device <d>                   cpu | cuda | tensorrt | auto (default cpu)
   --quantize <q>                 int8 | int8-fast
+  --malloc <m>                   tuned (default: one glibc malloc arena, blocks of 1 MiB or more returned
+                                 to the system when freed; a lower peak RSS) | system (glibc's own)
   --log                          one JSON line per request on stdout (pino)`;
 
 async function serve(argv: string[]): Promise<void> {
@@ -45,6 +48,7 @@ async function serve(argv: string[]): Promise<void> {
       device: { type: 'string', default: 'cpu' },
       quantize: { type: 'string' },
       log: { type: 'boolean', default: false },
+      malloc: { type: 'string', default: 'tuned' },
     },
   });
   if (!values.model) throw new UsageError('serve: --model <dir|hub-id> is required');
@@ -60,6 +64,8 @@ async function serve(argv: string[]): Promise<void> {
     payloadLimit: positiveInt(values['payload-limit'], '--payload-limit'),
   };
   const quantize = quantizeFlag(values.quantize);
+  if (values.malloc !== 'tuned' && values.malloc !== 'system') throw new UsageError(`serve: --malloc must be tuned or system, got ${JSON.stringify(values.malloc)}`);
+  if (values.malloc === 'tuned') tuneMalloc(); // before the model's threads start (lib/serve/malloc.ts)
   const cli = hubForCli();
   const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(quantize ? { quantize } : {}) });
   cli.done();

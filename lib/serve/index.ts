@@ -2,3 +2,4 @@
 // never load the HTTP framework (fastify and its logger's declarations stay out of a consumer's build
 // unless it imports this).
 export { createServer, type EmbedServer, type ServerOptions } from './server.js';
+export { tuneMalloc } from './malloc.js';

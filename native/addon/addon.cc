@@ -9,6 +9,10 @@
 #include "tokenizer_binding.h"
 #include "unicode.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace embedrt {
 namespace {
 
@@ -37,11 +41,32 @@ Napi::Value RuntimeInfoJs(const Napi::CallbackInfo& info) {
   });
 }
 
+// tuneMalloc(arenas, mmapThreshold): glibc's malloc for a long-running server, for the rest of the
+// process — at most `arenas` arenas (M_ARENA_MAX: threads otherwise each grow one that keeps the pages
+// freed there) and blocks of `mmapThreshold` bytes or more always mapped on their own and returned when
+// freed (M_MMAP_THRESHOLD, which also stops glibc raising it as large blocks come and go). False where
+// the C library is not glibc or it refuses.
+Napi::Value TuneMallocJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+#if defined(__GLIBC__)
+    const int arenas = info[0].As<Napi::Number>().Int32Value();
+    const int threshold = info[1].As<Napi::Number>().Int32Value();
+    const bool ok = arenas > 0 && threshold > 0 && mallopt(M_ARENA_MAX, arenas) == 1 && mallopt(M_MMAP_THRESHOLD, threshold) == 1;
+    return Napi::Boolean::New(env, ok);
+#else
+    (void)info;
+    return Napi::Boolean::New(env, false);
+#endif
+  });
+}
+
 }  // namespace
 }  // namespace embedrt
 
 static Napi::Object InitEmbedrt(Napi::Env env, Napi::Object exports) {
   exports.Set("runtimeInfo", Napi::Function::New(env, embedrt::RuntimeInfoJs, "runtimeInfo"));
+  exports.Set("tuneMalloc", Napi::Function::New(env, embedrt::TuneMallocJs, "tuneMalloc"));
   embedrt::register_tokenizer(env, exports);
   embedrt::register_model(env, exports);
   embedrt::register_search(env, exports);

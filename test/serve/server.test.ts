@@ -2,7 +2,7 @@
 // against the server, every answer compared with model.encode of the same inputs alone; each documented
 // error provoked; concurrent requests merged into shared runs without changing a bit; a client that
 // goes away dropped; graceful shutdown; the CLI's lifecycle.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OpenAIEmbeddings } from '@langchain/openai';
@@ -311,6 +311,9 @@ describe('lifecycle', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(stderr).toMatch(/shutting down/);
+    // A bad --malloc is a usage error (exit 2) before anything loads.
+    const bad = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'serve', '--model', dir, '--malloc', 'jemalloc'], { encoding: 'utf8' });
+    expect([bad.status, bad.stderr]).toEqual([2, expect.stringMatching(/--malloc must be tuned or system, got "jemalloc"/)]);
   });
 });
 
