@@ -10,12 +10,14 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SentenceTransformer, cosineSimilarity } from 'embedrt';
-import { createServer } from 'embedrt/serve';
+import { createServer, tuneMalloc } from 'embedrt/serve';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modelDir = process.argv[2] ?? execFileSync(process.execPath, [path.join(here, '..', 'scripts', 'fetch-minilm.mjs')], { encoding: 'utf8' }).trim();
 const apiKey = 'example-key';
 
+// A long-running server's malloc (glibc): a lower peak RSS; before the model loads. False elsewhere.
+console.log(`malloc tuned: ${tuneMalloc()}`);
 const model = await SentenceTransformer.load(modelDir);
 const server = createServer(model, { apiKey, modelId: 'all-MiniLM-L6-v2' });
 const address = await server.listen({ port: 0 }); // 127.0.0.1, any free port

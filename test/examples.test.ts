@@ -48,6 +48,7 @@ describe('examples', () => {
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'serve.mjs')], { encoding: 'utf8', cwd: repoRoot });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^serving at http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(r.stdout).toMatch(/^malloc tuned: true$/m); // glibc here
     expect(r.stdout).toMatch(/openai client: 3 embeddings of 384 dims, \d+ tokens/);
     const [, answer, other] = /question vs answer: ([\d.-]+), question vs buyback: ([\d.-]+)/.exec(r.stdout)!;
     expect(Number(answer)).toBeGreaterThan(Number(other) + 0.3);
