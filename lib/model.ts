@@ -2,7 +2,7 @@
 // ONNX Runtime session, and an async, zero-copy encode that follows sentence-transformers.
 import { EmbedrtError } from './errors.js';
 import { encodeCall, idsOf, runEncode, type EncodeCall } from './encode.js';
-import { native, type NativeModelHandle } from './native.js';
+import type { NativeModelHandle } from './native.js';
 import { readModelSpec } from './modelspec.js';
 import { Tokenizer } from './tokenizer.js';
 import { graphFor } from './graph.js';
@@ -16,7 +16,7 @@ export { resolveModelDir, type Device, type LoadOptions } from './modelload.js';
 export { Embeddings, TokenEmbeddings, type EncodeOptions, type FloatEncodeOptions, type QuantizedEncodeOptions, type TokenEncodeOptions } from './embeddings.js';
 import { ENCODE_OPTION_KEYS, type Embeddings, type EncodeOptions, type FloatEncodeOptions, type QuantizedEncodeOptions, type TokenEmbeddings, type TokenEncodeOptions } from './embeddings.js';
 import { ModelFolder } from './modelfiles.js';
-import { countOption, describe, isCount, isInteger, optionsOf, ownKey, signalOf, type OptionKeys } from './validate.js';
+import { countOption, describe, isInteger, optionsOf, ownKey, signalOf, type OptionKeys } from './validate.js';
 import { HUB_OPTION_KEYS } from './hub.js';
 import { promptFor, taskPrompt, textsOf } from './prompts.js';
 

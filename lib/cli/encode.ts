@@ -1,7 +1,6 @@
 // embedrt encode: a corpus of any size, from stdin or a file, to embeddings written as they are made
 // (JSON lines, .npy, raw float32), resumable and shardable.
 import fs from 'node:fs';
-import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
 import { SentenceTransformer, type Device } from '../model.js';
 import { type Command, StopWithCode, UsageError, hubForCli, outputFile, quantizeFlag, positiveInt, parseFlags, progressBar } from './common.js';
