@@ -156,7 +156,8 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
         'x-compute-type': 'cpu',
         'x-compute-tokens': String(p.tokens),
         'x-compute-characters': String(p.characters),
-        'x-total-time': String(Math.round(now - queuedAt)),
+        'x-total-time': String(Math.round(p.tokenizationMs + now - queuedAt)),
+        'x-tokenization-time': String(Math.round(p.tokenizationMs)),
         'x-queue-time': String(Math.round(r.startedAt - queuedAt)),
         'x-inference-time': String(Math.round(r.endedAt - r.startedAt)),
       });
