@@ -111,6 +111,17 @@ export function openApiDocument(o: { title: string; dimension: number; prompts: 
   // A prompt applies to texts only: token ids are embedded as they are (a null prompt_name is no prompt).
   const truncation = { ...cut, ...promptName };
   const idsCut = { ...cut, ...(o.prompts.length ? { prompt_name: { type: 'null' } } : {}) };
+  const embedRoute = (summary: string) =>
+    teiPost(
+      summary,
+      ['inputs'],
+      [
+        { inputs: stringOrList, ...embedOptions, ...truncation },
+        { inputs: idsOrLists, ...embedOptions, ...idsCut },
+      ],
+      'One vector per input',
+      vectors,
+    );
   return {
     openapi: '3.1.0',
     info: { title: o.title, version: '1', description: "embedrt serve: OpenAI's and text-embeddings-inference's embedding APIs." },
@@ -122,16 +133,8 @@ export function openApiDocument(o: { title: string; dimension: number; prompts: 
     paths: {
       '/v1/embeddings': { post: openaiOp('Create embeddings (OpenAI)') },
       '/embeddings': { post: openaiOp('Create embeddings (OpenAI, without /v1)') },
-      '/embed': teiPost(
-        'Embed inputs (text-embeddings-inference)',
-        ['inputs'],
-        [
-          { inputs: stringOrList, ...embedOptions, ...truncation },
-          { inputs: idsOrLists, ...embedOptions, ...idsCut },
-        ],
-        'One vector per input',
-        vectors,
-      ),
+      '/embed': embedRoute('Embed inputs (text-embeddings-inference)'),
+      '/': embedRoute('Embed inputs: TEI\'s root route, as /embed'),
       '/embed_all': teiPost(
         "Every token's embedding, special tokens included, not pooled or normalized",
         ['inputs'],

@@ -177,7 +177,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   };
 
   // Requests to the embedding routes: counted, timed, and their successes (failures: the error handler).
-  const EMBED_ROUTES: Record<string, string> = { '/v1/embeddings': 'openai', '/embeddings': 'openai', '/embed': 'embed', '/embed_all': 'embed_all', '/similarity': 'similarity' };
+  const EMBED_ROUTES: Record<string, string> = { '/v1/embeddings': 'openai', '/embeddings': 'openai', '/': 'embed', '/embed': 'embed', '/embed_all': 'embed_all', '/similarity': 'similarity' };
   app.addHook('onRequest', async (req) => {
     const method = EMBED_ROUTES[req.url.split('?')[0]!];
     if (method) metrics.requests.inc({ method });
@@ -217,7 +217,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   app.post('/embeddings', openai);
 
   // ---- text-embeddings-inference ----
-  app.post('/embed', async (req, reply) => {
+  const teiEmbed = async (req: FastifyRequest, reply: FastifyReply) => {
     const b = body(req);
     known(b, ['inputs', 'normalize', 'truncate', 'truncation_direction', 'prompt_name', 'dimensions']);
     const normalize = b.normalize ?? true;
@@ -231,7 +231,10 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
     const p = await prepare(b.inputs, 'inputs', truncate, b.dimensions, prompt);
     const r = await embed(req, reply, p, { normalize, prompt });
     return Array.from({ length: r.rows }, (_, i) => Array.from(r.data.subarray(i * r.dim, (i + 1) * r.dim)));
-  });
+  };
+  app.post('/embed', teiEmbed);
+  // TEI's root route, /embed for an embedding model (what TEI's own k6 load script posts to).
+  app.post('/', teiEmbed);
 
   // Every token's row, special tokens included (sentence-transformers' token embeddings).
   app.post('/embed_all', async (req, reply) => {

@@ -151,6 +151,13 @@ describe('text-embeddings-inference API (requests as its documentation shows the
     expect(await raw.json()).toEqual(await alone(texts.slice(0, 4)));
     const q = await post('/embed', { inputs: ['net revenue'], prompt_name: 'query', dimensions: 8 });
     expect(await q.json()).toEqual(await alone(['net revenue'], { promptName: 'query', truncateDim: 8, normalize: true }));
+    // TEI's own k6 load script (load_tests in TEI's repository): POST / with a long text and truncate,
+    // reading the four timing headers.
+    const long = 'A path from a point approximately 330 metres east of the most south westerly corner of Unit 4, '.repeat(40);
+    const k6 = await post('/', { inputs: long, truncate: true });
+    expect(k6.status).toBe(200);
+    for (const h of ['X-Total-Time', 'X-Tokenization-Time', 'X-Queue-Time', 'X-Inference-Time']) expect(k6.headers.get(h), h).toMatch(/^\d+$/);
+    expect(await k6.json()).toEqual(await alone([long], { normalize: true }));
   });
 
   it('long inputs: 422 unless truncate is true (then equal to encode, which truncates)', async () => {
@@ -375,7 +382,7 @@ describe('the API described: /openapi.json and /docs', () => {
     const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toBe('3.1.0');
     const described = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
-    expect(described).toEqual(['GET /health', 'GET /info', 'GET /metrics', 'POST /decode', 'POST /embed', 'POST /embed_all', 'POST /embeddings', 'POST /similarity', 'POST /tokenize', 'POST /v1/embeddings']);
+    expect(described).toEqual(['GET /health', 'GET /info', 'GET /metrics', 'POST /', 'POST /decode', 'POST /embed', 'POST /embed_all', 'POST /embeddings', 'POST /similarity', 'POST /tokenize', 'POST /v1/embeddings']);
     for (const d of described) {
       const [method, route] = d.split(' ') as [string, string];
       const r = await fetch(`${base}${route}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, ...(method === 'POST' ? { body: '{}' } : {}) });
