@@ -143,9 +143,9 @@ export interface NativeAddon extends NativeSearch {
 }
 
 const EXPORTS: readonly string[] = [
-  'runtimeInfo', 'tuneMalloc', 'NativeTokenizer', 'NativeModel', 'similarity', 'semanticSearch', 'searchQuantized', 'quantize',
+  'runtimeInfo', 'NativeTokenizer', 'NativeModel', 'similarity', 'semanticSearch', 'searchQuantized', 'quantize',
   'simdPath', 'cosine', 'dot', 'setSimdPath', 'NativeTokenizer.create', 'NativeModel.createSession',
-  'NativeModel.createCancelFlag', 'NativeModel.cancel',
+  'NativeModel.createCancelFlag', 'NativeModel.cancel', 'tuneMalloc',
 ] satisfies (keyof NativeAddon | `NativeTokenizer.${keyof NativeTokenizerClass & string}` | `NativeModel.${keyof NativeModelClass & string}`)[];
 
 /** The package root: lib/ (sources under vitest) and dist/ (compiled) both sit one level below it. */
