@@ -56,10 +56,11 @@ export async function prepareInputs(
   if (list.length === 0) throw new HttpError(400, 'Empty', `${field} is empty`, field);
   if (list.length > limits.maxClientBatchSize) throw new HttpError(422, 'Validation', `${field} has ${list.length} inputs; at most ${limits.maxClientBatchSize} per request (--max-client-batch-size)`, field);
   const dimensions = dimensionsOf(o.dimensions, model.dimension);
-  if (Array.isArray(list[0]) && o.prompt !== undefined) throw new HttpError(422, 'Validation', `prompt_name applies to texts; token ids are embedded as they are`, 'prompt_name');
+  const ids = Array.isArray(list[0]); // the first input says which kind; textLengths / idLengths refuse a mix
+  if (ids && o.prompt !== undefined) throw new HttpError(422, 'Validation', `prompt_name applies to texts; token ids are embedded as they are`, 'prompt_name');
   const started = performance.now();
-  const lengths = Array.isArray(list[0]) ? idLengths(list, field, model.tokenizer.vocabSize) : await textLengths(model, metrics, limits, list, field, o.prompt);
-  const tokenizationMs = Array.isArray(list[0]) ? 0 : performance.now() - started;
+  const lengths = ids ? idLengths(list, field, model.tokenizer.vocabSize) : await textLengths(model, metrics, limits, list, field, o.prompt);
+  const tokenizationMs = ids ? 0 : performance.now() - started;
   let tokens = 0;
   for (let i = 0; i < lengths.length; i++) {
     metrics.inputLength.observe(lengths[i]!);
@@ -68,7 +69,7 @@ export async function prepareInputs(
     }
     tokens += Math.min(lengths[i]!, model.maxSeqLength);
   }
-  if (!Array.isArray(list[0])) return { inputs: { texts: list as string[] }, tokens, dimensions, characters: (list as string[]).reduce((n, t) => n + t.length, 0), tokenizationMs };
+  if (!ids) return { inputs: { texts: list as string[] }, tokens, dimensions, characters: (list as string[]).reduce((n, t) => n + t.length, 0), tokenizationMs };
   // Ids are cut here (the first max_seq_length: no special token is put back, as the request's own).
   return { inputs: { ids: (list as number[][]).map((ids) => ids.slice(0, model.maxSeqLength)) }, tokens, dimensions, characters: 0, tokenizationMs };
 }
