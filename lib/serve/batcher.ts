@@ -118,7 +118,8 @@ export class Batcher {
     const batch = [head];
     let tokens = head.tokens;
     const rest: Pending[] = [];
-    const kind = (p: Pending) => `${'ids' in p.inputs}|${p.tokenEmbeddings}|${p.normalize}|${p.dimensions}|${p.prompt}`;
+    // JSON, not a template: no prompt (undefined) must not equal a prompt that reads "undefined".
+    const kind = (p: Pending) => JSON.stringify(['ids' in p.inputs, p.tokenEmbeddings, p.normalize, p.dimensions, p.prompt ?? null]);
     for (const p of this.queue) {
       const same = kind(p) === kind(head);
       if (same && tokens + p.tokens <= this.opts.maxBatchTokens) {

@@ -259,6 +259,28 @@ describe('dynamic batching', () => {
     }
   });
 
+  it('requests merge only with the same options: no prompt never meets a prompt that reads "undefined"', async () => {
+    const odd = await SentenceTransformer.load(makeModel(root, 'odd-prompt', { pooling: 'mean', prompts: { odd: 'undefined' }, shape: { hidden_size: 384, num_hidden_layers: 6, num_attention_heads: 6, intermediate_size: 1536 } }), { cacheDir: path.join(root, 'cache') });
+    const s = createServer(odd, {});
+    const at = await s.listen();
+    const embed = (body: unknown) => fetch(`${at}/embed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<number[][]>);
+    try {
+      // While a long request runs, both kinds queue up together.
+      const long = embed({ inputs: passages(300) });
+      await new Promise((r) => setTimeout(r, 150));
+      const inputs = passages(20);
+      const answers = await Promise.all(inputs.map((t, i) => embed(i % 2 ? { inputs: t, prompt_name: 'odd' } : { inputs: t })));
+      await long;
+      for (let i = 0; i < inputs.length; i++) {
+        const expected = Array.from((await odd.encode([inputs[i]!], { normalize: true, ...(i % 2 ? { promptName: 'odd' } : {}) })).data);
+        expect(answers[i]![0], `input ${i}`).toEqual(expected);
+      }
+    } finally {
+      await s.close();
+      odd.dispose();
+    }
+  });
+
   it('a request whose client went away before its turn is dropped, not computed', async () => {
     const s = createServer(medium, {});
     const at = await s.listen();
