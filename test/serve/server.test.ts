@@ -2,6 +2,8 @@
 // against the server, every answer compared with model.encode of the same inputs alone; each documented
 // error provoked; concurrent requests merged into shared runs without changing a bit; a client that
 // goes away dropped; graceful shutdown; the CLI's lifecycle.
+// Longer than 400 lines because every test here shares the one server and the two models beforeAll
+// loads; split, each file would load and serve them again.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
