@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // End-to-end embedding speed on the flagship's shape (generated BERT-base weights, CLS pooling,
-// Normalize), every contender in its own process, in one run:
+// Normalize) — or, with --model mpnet, the real all-mpnet-base-v2 (MPNet, mean pooling, Normalize) —
+// every contender in its own process, in one run:
 //   - embedrt (SentenceTransformer.encode, batches of 32 sorted by length);
 //   - onnxruntime-node session.run on the same ids and the standard ONNX graph with the same arithmetic
 //     (embedrt's own differs in its projections: com.embedrt.Linear), batches of 32 in input order
@@ -13,7 +14,7 @@
 // sentences/s, real tokens/s, single-text p50/p99 latency, load time, peak RSS and the ratios, and
 // saves bench/results/encode-<date>.json. fastembed is not measured: it only loads models from its hub.
 //
-//   node bench/encode.mjs [--texts 1000] [--latency 100] [--only kind,kind] [--rounds 1]
+//   node bench/encode.mjs [--texts 1000] [--latency 100] [--only kind,kind] [--rounds 1] [--model flagship|mpnet]
 //   node bench/encode.mjs --rss      RSS over all 7,000 contexts, sampled every 500 texts
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,6 +23,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { bgeDir, financialQaCsv } from '../scripts/data-paths.mjs';
+import { fetchPypiModel } from '../scripts/pypi-models.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -31,8 +33,11 @@ const arg = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name
 const N = arg('--texts', 1000);
 const LATENCY = arg('--latency', 100);
 const BATCH = 32;
+const MODEL = args.includes('--model') ? args[args.indexOf('--model') + 1] : 'flagship';
+if (MODEL !== 'flagship' && MODEL !== 'mpnet') throw new Error(`--model flagship|mpnet, got ${MODEL}`);
 const modelsDir = path.join(root, 'build', 'bench-models');
-const modelDir = path.join(modelsDir, 'flagship');
+const modelDir = MODEL === 'mpnet' ? fetchPypiModel('all-mpnet-base-v2') : path.join(modelsDir, 'flagship');
+const POOLING = MODEL === 'mpnet' ? 'mean' : 'cls';
 const cacheDir = path.join(modelsDir, 'cache');
 
 const lib = () => import(path.join(root, 'dist', 'index.js'));
@@ -47,7 +52,7 @@ async function texts() {
 async function prepare() {
   const { generateTestModel, SentenceTransformer } = await lib();
   const { convertCheckpoint, onnxGraphFor } = await import(path.join(root, 'dist', 'model.js'));
-  if (!fs.existsSync(path.join(modelDir, 'model.safetensors'))) {
+  if (MODEL === 'flagship' && !fs.existsSync(path.join(modelDir, 'model.safetensors'))) {
     generateTestModel(modelDir, { shape: 'flagship', pooling: 'cls', seed: 42, tokenizerDir: bgeDir });
   }
   // onnxruntime-node runs the standard ONNX graph with the same arithmetic as embedrt's (CLS-only last
@@ -55,9 +60,9 @@ async function prepare() {
   // embedrt's sessions run.
   const model = await SentenceTransformer.load(modelDir, { cacheDir });
   model.dispose();
-  const graph = onnxGraphFor(modelDir, { cacheDir }, { clsOnly: true });
+  const graph = onnxGraphFor(modelDir, { cacheDir }, { clsOnly: POOLING === 'cls' });
   // transformers.js reads <model>/onnx/model.onnx as one file: the same weights, inline.
-  const tjs = path.join(modelsDir, 'flagship-tjs');
+  const tjs = path.join(modelsDir, `${MODEL}-tjs`);
   if (!fs.existsSync(path.join(tjs, 'onnx', 'model.onnx'))) {
     fs.mkdirSync(path.join(tjs, 'onnx'), { recursive: true });
     for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt']) {
@@ -73,12 +78,12 @@ async function prepare() {
   const int8Graph = int8.info().graph;
   int8.dispose();
   // Rebuilt whenever the builder's rules change (the stamp beside it names the rules it was built by).
-  const { QUANTIZATION_RULES, GRAPH_RULES } = await import(path.join(root, 'dist', 'onnx', 'bert.js'));
-  const rules = `${QUANTIZATION_RULES}|${GRAPH_RULES}|cls-only`;
+  const { QUANTIZATION_RULES, GRAPH_RULES } = await import(path.join(root, 'dist', 'onnx', 'encoder.js'));
+  const rules = `${QUANTIZATION_RULES}|${GRAPH_RULES}|${POOLING === 'cls' ? 'cls-only' : 'full'}`;
   const stamp = `${q8}.rules`;
   if (!fs.existsSync(q8) || !fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== rules) {
     const tmp = path.join(tjs, 'q8-tmp');
-    convertCheckpoint(modelDir, tmp, { externalData: false, quantize: 'int8', clsOnly: true });
+    convertCheckpoint(modelDir, tmp, { externalData: false, quantize: 'int8', clsOnly: POOLING === 'cls' });
     fs.renameSync(path.join(tmp, 'model.onnx'), q8);
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.writeFileSync(stamp, rules);
@@ -123,15 +128,20 @@ async function run(kind, graph, tjsDir) {
           }
         });
         const dims = [rows.length, seq];
-        const out = await session.run({ input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims), token_type_ids: new ort.Tensor('int64', new BigInt64Array(ids.length), dims) });
+        const feeds = { input_ids: new ort.Tensor('int64', ids, dims), attention_mask: new ort.Tensor('int64', mask, dims) };
+        if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(ids.length), dims); // MPNet has none
+        const out = await session.run(feeds);
         const h = out.last_hidden_state;
         const [, S, H] = h.dims; // S is 1 for a graph that returns only the CLS row
         for (let b = 0; b < rows.length; b++) {
-          const cls = h.data.subarray(b * S * H, b * S * H + H);
-          let n = 0;
-          for (const v of cls) n += v * v;
-          n = Math.sqrt(n);
-          for (let i = 0; i < H; i++) cls[i] /= n;
+          // CLS: the first row; mean: the rows of the text's real tokens, averaged.
+          const n = POOLING === 'cls' ? 1 : enc.lengths[rows[b]];
+          const v = new Float32Array(H);
+          for (let t = 0; t < n; t++) for (let i = 0; i < H; i++) v[i] += h.data[(b * S + t) * H + i] / n;
+          let norm = 0;
+          for (const x of v) norm += x * x;
+          norm = Math.sqrt(norm);
+          for (let i = 0; i < H; i++) v[i] /= norm;
         }
         padded += rows.length * seq;
       }
@@ -145,7 +155,7 @@ async function run(kind, graph, tjsDir) {
     encode = async (texts) => {
       let padded = 0;
       for (let s = 0; s < texts.length; s += BATCH) {
-        const out = await extractor(texts.slice(s, s + BATCH), { pooling: 'cls', normalize: true });
+        const out = await extractor(texts.slice(s, s + BATCH), { pooling: POOLING, normalize: true });
         padded += Math.min(BATCH, texts.length - s) * 0; // transformers.js does not report its padding
         void out;
       }
@@ -264,7 +274,7 @@ async function main() {
     ...ratio('int8 throughput / transformers.js on the same int8 file (target ≥ 1.3)', e8?.sentencesPerSecond, t8?.sentencesPerSecond),
     ...ratio('int8-fast throughput / embedrt fp32', e8f?.sentencesPerSecond, e?.sentencesPerSecond),
   ]);
-  console.log(`Encode, flagship shape (BERT-base), ${Object.values(results)[0].texts} texts, batches of ${BATCH}${rounds > 1 ? `, medians of ${rounds} interleaved rounds` : ''} — ${os.cpus()[0]?.model} × ${os.availableParallelism()}`);
+  console.log(`Encode, ${MODEL === 'mpnet' ? 'all-mpnet-base-v2 (real weights, MPNet)' : 'flagship shape (BERT-base)'}, ${Object.values(results)[0].texts} texts, batches of ${BATCH}${rounds > 1 ? `, medians of ${rounds} interleaved rounds` : ''} — ${os.cpus()[0]?.model} × ${os.availableParallelism()}`);
   console.log('  contender            sent/s  real tok/s  padded tok/s  pad%   p50 ms  p99 ms  load s  peak RSS MB');
   for (const r of Object.values(results)) {
     const f = (v, d = 0, w = 8) => (v === undefined ? '—' : v.toFixed(d)).padStart(w);
@@ -273,8 +283,8 @@ async function main() {
   console.log('ratios:');
   for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(64)} ${v.toFixed(2)}`);
   const subset = only === all ? '' : `-${only.join('+')}`;
-  const file = path.join(here, 'results', `encode-${new Date().toISOString().slice(0, 16).replace(':', '')}${subset}.json`);
-  fs.writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, threads: os.availableParallelism(), node: process.version }, rounds, results, ratios, ...(rounds > 1 ? { perRound } : {}) }, null, 2)}\n`);
+  const file = path.join(here, 'results', `encode-${MODEL === 'mpnet' ? 'mpnet-' : ''}${new Date().toISOString().slice(0, 16).replace(':', '')}${subset}.json`);
+  fs.writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), model: MODEL, machine: { cpu: os.cpus()[0]?.model, threads: os.availableParallelism(), node: process.version }, rounds, results, ratios, ...(rounds > 1 ? { perRound } : {}) }, null, 2)}\n`);
   console.log(`saved ${path.relative(root, file)}`);
 }
 

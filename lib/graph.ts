@@ -9,7 +9,8 @@ import { cacheError, cacheRoot, contentHash, entryIsValid, entryWorkspace, fileI
 import { ModelFolder } from './modelfiles.js';
 import { native } from './native.js';
 import { runOffThread } from './offthread.js';
-import { EMBEDRT_DOMAIN, GRAPH_RULES, QUANTIZATION_RULES, buildBertOnnx, parseBertConfig, type BertConfig, type Quantization } from './onnx/bert.js';
+import { EMBEDRT_DOMAIN, GRAPH_RULES, QUANTIZATION_RULES, buildEncoderOnnx, type Quantization } from './onnx/encoder.js';
+import { parseEncoderConfig, type EncoderConfig } from './onnx/config.js';
 import { SafetensorsFile } from './safetensors.js';
 import { describe } from './validate.js';
 import { mkdirp } from './files.js';
@@ -21,10 +22,10 @@ export interface GraphOptions {
   onnxFile?: string | null;
 }
 
-function readBertConfig(folder: ModelFolder): BertConfig {
-  const v = folder.optionalObject('config.json', 'the BertConfig');
-  if (v === undefined) throw new EmbedrtError('E_MODEL_FILES', `${folder.join('config.json')}: not found (expected the BertConfig)`);
-  return parseBertConfig(v, folder.join('config.json'));
+function readEncoderConfig(folder: ModelFolder): EncoderConfig {
+  const v = folder.optionalObject('config.json', 'the model config');
+  if (v === undefined) throw new EmbedrtError('E_MODEL_FILES', `${folder.join('config.json')}: not found (expected the model config)`);
+  return parseEncoderConfig(v, folder.join('config.json'));
 }
 
 /**
@@ -38,7 +39,7 @@ export function convertCheckpoint(
   opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean; linkCheckpoint?: boolean } = {},
 ): string {
   const folder = new ModelFolder(dir);
-  const cfg = readBertConfig(folder);
+  const cfg = readEncoderConfig(folder);
   const weights = folder.file('model.safetensors', 'the weights');
   const { linkCheckpoint, ...build } = opts;
   const checkpoint = linkCheckpoint ? linkInto(weights, outDir) : undefined;
@@ -50,7 +51,7 @@ export function convertCheckpoint(
       // safetensors is little-endian: an F32 tensor's bytes are the initializer's as they lie.
       return { shape: t.shape, data: () => st.float32(name), ...(t.dtype === 'F32' ? { at: { offset: t.begin, length: t.end - t.begin } } : {}) };
     };
-    return buildBertOnnx(cfg, source, outDir, weights, { ...build, ...(checkpoint ? { checkpoint } : {}) });
+    return buildEncoderOnnx(cfg, source, outDir, weights, { ...build, ...(checkpoint ? { checkpoint } : {}) });
   } finally {
     st.close();
   }
@@ -106,8 +107,8 @@ export function onnxGraphFor(dir: string, opts: GraphOptions = {}, build: GraphB
     throw new EmbedrtError('E_MODEL_FILES', `${dir}: no onnx/model.onnx and no model.safetensors; embedrt needs one of them`);
   }
   const weights = folder.file('model.safetensors', 'the weights');
-  const configFile = folder.file('config.json', 'the BertConfig');
-  const cfg = readBertConfig(folder);
+  const configFile = folder.file('config.json', 'the model config');
+  const cfg = readEncoderConfig(folder);
   // Part of the cache key: a graph built by an older builder (other quantization rules) is not reused.
   const embedrtOps = build.embedrtOps === true && !opts.quantize;
   const variant =

@@ -7,7 +7,7 @@ import { native, type NativeModelHandle, type NativeTokenizerHandle } from './na
 import { cachedSnapshot, downloadModel, hubCacheDir, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
 import { entryIsValid, entryWorkspace, publishEntry, removeEntry } from './graphcache.js';
 import { graphFor, optimizedEntry, type GraphOptions } from './graph.js';
-import type { Quantization } from './onnx/bert.js';
+import type { Quantization } from './onnx/encoder.js';
 
 /** Where inference runs. 'auto' tries CUDA and falls back to the CPU, saying why in info(). */
 export type Device = 'cpu' | 'cuda' | 'tensorrt' | 'auto';

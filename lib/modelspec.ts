@@ -5,6 +5,7 @@
 import { EmbedrtError } from './errors.js';
 import type { ModelFolder } from './modelfiles.js';
 import { describe, ownKey } from './validate.js';
+import { maxSequenceTokens } from './onnx/config.js';
 
 /** sentence-transformers' pooling modes, in the order they are concatenated, and the native codes. */
 export const POOLING_MODES = [
@@ -102,7 +103,8 @@ export function readModelSpec(folder: ModelFolder): ModelSpec {
   if (!ownKey(SIMILARITIES, similarity)) bad(stRel, `similarity_fn_name must be cosine, dot, euclidean or manhattan, got ${describe(similarity)}`);
 
   const config = folder.optionalObject('config.json', 'the model config') ?? {};
-  const maxPos = positive('config.json', config, 'max_position_embeddings') ?? 512;
+  positive('config.json', config, 'max_position_embeddings');
+  const maxPos = maxSequenceTokens(config) ?? 512;
   const maxSeqLength = Math.min(positive(sbertRel, sbert, 'max_seq_length') ?? maxPos, maxPos);
   return {
     pooling,

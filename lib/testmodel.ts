@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeSafetensors } from './safetensors.js';
-import type { BertConfig } from './onnx/bert.js';
+import type { BertConfig } from './onnx/config.js';
 import { EmbedrtError } from './errors.js';
 import { describe, optionsOf, type OptionKeys } from './validate.js';
 import { mkdirp } from './files.js';

@@ -56,6 +56,9 @@ export interface NativeTokenizerConfig {
   addedTokens: NativeAddedToken[];
   single: NativeTemplatePiece[];
   pair: NativeTemplatePiece[];
+  /** RobertaProcessing's trim_offsets and add_prefix_space (offsets of tokens with spaces in them). */
+  trimOffsets: boolean;
+  trimAddPrefixSpace: boolean;
   wordpieceDecoder: boolean;
   decoderPrefix: string;
   decoderCleanup: boolean;
@@ -184,6 +187,8 @@ export function configFromTokenizerJson(raw: unknown, file: string): { config: N
     addedTokens: [],
     single: [],
     pair: [],
+    trimOffsets: false,
+    trimAddPrefixSpace: false,
     wordpieceDecoder: false,
     decoderPrefix: '##',
     decoderCleanup: true,
@@ -266,7 +271,15 @@ export function configFromTokenizerJson(raw: unknown, file: string): { config: N
       };
       config.single = readTemplate('single');
       config.pair = readTemplate('pair');
-    } else if (pp.type === 'BertProcessing') {
+    } else if (pp.type === 'BertProcessing' || pp.type === 'RobertaProcessing') {
+      // BertProcessing: [CLS] A [SEP] (B [SEP]), B's type id 1. RobertaProcessing: <s> A </s> (</s> B
+      // </s>), every type id 0, and trim_offsets: offsets without the spaces a token's text holds (an
+      // added token that took them with lstrip / rstrip).
+      const roberta = pp.type === 'RobertaProcessing';
+      if (roberta) {
+        config.trimOffsets = optBool(pp, 'trim_offsets', true, file, 'post_processor');
+        config.trimAddPrefixSpace = optBool(pp, 'add_prefix_space', true, file, 'post_processor');
+      }
       const pairOf = (key: 'sep' | 'cls'): [string, number] => {
         const v = pp[key];
         if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string') {
@@ -279,9 +292,10 @@ export function configFromTokenizerJson(raw: unknown, file: string): { config: N
       const cls = { sequence: -1, ids: [clsId], tokens: [clsTok], typeId: 0 };
       const sep = (typeId: number) => ({ sequence: -1, ids: [sepId], tokens: [sepTok], typeId });
       config.single = [cls, { sequence: 0, ids: [], tokens: [], typeId: 0 }, sep(0)];
-      config.pair = [cls, { sequence: 0, ids: [], tokens: [], typeId: 0 }, sep(0), { sequence: 1, ids: [], tokens: [], typeId: 1 }, sep(1)];
+      const b = roberta ? 0 : 1;
+      config.pair = [cls, { sequence: 0, ids: [], tokens: [], typeId: 0 }, sep(0), ...(roberta ? [sep(0)] : []), { sequence: 1, ids: [], tokens: [], typeId: b }, sep(b)];
     } else {
-      unsupported(file, 'post_processor', pp.type, 'TemplateProcessing, BertProcessing');
+      unsupported(file, 'post_processor', pp.type, 'TemplateProcessing, BertProcessing, RobertaProcessing');
     }
   } else {
     config.single = [{ sequence: 0, ids: [], tokens: [], typeId: 0 }];
@@ -375,6 +389,8 @@ export function configFromVocabTxt(folder: ModelFolder): { config: NativeTokeniz
       addedTokens,
       single: [clsP, seq(0, 0), sepP(0)],
       pair: [clsP, seq(0, 0), sepP(0), seq(1, 1), sepP(1)],
+      trimOffsets: false,
+      trimAddPrefixSpace: false,
       wordpieceDecoder: true,
       decoderPrefix: '##',
       decoderCleanup: cfg.clean_up_tokenization_spaces === undefined ? true : cfg.clean_up_tokenization_spaces === true,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { EmbedrtError } from '../errors.js';
 import type { HubOptions } from '../hub.js';
-import type { Quantization } from '../onnx/bert.js';
+import type { Quantization } from '../onnx/encoder.js';
 import { didYouMean } from '../validate.js';
 
 /** One subcommand: its name, its line in `embedrt --help`, its own --help text, and what it runs. */

@@ -83,6 +83,8 @@ TokenizerConfig read_config(Napi::Env env, const Napi::Object& o) {
   }
   c.single = read_template(o.Get("single").As<Napi::Array>());
   c.pair = read_template(o.Get("pair").As<Napi::Array>());
+  c.trim_offsets = get_bool(o, "trimOffsets");
+  c.trim_add_prefix_space = get_bool(o, "trimAddPrefixSpace");
   c.wordpiece_decoder = get_bool(o, "wordpieceDecoder");
   c.decoder_prefix = get_string(o, "decoderPrefix");
   c.decoder_cleanup = get_bool(o, "decoderCleanup");

@@ -43,8 +43,8 @@ struct Scratch {
   std::vector<uint32_t> origin, origin2;
   std::vector<uint8_t> first;
   std::vector<std::pair<int, size_t>> marks;  // canonical_order's run
-  std::vector<char32_t> tmp;
-  std::string word;
+  std::vector<char32_t> tmp, trim;
+  std::string word, text;
   std::vector<uint32_t> bounds;
 };
 
@@ -172,6 +172,7 @@ class Tokenizer::Impl::SequencePass {
       : tok_(tok), config_(tok.config_), m_(*tok.impl_), at_(ascii()), s_(scratch()), with_tokens_(with_tokens), token_limit_(token_limit), out_(out) {}
 
   void run(std::string_view text) {
+    sequence_start_ = out_.ids.size();
     s_.cps.clear();
     unicode::decode_utf8(text, s_.cps);
     const std::vector<char32_t>& cps = s_.cps;
@@ -181,19 +182,43 @@ class Tokenizer::Impl::SequencePass {
     }
     split_added(
         m_.raw_added, cps.data(), cps.size(), [&](size_t b, size_t e) { on_raw_text(b, e); },
-        [&](size_t b, size_t e, size_t index) { emit_added(index, static_cast<uint32_t>(b), static_cast<uint32_t>(e)); });
+        [&](size_t b, size_t e, size_t index, bool widened) { emit_added(index, static_cast<uint32_t>(b), static_cast<uint32_t>(e), widened, cps.data() + b, e - b); });
   }
 
  private:
   void push_token(int32_t id, uint32_t begin, uint32_t end, const std::string* token) {
+    if (config_.trim_offsets) trim_offsets(token ? std::string_view(*token) : token_text(id), begin, end);
     out_.ids.push_back(id);
     out_.offsets.push_back(begin);
     out_.offsets.push_back(end);
     if (with_tokens_) out_.tokens.push_back(token ? *token : tok_.id_to_token(id));
   }
 
+  // A token's text without going through id_to_token's copy: an added token's content, else the vocabulary's.
+  std::string_view token_text(int32_t id) const {
+    auto it = m_.added_by_id.find(id);
+    if (it != m_.added_by_id.end()) return config_.added_tokens[it->second].content;
+    return id >= 0 && static_cast<size_t>(id) < config_.vocab.size() ? std::string_view(config_.vocab[static_cast<size_t>(id)]) : std::string_view();
+  }
+
+  // RobertaProcessing's trim_offsets (tokenizers' byte_level process_offsets): a token whose text begins
+  // or ends with whitespace (or ByteLevel's space, U+0120) has its offsets moved in by that many chars —
+  // except, with add_prefix_space, one leading space of a sequence's first token.
+  void trim_offsets(std::string_view token, uint32_t& begin, uint32_t& end) {
+    std::vector<char32_t>& cps = s_.trim;
+    cps.clear();
+    unicode::decode_utf8(token, cps);
+    const auto space = [](char32_t c) { return c == 0x120 || unicode::is_whitespace(c); };
+    size_t lead = 0, trail = 0;
+    while (lead < cps.size() && space(cps[lead])) ++lead;
+    while (trail < cps.size() && space(cps[cps.size() - 1 - trail])) ++trail;
+    const bool first = out_.ids.size() == sequence_start_ || begin == 0;
+    if (lead > 0 && !(first && config_.trim_add_prefix_space && lead == 1)) begin = std::min(begin + static_cast<uint32_t>(lead), end);
+    if (trail > 0 && end >= trail) end = std::max(end - static_cast<uint32_t>(trail), begin);
+  }
+
   // Leftmost-longest matching of added tokens in seq[0, n): on_text(b, e) for the text between them,
-  // on_added(b, e, index) for each match (widened by its lstrip / rstrip).
+  // on_added(b, e, index, widened) for each match (widened: by its lstrip / rstrip).
   template <typename OnText, typename OnAdded>
   void split_added(const std::vector<Match>& list, const char32_t* seq, size_t n, OnText&& on_text, OnAdded&& on_added) const {
     size_t text_begin = 0;
@@ -226,7 +251,7 @@ class Tokenizer::Impl::SequencePass {
         while (e < n && unicode::is_whitespace(seq[e])) ++e;
       }
       if (b > text_begin) on_text(text_begin, b);
-      on_added(b, e, best->index);
+      on_added(b, e, best->index, b != i || e != i + best->content.size());
       text_begin = e;
       i = e;
     }
@@ -242,13 +267,17 @@ class Tokenizer::Impl::SequencePass {
     }
     split_added(
         m_.normalized_added, s_.norm.data(), s_.norm.size(), [&](size_t nb, size_t ne) { pre_tokenize(nb, ne); },
-        [&](size_t nb, size_t ne, size_t index) { emit_added(index, s_.origin[nb], s_.origin[ne - 1] + 1); });
+        [&](size_t nb, size_t ne, size_t index, bool widened) { emit_added(index, s_.origin[nb], s_.origin[ne - 1] + 1, widened, s_.norm.data() + nb, ne - nb); });
   }
 
-  void emit_added(size_t index, uint32_t begin, uint32_t end) {
+  // An added token; widened by lstrip / rstrip, its text is the span it took, spaces included (as tokenizers').
+  void emit_added(size_t index, uint32_t begin, uint32_t end, bool widened, const char32_t* span, size_t len) {
     if (done_) return;
     const AddedToken& t = config_.added_tokens[index];
-    push_token(t.id, begin, end, &t.content);
+    if (!widened) return push_token(t.id, begin, end, &t.content);
+    s_.text.clear();
+    for (size_t k = 0; k < len; ++k) unicode::append_utf8(s_.text, span[k]);
+    push_token(t.id, begin, end, &s_.text);
   }
 
   // BertNormalizer on cps[b, e): into s_.norm, with the input index of every normalized char in s_.origin.
@@ -424,6 +453,7 @@ class Tokenizer::Impl::SequencePass {
   const size_t token_limit_;
   Encoding& out_;
   bool done_ = false;
+  size_t sequence_start_ = 0;  // out_'s first token of the sequence being run
 };
 
 void Tokenizer::encode_sequence(std::string_view text, bool with_tokens, size_t token_limit, Encoding& out) const {

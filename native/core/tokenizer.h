@@ -1,5 +1,5 @@
 // BERT WordPiece tokenization, id for id what Hugging Face `tokenizers` produces from a tokenizer.json
-// with BertNormalizer + BertPreTokenizer + WordPiece + TemplateProcessing (or BertProcessing).
+// with BertNormalizer + BertPreTokenizer + WordPiece + TemplateProcessing (or BertProcessing, RobertaProcessing).
 //
 // The native side trusts its config: lib/tokenizer.ts parses and validates tokenizer.json (or vocab.txt
 // + tokenizer_config.json) and hands over this flat struct.
@@ -52,6 +52,9 @@ struct TokenizerConfig {
   // Post-processor templates
   std::vector<TemplatePiece> single;
   std::vector<TemplatePiece> pair;
+  // RobertaProcessing's trim_offsets (and its add_prefix_space, which spares a first token's one space)
+  bool trim_offsets = false;
+  bool trim_add_prefix_space = false;
   // Decoder: WordPiece (joins "##" pieces, optional cleanup) or, when absent, tokens joined by spaces
   bool wordpiece_decoder = true;
   std::string decoder_prefix = "##";

@@ -1,6 +1,6 @@
 // An independent float64 BERT forward pass (plain loops over the checkpoint's tensors, following
 // transformers' BertModel): the reference the ONNX graph builder is checked against.
-import type { BertConfig } from '../../lib/onnx/bert.js';
+import type { BertConfig } from '../../lib/onnx/config.js';
 
 type Get = (name: string) => Float64Array;
 

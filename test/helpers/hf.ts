@@ -18,6 +18,7 @@ export interface HfTokenizer {
   decode(ids: number[], skipSpecialTokens: boolean): Promise<string>;
   setTruncation(maxLength: number): void;
   disableTruncation(): void;
+  disablePadding(): void;
 }
 
 export function hfTokenizer(file: string): HfTokenizer {

@@ -21,7 +21,16 @@ export function makeModel(root: string, name: string, opts: Omit<TestModelOption
 
 /** The real all-MiniLM-L6-v2 folder (fetched from PyPI into build/models by the global setup). */
 export function miniLmDir(): string {
-  const dir = path.join(repoRoot, 'build', 'models', 'all-MiniLM-L6-v2');
+  return pypiModelDir('all-MiniLM-L6-v2');
+}
+
+/** The real all-mpnet-base-v2 folder (fetched from PyPI into build/models by the global setup). */
+export function mpnetDir(): string {
+  return pypiModelDir('all-mpnet-base-v2');
+}
+
+function pypiModelDir(name: string): string {
+  const dir = path.join(repoRoot, 'build', 'models', name);
   if (!fs.existsSync(path.join(dir, '.complete'))) throw new Error(`${dir}: missing; test/helpers/global-setup.ts fetches it`);
   return dir;
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SentenceTransformer, Tokenizer } from '../../lib/index.js';
 import { onnxGraphFor } from '../../lib/model.js';
-import { parseBertConfig } from '../../lib/onnx/bert.js';
+import { parseEncoderConfig } from '../../lib/onnx/config.js';
 import { bertForward } from '../helpers/bert-reference.js';
 import { financialQa } from '../helpers/data.js';
 import { float64Weights, l2normalize, makeModel, maxAbsDiff, ort, ortHidden, poolReference, tempDir } from '../helpers/models.js';
@@ -30,7 +30,7 @@ describe('ONNX graph builder against a float64 BERT', () => {
   for (const act of ['gelu', 'gelu_new', 'relu'] as const) {
     it(`hidden_act ${act}: last_hidden_state within 1e-5`, async () => {
       const dir = makeModel(root, `graph-${act}`, { shape: { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64, hidden_act: act }, seed: 7 });
-      const cfg = parseBertConfig(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')), 'config.json');
+      const cfg = parseEncoderConfig(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')), 'config.json');
       const session = await ort.InferenceSession.create(onnxGraphFor(dir, { cacheDir: cache }));
       const get = float64Weights(dir);
       const tok = Tokenizer.fromPretrained(dir);
@@ -117,7 +117,7 @@ describe('embedrt encode against onnxruntime-node on the standard graph and the 
 describe('widths that are not whole panels of com.embedrt.Linear', () => {
   it('hidden 40 and intermediate 72 (the kernel pads its last panel of 16 columns): token rows within 1e-5 of the float64 BERT', async () => {
     const dir = makeModel(root, 'odd-widths', { shape: { hidden_size: 40, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 72 }, pooling: 'mean', seed: 9 });
-    const cfg = parseBertConfig(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')), 'config.json');
+    const cfg = parseEncoderConfig(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')), 'config.json');
     await using model = await SentenceTransformer.load(dir, { cacheDir: cache });
     expect(fs.readFileSync(model.info().graph).includes('com.embedrt')).toBe(true);
     const get = float64Weights(dir);

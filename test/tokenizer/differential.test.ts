@@ -1,19 +1,21 @@
 // Differential tests: embedrt's native tokenizer against Hugging Face tokenizers (npm, the Rust
 // implementation) on the same tokenizer.json. Ids, type ids, attention masks, special-token masks and
-// offsets must be identical, with and without truncation, for singles and pairs.
+// offsets must be identical, with and without truncation, for singles and pairs. Two tokenizers:
+// bge-base-en-v1.5's (BertProcessing-style template) and all-mpnet-base-v2's (RobertaProcessing, an
+// lstrip <mask>, its own special tokens).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Tokenizer } from '../../lib/index.js';
+import fs from 'node:fs';
+import path from 'node:path';
 import { bgeTokenizerJson, financialQa } from '../helpers/data.js';
 import { hfTokenizer, type HfTokenizer } from '../helpers/hf.js';
+import { mpnetDir } from '../helpers/models.js';
 import { makeGenerator } from '../helpers/textgen.js';
 
 let ours: Tokenizer;
 let ref: HfTokenizer;
-
-beforeAll(() => {
-  ours = Tokenizer.fromFile(bgeTokenizerJson);
-  ref = hfTokenizer(bgeTokenizerJson);
-});
+/** The file's own truncation (all-mpnet-base-v2's: 128), which both apply when a call gives none. */
+let fileMaxLength: number | undefined;
 
 interface CompareOptions {
   maxLength?: number;
@@ -27,7 +29,8 @@ const show = (s: string) => JSON.stringify(s.length > 120 ? `${s.slice(0, 120)}�
 async function compare(texts: string[], opts: CompareOptions = {}): Promise<string[]> {
   const bad: string[] = [];
   const chunk = 2000;
-  if (opts.maxLength) ref.setTruncation(opts.maxLength);
+  const maxLength = opts.maxLength ?? fileMaxLength;
+  if (maxLength) ref.setTruncation(maxLength);
   else ref.disableTruncation();
   try {
     for (let start = 0; start < texts.length; start += chunk) {
@@ -71,7 +74,17 @@ async function compare(texts: string[], opts: CompareOptions = {}): Promise<stri
   return bad;
 }
 
-describe('against Hugging Face tokenizers, bge-base-en-v1.5 tokenizer.json', () => {
+describe.each([
+  ['bge-base-en-v1.5', () => bgeTokenizerJson],
+  ['all-mpnet-base-v2', () => path.join(mpnetDir(), 'tokenizer.json')],
+])('against Hugging Face tokenizers, %s tokenizer.json', (_name, file) => {
+  beforeAll(() => {
+    ours = Tokenizer.fromFile(file());
+    ref = hfTokenizer(file());
+    ref.disablePadding(); // all-mpnet-base-v2's file pads to 128
+    fileMaxLength = (JSON.parse(fs.readFileSync(file(), 'utf8')) as { truncation?: { max_length: number } | null }).truncation?.max_length;
+  });
+
   it('every question and context of the financial QA data (14,000 texts)', async () => {
     const rows = financialQa();
     const texts = rows.flatMap((r) => [r.question, r.context]);
@@ -91,7 +104,7 @@ describe('against Hugging Face tokenizers, bge-base-en-v1.5 tokenizer.json', () 
   });
 
   it('100,000 generated strings mixing all Unicode categories and lengths', async () => {
-    const gen = makeGenerator(Array.from({ length: 30522 }, (_, i) => ours.idToToken(i) ?? ''));
+    const gen = makeGenerator(Array.from({ length: ours.vocabSize }, (_, i) => ours.idToToken(i) ?? ''));
     const texts = Array.from({ length: 100_000 }, (_, i) => gen(i + 1));
     expect(new Set(texts).size).toBeGreaterThan(95_000);
     expect(await compare(texts)).toEqual([]);
@@ -126,6 +139,12 @@ describe('against Hugging Face tokenizers, bge-base-en-v1.5 tokenizer.json', () 
       'x[SEP]y',
       '[sep]',
       '[MASK]ed',
+      '<mask>',
+      'a <mask> b',
+      'a  \t<mask>  b',
+      '\u3000<mask>\u00a0x',
+      'x<mask>y <mask><mask>',
+      '<s>a</s> <pad> <unk>',
       'İstanbul İİ',
       'ΣΟΦΙΑ ὈΔΥΣΣΕΎΣ',
       'ﬁﬂ ﬃ',

@@ -1,5 +1,6 @@
-// Builds a standard ONNX BERT encoder (opset 17) from a checkpoint's weights: inputs input_ids,
-// attention_mask, token_type_ids (int64, [batch, sequence]); output last_hidden_state
+// Builds a standard ONNX encoder (opset 17) of a BERT or MPNet checkpoint (config.ts: the families)
+// from its weights: inputs input_ids, attention_mask, and token_type_ids where the family has them
+// (int64, [batch, sequence]); output last_hidden_state
 // ([batch, sequence, hidden], float32; [batch, 1, hidden] with clsOnly). Weights keep the checkpoint's
 // layout ([out, in] projections, one tensor per module). With embedrtOps the fp32 projections are
 // com.embedrt.Linear nodes (for embedrt's own CPU sessions only), which take them so; otherwise the
@@ -15,19 +16,7 @@ import { DataType, encodeModel } from './proto.js';
 import { GraphBuilder, type SourceTensor } from './builder.js';
 import { mkdirp } from '../files.js';
 import { quantizeBlocksUint8, quantizeColumnsInt8 } from './quantize.js';
-
-/** The BertConfig fields the graph depends on (config.json). */
-export interface BertConfig {
-  hidden_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  intermediate_size: number;
-  hidden_act: 'gelu' | 'gelu_new' | 'relu' | 'gelu_pytorch_tanh';
-  layer_norm_eps: number;
-  max_position_embeddings: number;
-  type_vocab_size: number;
-  vocab_size: number;
-}
+import { firstPosition, relativePositionBucket, type EncoderConfig } from './config.js';
 
 /**
  * Weight quantization of the graph builder. 'int8': int8 dynamic quantization (DynamicQuantizeMatMul)
@@ -52,49 +41,6 @@ export const EMBEDRT_DOMAIN = 'com.embedrt';
 export type { SourceTensor };
 export type WeightSource = (name: string) => SourceTensor | undefined;
 
-/** Checks config.json's BERT fields; anything the builder cannot express is refused by name. */
-export function parseBertConfig(raw: Record<string, unknown>, file: string): BertConfig {
-  const modelType = raw.model_type;
-  if (modelType !== 'bert') {
-    throw new EmbedrtError('E_UNSUPPORTED', `${file}: model_type ${JSON.stringify(modelType)} is not supported; the graph builder handles "bert"`);
-  }
-  const pos = raw.position_embedding_type ?? 'absolute';
-  if (pos !== 'absolute') {
-    throw new EmbedrtError('E_UNSUPPORTED', `${file}: position_embedding_type ${JSON.stringify(pos)} is not supported; only "absolute" is`);
-  }
-  const act = raw.hidden_act ?? 'gelu';
-  if (!['gelu', 'gelu_new', 'relu', 'gelu_pytorch_tanh'].includes(act as string)) {
-    throw new EmbedrtError('E_UNSUPPORTED', `${file}: hidden_act ${JSON.stringify(act)} is not supported (gelu, gelu_new, relu)`);
-  }
-  const int = (key: string, dflt?: number): number => {
-    const v = raw[key] ?? dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-      throw new EmbedrtError('E_MODEL_FILES', `${file}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
-    }
-    return v;
-  };
-  const eps = (): number => {
-    const v = raw.layer_norm_eps ?? 1e-12;
-    if (typeof v !== 'number' || !(v > 0 && v < 1)) throw new EmbedrtError('E_MODEL_FILES', `${file}: layer_norm_eps must be a small positive number, got ${JSON.stringify(v)}`);
-    return v;
-  };
-  const cfg: BertConfig = {
-    hidden_size: int('hidden_size'),
-    num_hidden_layers: int('num_hidden_layers'),
-    num_attention_heads: int('num_attention_heads'),
-    intermediate_size: int('intermediate_size'),
-    hidden_act: act as BertConfig['hidden_act'],
-    layer_norm_eps: eps(),
-    max_position_embeddings: int('max_position_embeddings', 512),
-    type_vocab_size: int('type_vocab_size', 2),
-    vocab_size: int('vocab_size'),
-  };
-  if (cfg.hidden_size % cfg.num_attention_heads !== 0) {
-    throw new EmbedrtError('E_MODEL_FILES', `${file}: hidden_size ${cfg.hidden_size} is not a multiple of num_attention_heads ${cfg.num_attention_heads}`);
-  }
-  return cfg;
-}
-
 /** Block size (along K) of the blockwise 8-bit layers. */
 const NBITS_BLOCK = 256;
 
@@ -105,19 +51,20 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
 }
 
 /**
- * Writes `<outDir>/model.onnx` and `<outDir>/model.onnx.data` for a BERT checkpoint. Tensor names
- * may carry a `bert.` prefix (BertForX checkpoints) or not (BertModel / sentence-transformers).
+ * Writes `<outDir>/model.onnx` and `<outDir>/model.onnx.data` for a checkpoint. Tensor names may carry
+ * the family's prefix (`bert.`, `mpnet.`: the XForY checkpoints) or not (XModel / sentence-transformers).
  * `externalData: false` keeps the weights inside model.onnx (under protobuf's 2 GB limit), for tools
  * that load a single file. `embedrtOps`: com.embedrt.Linear for the fp32 projections (EMBEDRT_DOMAIN).
  */
-export function buildBertOnnx(
-  cfg: BertConfig,
+export function buildEncoderOnnx(
+  cfg: EncoderConfig,
   weights: WeightSource,
   outDir: string,
   source: string,
   opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean; checkpoint?: string } = {},
 ): string {
-  const prefix = weights('bert.embeddings.word_embeddings.weight') ? 'bert.' : '';
+  const family = cfg.model_type;
+  const prefix = weights(`${family}.embeddings.word_embeddings.weight`) ? `${family}.` : '';
   const need = (name: string, shape: number[]): SourceTensor => {
     const t = weights(prefix + name);
     if (!t) throw new EmbedrtError('E_MODEL_FILES', `${source}: missing tensor ${prefix + name}`);
@@ -136,7 +83,7 @@ export function buildBertOnnx(
   const hd = H / heads;
   mkdirp(outDir);
   const modelFile = path.join(outDir, 'model.onnx');
-  if (opts.checkpoint !== undefined && opts.externalData === false) throw new Error('buildBertOnnx: checkpoint needs externalData');
+  if (opts.checkpoint !== undefined && opts.externalData === false) throw new Error('buildEncoderOnnx: checkpoint needs externalData');
   const g = new GraphBuilder(`${modelFile}.data`, opts.externalData ?? true, opts.checkpoint);
 
   const quantized = opts.quantize !== undefined;
@@ -224,17 +171,27 @@ export function buildBertOnnx(
     return g.op1('LayerNormalization', [x, scale, bias], [{ name: 'axis', i: -1 }, { name: 'epsilon', f: cfg.layer_norm_eps }]);
   };
 
-  // Embeddings: word + position + token type, then LayerNorm.
+  // Embeddings: word + position (+ token type), then LayerNorm.
   const wordEmb = input('embeddings.word_embeddings.weight', [cfg.vocab_size, H]);
   const posEmb = input('embeddings.position_embeddings.weight', [cfg.max_position_embeddings, H]);
-  const typeEmb = input('embeddings.token_type_embeddings.weight', [cfg.type_vocab_size, H]);
   const shape = g.op1('Shape', ['input_ids']);
   const seqLen = g.op1('Gather', [shape, g.constInt64([1], [])], [{ name: 'axis', i: 0 }]);
-  const positions = g.op1('Range', [g.constInt64([0], []), seqLen, g.constInt64([1], [])]);
-  let x = g.op1('Add', [
-    g.op1('Add', [g.op1('Gather', [wordEmb, 'input_ids']), g.op1('Gather', [posEmb, positions])]),
-    g.op1('Gather', [typeEmb, 'token_type_ids']),
-  ]);
+  const zero = g.constInt64([0], []);
+  const one = g.constInt64([1], []);
+  const range = g.op1('Range', [zero, seqLen, one]);
+  let positions = range;
+  if (family === 'mpnet') {
+    // transformers' create_position_ids_from_input_ids: each id that is not the padding id gets the
+    // count of such ids up to it, plus the padding id; a padding id gets the padding id.
+    const pad = g.constInt64([cfg.pad_token_id], []);
+    const real = g.op1('Cast', [g.op1('Not', [g.op1('Equal', ['input_ids', pad])])], [{ name: 'to', i: DataType.INT64 }]);
+    positions = g.op1('Add', [g.op1('Mul', [g.op1('CumSum', [real, one]), real]), pad]);
+  }
+  let x = g.op1('Add', [g.op1('Gather', [wordEmb, 'input_ids']), g.op1('Gather', [posEmb, positions])]);
+  if (family === 'bert') {
+    const typeEmb = input('embeddings.token_type_embeddings.weight', [cfg.type_vocab_size, H]);
+    x = g.op1('Add', [x, g.op1('Gather', [typeEmb, 'token_type_ids'])]);
+  }
   x = layerNorm(x, 'embeddings.LayerNorm');
 
   // Additive attention mask, [batch, 1, 1, seq]: 0 where attended, float32 min where masked (as
@@ -246,12 +203,37 @@ export function buildBertOnnx(
   const splitHeads = g.constInt64([0, 0, heads, hd]);
   const mergeHeads = g.constInt64([0, 0, H]);
   const scale = g.constFloat([1 / Math.sqrt(hd)], []);
+  // MPNet: every layer adds to its attention scores a learned bias per head and relative-position
+  // bucket ([buckets, heads]). The bucket depends only on key − query position, so the builder makes the
+  // bias of every offset the model's positions allow ([heads, 2·P − 1], P = max_position_embeddings),
+  // and the graph gathers the [heads, seq, seq] block of a sequence's offsets once, for all layers.
+  let positionBias: string | undefined;
+  if (family === 'mpnet') {
+    const buckets = cfg.relative_attention_num_buckets;
+    const table = need('encoder.relative_attention_bias.weight', [buckets, heads]).data();
+    const P = cfg.max_position_embeddings;
+    const byOffset = new Float32Array(heads * (2 * P - 1));
+    for (let d = -(P - 1); d <= P - 1; d++) {
+      const b = relativePositionBucket(d, buckets);
+      for (let h = 0; h < heads; h++) byOffset[h * (2 * P - 1) + d + P - 1] = table[b * heads + h]!;
+    }
+    const biasTable = g.weight('encoder.relative_attention_bias.by_offset', [heads, 2 * P - 1], byOffset);
+    const keys = g.op1('Unsqueeze', [range, g.constInt64([0])]);
+    const queries = g.op1('Unsqueeze', [range, g.constInt64([1])]);
+    const offsets = g.op1('Add', [g.op1('Sub', [keys, queries]), g.constInt64([P - 1], [])]);
+    positionBias = g.op1('Gather', [biasTable, offsets], [{ name: 'axis', i: 1 }]);
+  }
+  const names =
+    family === 'mpnet'
+      ? { qkv: ['q', 'k', 'v'].map((m) => `attention.attn.${m}`), out: 'attention.attn.o', outNorm: 'attention.LayerNorm' }
+      : { qkv: ['query', 'key', 'value'].map((m) => `attention.self.${m}`), out: 'attention.output.dense', outNorm: 'attention.output.LayerNorm' };
 
   for (let l = 0; l < cfg.num_hidden_layers; l++) {
     const p = `encoder.layer.${l}`;
     const heads4 = (t: string, perm: number[]) => g.op1('Transpose', [g.op1('Reshape', [t, splitHeads])], [{ name: 'perm', ints: perm }]);
-    const qkvNames = ['query', 'key', 'value'].map((m) => `${p}.attention.self.${m}`);
+    const qkvNames = names.qkv.map((m) => `${p}.${m}`);
     let qLin: string | undefined, kLin: string | undefined, vLin: string | undefined;
+    let bias = positionBias;
     if (opts.clsOnly && l === cfg.num_hidden_layers - 1) {
       // CLS pooling reads one row of the last layer: keys and values need every token, but the query,
       // the attention output, the feed-forward block and both LayerNorms only the first. The rest of
@@ -262,6 +244,7 @@ export function buildBertOnnx(
       const all = x;
       x = g.op1('Slice', [all, g.constInt64([0]), g.constInt64([2]), g.constInt64([1])]);
       qLin = linear(x, qkvNames[0]!, H, H);
+      if (bias !== undefined) bias = g.op1('Slice', [bias, g.constInt64([0]), g.constInt64([2]), g.constInt64([1])]); // the two queries' rows
       [kLin, vLin] = fuseQkv ? linearN(all, qkvNames.slice(1), H, H, howQkv) : qkvNames.slice(1).map((name) => linear(all, name, H, H));
     } else {
       [qLin, kLin, vLin] = fuseQkv ? linearN(x, qkvNames, H, H, howQkv) : qkvNames.map((name) => linear(x, name, H, H));
@@ -269,11 +252,13 @@ export function buildBertOnnx(
     const q = heads4(qLin!, [0, 2, 1, 3]);
     const k = heads4(kLin!, [0, 2, 3, 1]);
     const v = heads4(vLin!, [0, 2, 1, 3]);
-    const scores = g.op1('Add', [g.op1('Mul', [g.op1('MatMul', [q, k]), scale]), mask4]);
+    let scores = g.op1('Mul', [g.op1('MatMul', [q, k]), scale]);
+    if (bias !== undefined) scores = g.op1('Add', [scores, bias]);
+    scores = g.op1('Add', [scores, mask4]);
     const probs = g.op1('Softmax', [scores], [{ name: 'axis', i: -1 }]);
     const context = g.op1('Reshape', [g.op1('Transpose', [g.op1('MatMul', [probs, v])], [{ name: 'perm', ints: [0, 2, 1, 3] }]), mergeHeads]);
-    const attnOut = linear(context, `${p}.attention.output.dense`, H, H);
-    x = layerNorm(g.op1('Add', [attnOut, x]), `${p}.attention.output.LayerNorm`);
+    const attnOut = linear(context, `${p}.${names.out}`, H, H);
+    x = layerNorm(g.op1('Add', [attnOut, x]), `${p}.${names.outNorm}`);
     const inter = linear(x, `${p}.intermediate.dense`, H, cfg.intermediate_size, howFfn);
     let act: string;
     if (cfg.hidden_act === 'relu') {
@@ -303,10 +288,10 @@ export function buildBertOnnx(
       ...(opts.embedrtOps && !quantized ? [{ domain: EMBEDRT_DOMAIN, version: 1 }] : []),
     ],
     producer: 'embedrt',
-    graphName: 'bert',
+    graphName: family,
     nodes: g.nodes,
     initializers: g.initializers,
-    inputs: ['input_ids', 'attention_mask', 'token_type_ids'].map((name) => ({ name, elemType: DataType.INT64, shape: ['batch', 'sequence'] })),
+    inputs: ['input_ids', 'attention_mask', ...(family === 'bert' ? ['token_type_ids'] : [])].map((name) => ({ name, elemType: DataType.INT64, shape: ['batch', 'sequence'] })),
     outputs: [{ name: 'last_hidden_state', elemType: DataType.FLOAT, shape: ['batch', opts.clsOnly ? 1 : 'sequence', H] }],
   });
   fs.writeFileSync(modelFile, bytes);

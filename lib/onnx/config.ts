@@ -1,0 +1,122 @@
+// config.json of the encoder families the graph builder (encoder.ts) runs: what each family's graph
+// depends on, checked field by field. Anything the builder cannot express is refused by name
+// (E_UNSUPPORTED); a wrong value is E_MODEL_FILES naming the file and the field.
+import { EmbedrtError } from '../errors.js';
+
+/** The sizes and settings every family shares (BERT's names; what generateTestModel takes). */
+export interface BertConfig {
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  hidden_act: 'gelu' | 'gelu_new' | 'relu' | 'gelu_pytorch_tanh';
+  layer_norm_eps: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  vocab_size: number;
+}
+
+/**
+ * The encoder families, by config.json's model_type:
+ * - bert: absolute positions from 0, token type embeddings.
+ * - mpnet: positions counted from pad_token_id + 1 over the non-padding ids (as RoBERTa), no token
+ *   types, a learned bias per relative-position bucket added to every layer's attention scores, and
+ *   its own module names (attention.attn.q/k/v/o, attention.LayerNorm).
+ */
+export type EncoderFamily = 'bert' | 'mpnet';
+
+export interface EncoderConfig extends BertConfig {
+  model_type: EncoderFamily;
+  /** The padding id: positions start after it (mpnet). */
+  pad_token_id: number;
+  /** mpnet's relative-position buckets (0 for bert). */
+  relative_attention_num_buckets: number;
+}
+
+const FAMILIES: readonly string[] = ['bert', 'mpnet'] satisfies EncoderFamily[];
+
+/** The first position id of a family (positions before it are never used). */
+export function firstPosition(cfg: Pick<EncoderConfig, 'model_type' | 'pad_token_id'>): number {
+  return cfg.model_type === 'bert' ? 0 : cfg.pad_token_id + 1;
+}
+
+/**
+ * Tokens a sequence may have at most: max_position_embeddings, less the positions a family skips
+ * (mpnet's start after the padding id). From config.json as it is (undefined without the field).
+ */
+export function maxSequenceTokens(raw: Record<string, unknown>): number | undefined {
+  const max = raw.max_position_embeddings;
+  if (typeof max !== 'number' || !Number.isSafeInteger(max) || max <= 0) return undefined;
+  const pad = raw.pad_token_id;
+  const skipped = raw.model_type === 'mpnet' && typeof pad === 'number' && Number.isSafeInteger(pad) && pad >= 0 ? pad + 1 : 0;
+  return Math.max(1, max - skipped);
+}
+
+/** Checks config.json's fields for the graph builder. */
+export function parseEncoderConfig(raw: Record<string, unknown>, file: string): EncoderConfig {
+  const modelType = raw.model_type;
+  if (typeof modelType !== 'string' || !FAMILIES.includes(modelType)) {
+    throw new EmbedrtError('E_UNSUPPORTED', `${file}: model_type ${JSON.stringify(modelType)} is not supported; the graph builder handles ${FAMILIES.map((f) => `"${f}"`).join(', ')}`);
+  }
+  const family = modelType as EncoderFamily;
+  const pos = raw.position_embedding_type ?? 'absolute';
+  if (pos !== 'absolute') {
+    throw new EmbedrtError('E_UNSUPPORTED', `${file}: position_embedding_type ${JSON.stringify(pos)} is not supported; only "absolute" is`);
+  }
+  const act = raw.hidden_act ?? 'gelu';
+  if (!['gelu', 'gelu_new', 'relu', 'gelu_pytorch_tanh'].includes(act as string)) {
+    throw new EmbedrtError('E_UNSUPPORTED', `${file}: hidden_act ${JSON.stringify(act)} is not supported (gelu, gelu_new, relu)`);
+  }
+  const int = (key: string, dflt?: number, min = 1): number => {
+    const v = raw[key] ?? dflt;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+      throw new EmbedrtError('E_MODEL_FILES', `${file}: ${key} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer, got ${JSON.stringify(v)}`);
+    }
+    return v;
+  };
+  const eps = (): number => {
+    const v = raw.layer_norm_eps ?? 1e-12;
+    if (typeof v !== 'number' || !(v > 0 && v < 1)) throw new EmbedrtError('E_MODEL_FILES', `${file}: layer_norm_eps must be a small positive number, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const cfg: EncoderConfig = {
+    model_type: family,
+    hidden_size: int('hidden_size'),
+    num_hidden_layers: int('num_hidden_layers'),
+    num_attention_heads: int('num_attention_heads'),
+    intermediate_size: int('intermediate_size'),
+    hidden_act: act as BertConfig['hidden_act'],
+    layer_norm_eps: eps(),
+    max_position_embeddings: int('max_position_embeddings', 512),
+    type_vocab_size: family === 'bert' ? int('type_vocab_size', 2) : 0,
+    vocab_size: int('vocab_size'),
+    pad_token_id: int('pad_token_id', family === 'mpnet' ? 1 : 0, 0),
+    relative_attention_num_buckets: family === 'mpnet' ? int('relative_attention_num_buckets', 32) : 0,
+  };
+  if (cfg.hidden_size % cfg.num_attention_heads !== 0) {
+    throw new EmbedrtError('E_MODEL_FILES', `${file}: hidden_size ${cfg.hidden_size} is not a multiple of num_attention_heads ${cfg.num_attention_heads}`);
+  }
+  if (firstPosition(cfg) >= cfg.max_position_embeddings) {
+    throw new EmbedrtError('E_MODEL_FILES', `${file}: pad_token_id ${cfg.pad_token_id} leaves no position of max_position_embeddings ${cfg.max_position_embeddings}`);
+  }
+  return cfg;
+}
+
+/**
+ * MPNet's bucket of a relative position (key position − query position), as transformers computes it
+ * (MPNetEncoder.relative_position_bucket, bidirectional, max_distance 128): half the buckets for each
+ * direction, exact below a quarter of them, logarithmic up to max_distance. In float32 as torch does
+ * (Math.fround at each step), so a boundary case rounds the same way.
+ */
+export function relativePositionBucket(relative: number, numBuckets: number, maxDistance = 128): number {
+  const half = Math.floor(numBuckets / 2);
+  let n = -relative;
+  let ret = n < 0 ? half : 0;
+  n = Math.abs(n);
+  const maxExact = Math.floor(half / 2);
+  if (n < maxExact) return ret + n;
+  const f = Math.fround;
+  const scaled = f(f(f(Math.log(f(n / maxExact))) / f(Math.log(maxDistance / maxExact))) * (half - maxExact));
+  ret += Math.min(maxExact + Math.trunc(scaled), half - 1);
+  return ret;
+}
