@@ -35,21 +35,20 @@ export interface EncoderConfig extends BertConfig {
 
 const FAMILIES: readonly string[] = ['bert', 'mpnet'] satisfies EncoderFamily[];
 
-/** The first position id of a family (positions before it are never used). */
-export function firstPosition(cfg: Pick<EncoderConfig, 'model_type' | 'pad_token_id'>): number {
-  return cfg.model_type === 'bert' ? 0 : cfg.pad_token_id + 1;
+/** The first position id of a family: mpnet's start after the padding id. */
+function firstPosition(modelType: unknown, padTokenId: unknown): number {
+  const pad = padTokenId ?? 1;
+  return modelType === 'mpnet' && typeof pad === 'number' && Number.isSafeInteger(pad) && pad >= 0 ? pad + 1 : 0;
 }
 
 /**
- * Tokens a sequence may have at most: max_position_embeddings, less the positions a family skips
- * (mpnet's start after the padding id). From config.json as it is (undefined without the field).
+ * Tokens a sequence may have at most: max_position_embeddings, less the positions a family skips.
+ * From config.json as it is (undefined without the field; parseEncoderConfig checks the rest).
  */
 export function maxSequenceTokens(raw: Record<string, unknown>): number | undefined {
   const max = raw.max_position_embeddings;
   if (typeof max !== 'number' || !Number.isSafeInteger(max) || max <= 0) return undefined;
-  const pad = raw.pad_token_id;
-  const skipped = raw.model_type === 'mpnet' && typeof pad === 'number' && Number.isSafeInteger(pad) && pad >= 0 ? pad + 1 : 0;
-  return Math.max(1, max - skipped);
+  return Math.max(1, max - firstPosition(raw.model_type, raw.pad_token_id));
 }
 
 /** Checks config.json's fields for the graph builder. */
@@ -96,7 +95,7 @@ export function parseEncoderConfig(raw: Record<string, unknown>, file: string): 
   if (cfg.hidden_size % cfg.num_attention_heads !== 0) {
     throw new EmbedrtError('E_MODEL_FILES', `${file}: hidden_size ${cfg.hidden_size} is not a multiple of num_attention_heads ${cfg.num_attention_heads}`);
   }
-  if (firstPosition(cfg) >= cfg.max_position_embeddings) {
+  if (firstPosition(cfg.model_type, cfg.pad_token_id) >= cfg.max_position_embeddings) {
     throw new EmbedrtError('E_MODEL_FILES', `${file}: pad_token_id ${cfg.pad_token_id} leaves no position of max_position_embeddings ${cfg.max_position_embeddings}`);
   }
   return cfg;

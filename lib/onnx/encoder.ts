@@ -16,7 +16,7 @@ import { DataType, encodeModel } from './proto.js';
 import { GraphBuilder, type SourceTensor } from './builder.js';
 import { mkdirp } from '../files.js';
 import { quantizeBlocksUint8, quantizeColumnsInt8 } from './quantize.js';
-import { firstPosition, relativePositionBucket, type EncoderConfig } from './config.js';
+import { relativePositionBucket, type EncoderConfig } from './config.js';
 
 /**
  * Weight quantization of the graph builder. 'int8': int8 dynamic quantization (DynamicQuantizeMatMul)

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SentenceTransformer, generateTestModel, type TestModelOptions } from '../../lib/index.js';
 import { bgeDir, repoRoot } from '../helpers/data.js';
 import { maxAbsDiff, miniLmDir, mpnetDir, tempDir } from '../helpers/models.js';
-import { relativePositionBucket } from '../../lib/onnx/config.js';
+import { maxSequenceTokens, relativePositionBucket } from '../../lib/onnx/config.js';
 
 interface Fixture {
   model: string;
@@ -113,6 +113,9 @@ describe('against sentence-transformers fixtures', () => {
     expect(sha256(path.join(dir, 'model.safetensors'))).toBe(fx.safetensors_sha256);
     const model = await SentenceTransformer.load(dir, { cacheDir: path.join(root, 'cache') });
     expect([model.dimension, model.maxSeqLength]).toEqual([768, 384]);
+    // Positions start after the padding id: 514 position embeddings hold 512 tokens, the tokenizer's own limit.
+    const json = (f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Record<string, unknown>;
+    expect(maxSequenceTokens(json('config.json'))).toBe(json('tokenizer_config.json').model_max_length);
     for (const r of await compareFixture(model, fx)) expect(r.maxDiff, JSON.stringify(r.options)).toBeLessThanOrEqual(1e-5);
     model.dispose();
   });
