@@ -102,10 +102,13 @@ async function run(kind, graph, tjsDir) {
   const single = all.slice(all.length - LATENCY);
   let t0 = now();
   let encode;
+  let kernels;
   if (kind.startsWith('embedrt')) {
     const { SentenceTransformer } = await lib();
     const quantize = kind === 'embedrt-int8' ? 'int8' : kind === 'embedrt-int8-fast' ? 'int8-fast' : undefined;
     const model = await SentenceTransformer.load(modelDir, { cacheDir, ...(quantize ? { quantize } : {}) });
+    // Which kernels ran the fp32 projections (EMBEDRT_KERNELS, else this CPU's default: README).
+    kernels = fs.readFileSync(model.info().graph).includes('com.embedrt') ? 'embedrt' : 'onnxruntime';
     encode = async (texts) => (await model.encode(texts, { batchSize: BATCH })).tokens.padded;
   } else if (kind.startsWith('ort-node')) {
     const ort = require('onnxruntime-node');
@@ -175,6 +178,7 @@ async function run(kind, graph, tjsDir) {
   }
   return {
     kind,
+    ...(kernels ? { kernels } : {}),
     texts: all.length,
     seconds,
     sentencesPerSecond: all.length / seconds,

@@ -147,6 +147,23 @@ export function onnxGraphFor(dir: string, opts: GraphOptions = {}, build: GraphB
   return path.join(entry, 'model.onnx');
 }
 
+/**
+ * Whether a session's projections run on embedrt's own kernels (com.embedrt.Linear) rather than ONNX
+ * Runtime's (MatMul + Add: MLAS). Only on the CPU, and only where embedrt's were measured faster: CPUs
+ * with AVX-512 (bench/README, 2026-11-27: 2.9× transformers.js's throughput, single texts at 0.6–0.8×
+ * its time). On an AVX2-only host (2026-12-04) MLAS ran batches 2.3× and single texts 1.6× faster than
+ * embedrt's AVX2 kernels, so there, and on CPUs never measured (ARM), ONNX Runtime's run.
+ * EMBEDRT_KERNELS=embedrt|onnxruntime decides instead (benchmarks, tests); auto is the default.
+ */
+export function embedrtKernels(device: string): boolean {
+  const choice = process.env.EMBEDRT_KERNELS || 'auto';
+  if (choice !== 'auto' && choice !== 'embedrt' && choice !== 'onnxruntime') {
+    throw new EmbedrtError('E_BAD_INPUT', `EMBEDRT_KERNELS must be auto, embedrt or onnxruntime, got ${describe(choice)}`);
+  }
+  if (device !== 'cpu') return false;
+  return choice === 'auto' ? native().runtimeInfo().simd.startsWith('avx512') : choice === 'embedrt';
+}
+
 /** What load() asks of the graph builder: see onnxGraphFor. */
 export interface GraphBuild {
   clsOnly?: boolean;

@@ -5,7 +5,7 @@ import { encodeCall, idsOf, runEncode, type EncodeCall } from './encode.js';
 import type { NativeModelHandle } from './native.js';
 import { readModelSpec } from './modelspec.js';
 import { Tokenizer } from './tokenizer.js';
-import { graphFor } from './graph.js';
+import { embedrtKernels, graphFor } from './graph.js';
 import { locateModel, openFullGraph, openSession, type Device, type LoadOptions } from './modelload.js';
 import { encodeStream, type EmbeddingChunk, type EncodeStreamOptions, type StreamItem } from './stream.js';
 import { pairwiseBy, similarityBy, type SimilarityFunction } from './pairwise.js';
@@ -107,10 +107,10 @@ export class SentenceTransformer {
     }
     // CLS pooling alone (BGE): the built graph skips the last layer's work on every other token.
     const clsOnly = spec.pooling.length === 1 && spec.pooling[0] === 0;
-    // On the CPU the projections run on embedrt's own kernels (com.embedrt.Linear); a GPU provider keeps
-    // ONNX's MatMul, which it runs on the device.
+    // On a CPU with AVX-512 the projections run on embedrt's own kernels (com.embedrt.Linear); elsewhere,
+    // and on a GPU provider, as ONNX's MatMul (embedrtKernels says why).
     step();
-    const graph = await graphFor(dir, opts, { clsOnly, embedrtOps: device === 'cpu' }, signal);
+    const graph = await graphFor(dir, opts, { clsOnly, embedrtOps: embedrtKernels(device) }, signal);
     step();
     const tokHandle = tokenizer.handle;
     const sessionOptions = { device, deviceId, threads, cacheDir: opts.cacheDir ?? undefined };

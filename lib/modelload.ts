@@ -6,7 +6,7 @@ import { EmbedrtError, rethrowNative } from './errors.js';
 import { native, type NativeModelHandle, type NativeTokenizerHandle } from './native.js';
 import { cachedSnapshot, downloadModel, hubCacheDir, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
 import { entryIsValid, entryWorkspace, publishEntry, removeEntry } from './graphcache.js';
-import { graphFor, optimizedEntry, type GraphOptions } from './graph.js';
+import { embedrtKernels, graphFor, optimizedEntry, type GraphOptions } from './graph.js';
 import type { Quantization } from './onnx/encoder.js';
 
 /** Where inference runs. 'auto' tries CUDA and falls back to the CPU, saying why in info(). */
@@ -143,7 +143,7 @@ export async function openFullGraph(
   tokenizer: NativeTokenizerHandle,
   o: { device: Device; deviceId: number; threads: number; cacheDir: string | undefined },
 ): Promise<NativeModelHandle> {
-  const full = await graphFor(dir, opts, { embedrtOps: device === 'cpu' }, undefined);
+  const full = await graphFor(dir, opts, { embedrtOps: embedrtKernels(device) }, undefined);
   const { handle } = await openSession(full, tokenizer, o);
   if (handle.info().clsOnly) {
     handle.dispose();

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -107,4 +108,20 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+/**
+ * Within the calling describe block, sessions run their projections on `kind` (EMBEDRT_KERNELS): for the
+ * tests of one path whatever this machine's default (embedrt's kernels on AVX-512, ONNX Runtime's elsewhere).
+ */
+export function useKernels(kind: 'embedrt' | 'onnxruntime'): void {
+  let before: string | undefined;
+  beforeAll(() => {
+    before = process.env.EMBEDRT_KERNELS;
+    process.env.EMBEDRT_KERNELS = kind;
+  });
+  afterAll(() => {
+    if (before === undefined) delete process.env.EMBEDRT_KERNELS;
+    else process.env.EMBEDRT_KERNELS = before;
+  });
 }

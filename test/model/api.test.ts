@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbedrtError, SentenceTransformer, runtimeInfo } from '../../lib/index.js';
 import { SafetensorsFile } from '../../lib/safetensors.js';
 import { financialQa } from '../helpers/data.js';
-import { makeModel, tempDir } from '../helpers/models.js';
+import { makeModel, tempDir, useKernels } from '../helpers/models.js';
 
 let root: string;
 let cache: string;
@@ -119,27 +119,6 @@ describe('loading a model folder', () => {
     const other = makeModel(root, 'other-seed', { seed: 99 });
     expect((await SentenceTransformer.load(other, { cacheDir: c })).info().graph).not.toBe(graph);
     expect(fs.readdirSync(path.join(c, 'onnx')).filter((f) => f.includes('.tmp-'))).toEqual([]);
-  });
-
-  it("caches ONNX Runtime's optimized graph and gives the same embeddings from it", async () => {
-    const c = path.join(root, 'opt-cache');
-    // The CPU's float graph has no optimized form to cache (its Linear kernels pack the weights
-    // themselves: the form would copy them again on disk); the int8 graph has.
-    const float = await SentenceTransformer.load(tiny, { cacheDir: c });
-    const floatAgain = await SentenceTransformer.load(tiny, { cacheDir: c });
-    expect([float.info().optimizedGraph, floatAgain.info().optimizedGraph]).toEqual([undefined, undefined]);
-    expect(fs.existsSync(path.join(c, 'optimized'))).toBe(false);
-    const first = await SentenceTransformer.load(tiny, { cacheDir: c, quantize: 'int8' });
-    expect(first.info().optimizedGraph).toBeUndefined();
-    const second = await SentenceTransformer.load(tiny, { cacheDir: c, quantize: 'int8' });
-    const opt = second.info().optimizedGraph!;
-    expect(opt).toMatch(/optimized/);
-    expect(fs.existsSync(opt)).toBe(true);
-    expect(fs.readdirSync(path.dirname(opt)).filter((f) => f.endsWith('.onnx') && f.includes('.tmp-'))).toEqual([]);
-    const texts = financialQa().slice(0, 8).map((r) => r.context);
-    const a = await first.encode(texts);
-    const b = await second.encode(texts);
-    for (let i = 0; i < a.data.length; i++) expect(Math.abs(a.data[i]! - b.data[i]!)).toBeLessThan(1e-5);
   });
 
   it('uses a shipped onnx/model.onnx as it is', async () => {
@@ -287,3 +266,27 @@ function widen(h: Uint16Array, kind: 'F16' | 'BF16'): Float32Array {
     return exp === 0 ? sign * frac * 2 ** -24 : sign * (1 + frac / 1024) * 2 ** (exp - 15);
   });
 }
+
+describe("ONNX Runtime's optimized graph, beside embedrt's kernels", () => {
+  useKernels('embedrt');
+  it("caches ONNX Runtime's optimized graph and gives the same embeddings from it", async () => {
+    const c = path.join(root, 'opt-cache');
+    // The CPU's float graph has no optimized form to cache (its Linear kernels pack the weights
+    // themselves: the form would copy them again on disk); the int8 graph has.
+    const float = await SentenceTransformer.load(tiny, { cacheDir: c });
+    const floatAgain = await SentenceTransformer.load(tiny, { cacheDir: c });
+    expect([float.info().optimizedGraph, floatAgain.info().optimizedGraph]).toEqual([undefined, undefined]);
+    expect(fs.existsSync(path.join(c, 'optimized'))).toBe(false);
+    const first = await SentenceTransformer.load(tiny, { cacheDir: c, quantize: 'int8' });
+    expect(first.info().optimizedGraph).toBeUndefined();
+    const second = await SentenceTransformer.load(tiny, { cacheDir: c, quantize: 'int8' });
+    const opt = second.info().optimizedGraph!;
+    expect(opt).toMatch(/optimized/);
+    expect(fs.existsSync(opt)).toBe(true);
+    expect(fs.readdirSync(path.dirname(opt)).filter((f) => f.endsWith('.onnx') && f.includes('.tmp-'))).toEqual([]);
+    const texts = financialQa().slice(0, 8).map((r) => r.context);
+    const a = await first.encode(texts);
+    const b = await second.encode(texts);
+    for (let i = 0; i < a.data.length; i++) expect(Math.abs(a.data[i]! - b.data[i]!)).toBeLessThan(1e-5);
+  });
+});

@@ -9,7 +9,7 @@ import { onnxGraphFor } from '../../lib/model.js';
 import { parseEncoderConfig } from '../../lib/onnx/config.js';
 import { bertForward } from '../helpers/bert-reference.js';
 import { financialQa } from '../helpers/data.js';
-import { float64Weights, l2normalize, makeModel, maxAbsDiff, ort, ortHidden, poolReference, tempDir } from '../helpers/models.js';
+import { float64Weights, l2normalize, makeModel, maxAbsDiff, ort, ortHidden, poolReference, tempDir, useKernels } from '../helpers/models.js';
 
 let root: string;
 let cache: string;
@@ -45,6 +45,7 @@ describe('ONNX graph builder against a float64 BERT', () => {
 });
 
 describe('embedrt encode against onnxruntime-node on the standard graph and the same ids', () => {
+  useKernels('embedrt');
   // embedrt's CPU graph runs the projections as com.embedrt.Linear (its own kernels: streaming for a few
   // rows, the packed GEMM for many); onnxruntime-node runs the standard graph (MatMul + Add) of the same
   // checkpoint, which the float64 BERT above checks.
@@ -115,6 +116,7 @@ describe('embedrt encode against onnxruntime-node on the standard graph and the 
 });
 
 describe('widths that are not whole panels of com.embedrt.Linear', () => {
+  useKernels('embedrt');
   it('hidden 40 and intermediate 72 (the kernel pads its last panel of 16 columns): token rows within 1e-5 of the float64 BERT', async () => {
     const dir = makeModel(root, 'odd-widths', { shape: { hidden_size: 40, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 72 }, pooling: 'mean', seed: 9 });
     const cfg = parseEncoderConfig(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')), 'config.json');

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SentenceTransformer } from '../../lib/index.js';
-import { makeModel, tempDir } from '../helpers/models.js';
+import { makeModel, tempDir, useKernels } from '../helpers/models.js';
 
 let root: string;
 let dir: string;
@@ -23,6 +23,7 @@ const encodeWith = async (cacheDir: string, options: { quantize?: 'int8' } = {})
 };
 
 describe('the graph cache and the checkpoint', () => {
+  useKernels('embedrt'); // the CPU graph whose kernels pack the weights themselves
   it('a built graph holds no weights: its only data is a hard link to model.safetensors', async () => {
     const c = path.join(root, 'cache-link');
     await encodeWith(c); // cold: builds the graph
