@@ -140,12 +140,14 @@ size_t Tokenizer::vocab_size() const {
   return n;
 }
 
-std::string Tokenizer::id_to_token(int32_t id) const {
+std::string_view Tokenizer::token_text(int32_t id) const {
   auto it = impl_->added_by_id.find(id);
   if (it != impl_->added_by_id.end()) return config_.added_tokens[it->second].content;
   if (id >= 0 && static_cast<size_t>(id) < config_.vocab.size()) return config_.vocab[static_cast<size_t>(id)];
-  return "";
+  return {};
 }
+
+std::string Tokenizer::id_to_token(int32_t id) const { return std::string(token_text(id)); }
 
 int32_t Tokenizer::token_to_id(std::string_view token) const {
   auto a = impl_->added_by_content.find(token);
@@ -187,18 +189,11 @@ class Tokenizer::Impl::SequencePass {
 
  private:
   void push_token(int32_t id, uint32_t begin, uint32_t end, const std::string* token) {
-    if (config_.trim_offsets) trim_offsets(token ? std::string_view(*token) : token_text(id), begin, end);
+    if (config_.trim_offsets) trim_offsets(token ? std::string_view(*token) : tok_.token_text(id), begin, end);
     out_.ids.push_back(id);
     out_.offsets.push_back(begin);
     out_.offsets.push_back(end);
     if (with_tokens_) out_.tokens.push_back(token ? *token : tok_.id_to_token(id));
-  }
-
-  // A token's text without going through id_to_token's copy: an added token's content, else the vocabulary's.
-  std::string_view token_text(int32_t id) const {
-    auto it = m_.added_by_id.find(id);
-    if (it != m_.added_by_id.end()) return config_.added_tokens[it->second].content;
-    return id >= 0 && static_cast<size_t>(id) < config_.vocab.size() ? std::string_view(config_.vocab[static_cast<size_t>(id)]) : std::string_view();
   }
 
   // RobertaProcessing's trim_offsets (tokenizers' byte_level process_offsets): a token whose text begins

@@ -104,6 +104,8 @@ class Tokenizer {
 
  private:
   struct Impl;
+  // A token's text without a copy: an added token's content, else the vocabulary's ("" for an unused id).
+  std::string_view token_text(int32_t id) const;
   void encode_sequence(std::string_view text, bool with_tokens, size_t token_limit, Encoding& out) const;
   void assemble(Encoding* a, Encoding* b, const EncodeOptions& opts, Encoding& out) const;
 
