@@ -519,7 +519,7 @@ describe('unclear errors become coded ones', () => {
     });
     await expectCode(load(garbage), 'E_MODEL_FILES', /ONNX Runtime cannot load this graph/);
     const noConfig = copyModel(tiny, 'u-no-config', (d) => fs.rmSync(path.join(d, 'config.json')));
-    await expectCode(load(noConfig), 'E_MODEL_FILES', /config\.json: no such file \(expected the BertConfig\)/);
+    await expectCode(load(noConfig), 'E_MODEL_FILES', /config\.json: no such file \(expected the model config\)/);
     const zeroLen = copyModel(tiny, 'u-zero-len', (d) => editJson(path.join(d, 'sentence_bert_config.json'), (j) => (j.max_seq_length = 0)));
     await expectCode(load(zeroLen), 'E_MODEL_FILES', /max_seq_length must be a positive integer, got number 0/);
     const smallVocab = copyModel(tiny, 'u-vocab', (d) => editJson(path.join(d, 'config.json'), (j) => (j.vocab_size = 1000)));
