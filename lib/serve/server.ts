@@ -131,7 +131,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   };
   app.setNotFoundHandler((req, reply) => notAllowed(req, reply) ?? reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, error_type: 'Validation' }));
 
-  /** Runs a request through the batcher; a client that goes away before its turn is dropped. */
+  /** A request body's inputs checked, counted and cut by the server's limits (inputs.ts). */
   const limits = { maxClientBatchSize, maxInputChars };
   const prepare = (raw: unknown, field: string, truncate: boolean, dimensions: unknown, prompt: string | undefined) =>
     prepareInputs(model, metrics, limits, raw, field, { truncate, dimensions, prompt });
