@@ -1,5 +1,5 @@
-// tokenizer.json (or vocab.txt + tokenizer_config.json) → the flat config of the native WordPiece
-// tokenizer. Everything the native side trusts is checked here: field types, ids (dense enough that the
+// tokenizer.json (or vocab.txt + tokenizer_config.json) → the flat config of the native tokenizer:
+// the file's shared parts and WordPiece here, SentencePiece's Unigram in tokenizer-unigram.ts. Everything the native side trusts is checked here: field types, ids (dense enough that the
 // memory they cost is proportional to the file, never to a number written in it), template pieces,
 // special tokens. A bad file is an E_MODEL_FILES error naming the field; a valid file of a kind embedrt
 // does not run is E_UNSUPPORTED.
@@ -7,6 +7,10 @@ import fs from 'node:fs';
 import { EmbedrtError } from './errors.js';
 import { ModelFolder } from './modelfiles.js';
 import { isInteger, MAX_TEXT_FILE_BYTES, readJsonFile } from './validate.js';
+import { asObject, emptyConfig, idOf, type Json, type NativeTokenizerConfig, type NativeTemplatePiece, optBool, packConfig, type PackedTokenizerConfig, typeIdOf, unsupported } from './tokenizer-json.js';
+import { unigramConfig } from './tokenizer-unigram.js';
+
+export type { PackedTokenizerConfig } from './tokenizer-json.js';
 
 /** A tokenizer's files, read and checked: what the native tokenizer is built from. */
 export interface TokenizerFiles {
@@ -38,179 +42,17 @@ export function readTokenizerFolder(dir: string): TokenizerFiles {
   throw new EmbedrtError('E_MODEL_FILES', `${dir}: no tokenizer.json and no vocab.txt; a BERT model folder needs one of them`);
 }
 
-// ---------------------------------------------------------------------------------------------
-// tokenizer.json → native config
-
-/** The flat config the native tokenizer takes (see native/core/tokenizer.h). */
-export interface NativeTokenizerConfig {
-  normalize: boolean;
-  cleanText: boolean;
-  handleChineseChars: boolean;
-  stripAccents: boolean;
-  lowercase: boolean;
-  preTokenize: boolean;
-  vocab: string[];
-  unkId: number;
-  continuingSubwordPrefix: string;
-  maxInputCharsPerWord: number;
-  addedTokens: NativeAddedToken[];
-  single: NativeTemplatePiece[];
-  pair: NativeTemplatePiece[];
-  /** RobertaProcessing's trim_offsets and add_prefix_space (offsets of tokens with spaces in them). */
-  trimOffsets: boolean;
-  trimAddPrefixSpace: boolean;
-  wordpieceDecoder: boolean;
-  decoderPrefix: string;
-  decoderCleanup: boolean;
-  padId: number;
-  padTypeId: number;
-  padToken: string;
-}
-
-/**
- * What crosses into the addon: the config with its vocabulary as one string and each token's length
- * in UTF-16 code units (one crossing instead of one per token; a worker thread posts it in one piece).
- */
-export type PackedTokenizerConfig = Omit<NativeTokenizerConfig, 'vocab'> & { vocabText: string; vocabLengths: Uint32Array };
-
-export function packConfig(config: NativeTokenizerConfig): PackedTokenizerConfig {
-  const { vocab, ...rest } = config;
-  return { ...rest, vocabText: vocab.join(''), vocabLengths: Uint32Array.from(vocab, (t) => t.length) };
-}
-
-export interface NativeAddedToken {
-  content: string;
-  id: number;
-  special: boolean;
-  normalized: boolean;
-  lstrip: boolean;
-  rstrip: boolean;
-  singleWord: boolean;
-}
-
-export interface NativeTemplatePiece {
-  /** -1 for a special token, 0 for sequence A, 1 for sequence B. */
-  sequence: number;
-  ids: number[];
-  tokens: string[];
-  typeId: number;
-}
-
-type Json = Record<string, unknown>;
-
-function asObject(v: unknown, where: string, file: string): Json {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-    throw new EmbedrtError('E_MODEL_FILES', `${file}: ${where} must be an object`);
-  }
-  return v as Json;
-}
-
-function optBool(o: Json, key: string, dflt: boolean, file: string, where: string): boolean {
-  const v = o[key];
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'boolean') throw new EmbedrtError('E_MODEL_FILES', `${file}: ${where}.${key} must be a boolean`);
-  return v;
-}
-
-/** An id: a non-negative integer below 2^31 (token ids are int32 natively). */
-function idOf(v: unknown, file: string, where: string): number {
-  if (!isInteger(v) || (v as number) < 0 || (v as number) > 0x7fffffff) {
-    throw new EmbedrtError('E_MODEL_FILES', `${file}: ${where} must be a token id (a non-negative integer), got ${JSON.stringify(v)}`);
-  }
-  return v as number;
-}
-
-/** A token type id: the flat batches hold them as bytes. */
-function typeIdOf(v: unknown, file: string, where: string): number {
-  if (v === undefined || v === null) return 0;
-  if (!isInteger(v) || (v as number) < 0 || (v as number) > 255) {
-    throw new EmbedrtError('E_MODEL_FILES', `${file}: ${where}.type_id must be an integer in [0, 255], got ${JSON.stringify(v)}`);
-  }
-  return v as number;
-}
-
-function unsupported(file: string, what: string, type: unknown, supported: string): never {
-  throw new EmbedrtError(
-    'E_UNSUPPORTED',
-    `${file}: ${what} type ${JSON.stringify(type)} is not supported; embedrt tokenizes BERT models (${supported})`,
-  );
-}
-
 export function configFromTokenizerJson(raw: unknown, file: string): { config: NativeTokenizerConfig; maxLength: number } {
   const json = asObject(raw, 'the top level', file);
   const model = asObject(json.model, '"model"', file);
   const modelType = model.type ?? (model.vocab && model.unk_token !== undefined && model.continuing_subword_prefix !== undefined ? 'WordPiece' : undefined);
-  if (modelType !== 'WordPiece') unsupported(file, 'model', modelType, 'WordPiece');
-  const vocabObj = asObject(model.vocab, 'model.vocab', file);
-  const entries = Object.entries(vocabObj);
-  // The native vocabulary is indexed by id: ids must stay below the number of entries (plus the added
-  // tokens, which may sit past the vocabulary), so a 60-byte file cannot ask for a 2-billion-slot table.
-  const addedCount = Array.isArray(json.added_tokens) ? json.added_tokens.length : 0;
-  const limit = entries.length + addedCount;
-  const vocab: string[] = new Array<string>(entries.length).fill('');
-  const seen = new Uint8Array(limit);
-  for (const [tok, id] of entries) {
-    // (The label is built only for a bad id: this loop runs once per vocabulary entry.)
-    const i = Number.isInteger(id) && (id as number) >= 0 && (id as number) <= 0x7fffffff ? (id as number) : idOf(id, file, `model.vocab[${JSON.stringify(tok.length > 40 ? `${tok.slice(0, 40)}…` : tok)}]`);
-    if (i >= limit) {
-      throw new EmbedrtError('E_MODEL_FILES', `${file}: model.vocab has ${entries.length} tokens but uses id ${i}; ids must be dense (below ${limit})`);
-    }
-    if (seen[i]) throw new EmbedrtError('E_MODEL_FILES', `${file}: model.vocab gives id ${i} to two tokens`);
-    seen[i] = 1;
-    while (vocab.length <= i) vocab.push('');
-    vocab[i] = tok;
-  }
-  const unkToken = model.unk_token;
-  if (typeof unkToken !== 'string') throw new EmbedrtError('E_MODEL_FILES', `${file}: model.unk_token must be a string`);
-  const unkId = vocabObj[unkToken];
-  if (!isInteger(unkId)) {
-    throw new EmbedrtError('E_MODEL_FILES', `${file}: the unknown token ${JSON.stringify(unkToken)} is not in model.vocab`);
-  }
-  const prefix = model.continuing_subword_prefix ?? '##';
-  const maxChars = model.max_input_chars_per_word ?? 100;
-  if (typeof prefix !== 'string') throw new EmbedrtError('E_MODEL_FILES', `${file}: model.continuing_subword_prefix must be a string`);
-  if (!isInteger(maxChars) || (maxChars as number) < 0) {
-    throw new EmbedrtError('E_MODEL_FILES', `${file}: model.max_input_chars_per_word must be a non-negative integer`);
-  }
-
-  const config: NativeTokenizerConfig = {
-    normalize: false,
-    cleanText: false,
-    handleChineseChars: false,
-    stripAccents: false,
-    lowercase: false,
-    preTokenize: false,
-    vocab,
-    unkId: unkId as number,
-    continuingSubwordPrefix: prefix,
-    maxInputCharsPerWord: maxChars as number,
-    addedTokens: [],
-    single: [],
-    pair: [],
-    trimOffsets: false,
-    trimAddPrefixSpace: false,
-    wordpieceDecoder: false,
-    decoderPrefix: '##',
-    decoderCleanup: true,
-    padId: 0,
-    padTypeId: 0,
-    padToken: '[PAD]',
-  };
-
-  if (json.normalizer !== null && json.normalizer !== undefined) {
-    const n = asObject(json.normalizer, '"normalizer"', file);
-    if (n.type !== 'BertNormalizer') unsupported(file, 'normalizer', n.type, 'BertNormalizer');
-    config.normalize = true;
-    config.cleanText = optBool(n, 'clean_text', true, file, 'normalizer');
-    config.handleChineseChars = optBool(n, 'handle_chinese_chars', true, file, 'normalizer');
-    config.lowercase = optBool(n, 'lowercase', true, file, 'normalizer');
-    // tokenizers: strip_accents defaults to the lowercase flag.
-    config.stripAccents = optBool(n, 'strip_accents', config.lowercase, file, 'normalizer');
-  }
-  if (json.pre_tokenizer !== null && json.pre_tokenizer !== undefined) {
-    const p = asObject(json.pre_tokenizer, '"pre_tokenizer"', file);
-    if (p.type !== 'BertPreTokenizer') unsupported(file, 'pre_tokenizer', p.type, 'BertPreTokenizer');
-    config.preTokenize = true;
+  let config: NativeTokenizerConfig;
+  if (modelType === 'WordPiece') {
+    config = wordPieceConfig(json, model, file);
+  } else if (modelType === 'Unigram') {
+    config = unigramConfig(json, model, file);
+  } else {
+    unsupported(file, 'model', modelType, 'WordPiece (BERT) and Unigram (SentencePiece) tokenizers');
   }
   const addedRaw = json.added_tokens ?? [];
   if (!Array.isArray(addedRaw)) throw new EmbedrtError('E_MODEL_FILES', `${file}: added_tokens must be an array`);
@@ -302,15 +144,6 @@ export function configFromTokenizerJson(raw: unknown, file: string): { config: N
     config.pair = [{ sequence: 0, ids: [], tokens: [], typeId: 0 }, { sequence: 1, ids: [], tokens: [], typeId: 1 }];
   }
 
-  if (json.decoder !== null && json.decoder !== undefined) {
-    const d = asObject(json.decoder, '"decoder"', file);
-    if (d.type !== 'WordPiece') unsupported(file, 'decoder', d.type, 'WordPiece');
-    config.wordpieceDecoder = true;
-    if (d.prefix !== undefined && typeof d.prefix !== 'string') throw new EmbedrtError('E_MODEL_FILES', `${file}: decoder.prefix must be a string`);
-    config.decoderPrefix = (d.prefix as string | undefined) ?? '##';
-    config.decoderCleanup = optBool(d, 'cleanup', true, file, 'decoder');
-  }
-
   let maxLength = 0;
   if (json.truncation !== null && json.truncation !== undefined) {
     const t = asObject(json.truncation, '"truncation"', file);
@@ -331,10 +164,75 @@ export function configFromTokenizerJson(raw: unknown, file: string): { config: N
       config.padToken = p.pad_token;
     }
   } else {
-    const pad = config.addedTokens.find((a) => a.content === '[PAD]');
-    if (pad) config.padId = pad.id;
+    const pad = config.addedTokens.find((a) => a.content === (config.unigram ? '<pad>' : '[PAD]'));
+    if (pad) {
+      config.padId = pad.id;
+      config.padToken = pad.content;
+    }
   }
   return { config, maxLength };
+}
+
+/** A WordPiece model with BERT's normalizer, pre-tokenizer and decoder. */
+function wordPieceConfig(json: Json, model: Json, file: string): NativeTokenizerConfig {
+  const vocabObj = asObject(model.vocab, 'model.vocab', file);
+  const entries = Object.entries(vocabObj);
+  // The native vocabulary is indexed by id: ids must stay below the number of entries (plus the added
+  // tokens, which may sit past the vocabulary), so a 60-byte file cannot ask for a 2-billion-slot table.
+  const addedCount = Array.isArray(json.added_tokens) ? json.added_tokens.length : 0;
+  const limit = entries.length + addedCount;
+  const vocab: string[] = new Array<string>(entries.length).fill('');
+  const seen = new Uint8Array(limit);
+  for (const [tok, id] of entries) {
+    // (The label is built only for a bad id: this loop runs once per vocabulary entry.)
+    const i = Number.isInteger(id) && (id as number) >= 0 && (id as number) <= 0x7fffffff ? (id as number) : idOf(id, file, `model.vocab[${JSON.stringify(tok.length > 40 ? `${tok.slice(0, 40)}…` : tok)}]`);
+    if (i >= limit) {
+      throw new EmbedrtError('E_MODEL_FILES', `${file}: model.vocab has ${entries.length} tokens but uses id ${i}; ids must be dense (below ${limit})`);
+    }
+    if (seen[i]) throw new EmbedrtError('E_MODEL_FILES', `${file}: model.vocab gives id ${i} to two tokens`);
+    seen[i] = 1;
+    while (vocab.length <= i) vocab.push('');
+    vocab[i] = tok;
+  }
+  const unkToken = model.unk_token;
+  if (typeof unkToken !== 'string') throw new EmbedrtError('E_MODEL_FILES', `${file}: model.unk_token must be a string`);
+  const unkId = vocabObj[unkToken];
+  if (!isInteger(unkId)) {
+    throw new EmbedrtError('E_MODEL_FILES', `${file}: the unknown token ${JSON.stringify(unkToken)} is not in model.vocab`);
+  }
+  const prefix = model.continuing_subword_prefix ?? '##';
+  const maxChars = model.max_input_chars_per_word ?? 100;
+  if (typeof prefix !== 'string') throw new EmbedrtError('E_MODEL_FILES', `${file}: model.continuing_subword_prefix must be a string`);
+  if (!isInteger(maxChars) || (maxChars as number) < 0) {
+    throw new EmbedrtError('E_MODEL_FILES', `${file}: model.max_input_chars_per_word must be a non-negative integer`);
+  }
+
+  const config: NativeTokenizerConfig = { ...emptyConfig(), vocab, unkId: unkId as number, continuingSubwordPrefix: prefix, maxInputCharsPerWord: maxChars as number };
+
+  if (json.normalizer !== null && json.normalizer !== undefined) {
+    const n = asObject(json.normalizer, '"normalizer"', file);
+    if (n.type !== 'BertNormalizer') unsupported(file, 'normalizer', n.type, 'BertNormalizer with a WordPiece model');
+    config.normalize = true;
+    config.cleanText = optBool(n, 'clean_text', true, file, 'normalizer');
+    config.handleChineseChars = optBool(n, 'handle_chinese_chars', true, file, 'normalizer');
+    config.lowercase = optBool(n, 'lowercase', true, file, 'normalizer');
+    // tokenizers: strip_accents defaults to the lowercase flag.
+    config.stripAccents = optBool(n, 'strip_accents', config.lowercase, file, 'normalizer');
+  }
+  if (json.pre_tokenizer !== null && json.pre_tokenizer !== undefined) {
+    const p = asObject(json.pre_tokenizer, '"pre_tokenizer"', file);
+    if (p.type !== 'BertPreTokenizer') unsupported(file, 'pre_tokenizer', p.type, 'BertPreTokenizer with a WordPiece model');
+    config.preTokenize = true;
+  }
+  if (json.decoder !== null && json.decoder !== undefined) {
+    const d = asObject(json.decoder, '"decoder"', file);
+    if (d.type !== 'WordPiece') unsupported(file, 'decoder', d.type, 'the WordPiece decoder with a WordPiece model');
+    config.wordpieceDecoder = true;
+    if (d.prefix !== undefined && typeof d.prefix !== 'string') throw new EmbedrtError('E_MODEL_FILES', `${file}: decoder.prefix must be a string`);
+    config.decoderPrefix = (d.prefix as string | undefined) ?? '##';
+    config.decoderCleanup = optBool(d, 'cleanup', true, file, 'decoder');
+  }
+  return config;
 }
 
 // vocab.txt + tokenizer_config.json (+ special_tokens_map.json): what transformers' BertTokenizerFast
@@ -376,6 +274,7 @@ export function configFromVocabTxt(folder: ModelFolder): { config: NativeTokeniz
   const stripAccents = cfg.strip_accents === undefined || cfg.strip_accents === null ? lower : cfg.strip_accents === true;
   return {
     config: {
+      ...emptyConfig(),
       normalize: true,
       cleanText: true,
       handleChineseChars: cfg.tokenize_chinese_chars === undefined ? true : cfg.tokenize_chinese_chars === true,
@@ -384,18 +283,12 @@ export function configFromVocabTxt(folder: ModelFolder): { config: NativeTokeniz
       preTokenize: true,
       vocab,
       unkId,
-      continuingSubwordPrefix: '##',
-      maxInputCharsPerWord: 100,
       addedTokens,
       single: [clsP, seq(0, 0), sepP(0)],
       pair: [clsP, seq(0, 0), sepP(0), seq(1, 1), sepP(1)],
-      trimOffsets: false,
-      trimAddPrefixSpace: false,
       wordpieceDecoder: true,
-      decoderPrefix: '##',
       decoderCleanup: cfg.clean_up_tokenization_spaces === undefined ? true : cfg.clean_up_tokenization_spaces === true,
       padId,
-      padTypeId: 0,
       padToken: pad,
     },
     maxLength: 0,

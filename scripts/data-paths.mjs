@@ -1,5 +1,6 @@
 // Where the tests, benchmarks and fixture scripts find their data. Two kinds:
-// - the bge-base-en-v1.5 tokenizer and config files: in the repository (test/fixtures/bge-base-en-v1.5);
+// - the bge-base-en-v1.5 tokenizer and config files, and a generated XLM-RoBERTa-style tokenizer: in the
+//   repository (test/fixtures/);
 // - the Financial QA 10-K data set (7,000 rows, 3.2 MB): not redistributed here. It is read from
 //   $EMBEDRT_DATA/financial-qa-10k/Financial-QA-10k.csv, where EMBEDRT_DATA defaults to ../shared/data
 //   beside the checkout (this workplace's copy). README "Test data" says how to get it elsewhere.
@@ -11,6 +12,9 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const bgeDir = path.join(repoRoot, 'test', 'fixtures', 'bge-base-en-v1.5');
 export const bgeTokenizerJson = path.join(bgeDir, 'tokenizer.json');
+/** An XLM-RoBERTa-style SentencePiece Unigram tokenizer (scripts/fixtures/make_unigram_tokenizer.py). */
+export const xlmrTokenizerDir = path.join(repoRoot, 'test', 'fixtures', 'xlmr-tokenizer');
+export const xlmrTokenizerJson = path.join(xlmrTokenizerDir, 'tokenizer.json');
 
 /** The SHA-256 of the one file the tests were written against (SOURCE.txt of the data set). */
 export const FINANCIAL_QA_SHA256 = '342385ae11a6facd1a6bffbc16927b6ca620d51d2b3ebc76649a68618328477e';

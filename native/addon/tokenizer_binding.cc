@@ -56,6 +56,53 @@ std::vector<std::string> read_vocab(Napi::Env env, const Napi::Object& o) {
   return vocab;
 }
 
+std::string to_utf8(const std::u16string& s) {
+  std::string out;
+  unicode::utf16_to_utf8(s.data(), s.size(), out);
+  return out;
+}
+
+char32_t get_char(Napi::Env env, const Napi::Object& o, const char* key) {
+  std::vector<char32_t> cps;
+  unicode::decode_utf8(to_utf8(copy_utf16(env, o.Get(key))), cps);
+  if (cps.size() != 1) throw CodedError("E_INTERNAL", std::string("tokenizer config: ") + key + " must be one character");
+  return cps[0];
+}
+
+std::u32string get_u32(Napi::Env env, const Napi::Object& o, const char* key) {
+  std::vector<char32_t> cps;
+  unicode::decode_utf8(to_utf8(copy_utf16(env, o.Get(key))), cps);
+  return std::u32string(cps.begin(), cps.end());
+}
+
+// The SentencePiece normalizer steps ({kind, charsmap, left, right, pattern, minRepeat, content}).
+std::vector<SpNormalizerStep> read_sp_normalizer(Napi::Env env, const Napi::Array& arr) {
+  std::vector<SpNormalizerStep> out;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Object o = arr.Get(i).As<Napi::Object>();
+    SpNormalizerStep step;
+    const std::string kind = get_string(o, "kind");
+    if (kind == "precompiled") {
+      step.kind = SpNormalizerStep::kPrecompiled;
+      Napi::Uint8Array blob = o.Get("charsmap").As<Napi::Uint8Array>();
+      step.charsmap.assign(reinterpret_cast<const char*>(blob.Data()), blob.ByteLength());
+    } else if (kind == "strip") {
+      step.kind = SpNormalizerStep::kStrip;
+      step.left = get_bool(o, "left");
+      step.right = get_bool(o, "right");
+    } else if (kind == "replace") {
+      step.kind = SpNormalizerStep::kReplace;
+      step.pattern = get_u32(env, o, "pattern");
+      step.min_repeat = static_cast<size_t>(get_int(o, "minRepeat"));
+      step.content = get_u32(env, o, "content");
+    } else {
+      throw CodedError("E_INTERNAL", "tokenizer config: unknown normalizer step " + kind);
+    }
+    out.push_back(std::move(step));
+  }
+  return out;
+}
+
 TokenizerConfig read_config(Napi::Env env, const Napi::Object& o) {
   TokenizerConfig c;
   c.normalize = get_bool(o, "normalize");
@@ -66,6 +113,17 @@ TokenizerConfig read_config(Napi::Env env, const Napi::Object& o) {
   c.pre_tokenize = get_bool(o, "preTokenize");
   c.vocab = read_vocab(env, o);
   c.unk_id = static_cast<int32_t>(get_int(o, "unkId"));
+  c.unigram = get_bool(o, "unigram");
+  if (c.unigram) {
+    Napi::Float64Array scores = o.Get("scores").As<Napi::Float64Array>();
+    c.scores.assign(scores.Data(), scores.Data() + scores.ElementLength());
+    if (c.scores.size() != c.vocab.size()) throw CodedError("E_INTERNAL", "tokenizer config: a score per vocabulary entry expected");
+    c.sp_normalizer = read_sp_normalizer(env, o.Get("spNormalizer").As<Napi::Array>());
+  }
+  c.metaspace = get_bool(o, "metaspace");
+  c.metaspace_replacement = get_char(env, o, "metaspaceReplacement");
+  c.metaspace_prepend = get_bool(o, "metaspacePrepend");
+  c.metaspace_split = get_bool(o, "metaspaceSplit");
   c.continuing_subword_prefix = get_string(o, "continuingSubwordPrefix");
   c.max_input_chars_per_word = static_cast<size_t>(get_int(o, "maxInputCharsPerWord"));
   Napi::Array added = o.Get("addedTokens").As<Napi::Array>();
@@ -88,6 +146,9 @@ TokenizerConfig read_config(Napi::Env env, const Napi::Object& o) {
   c.wordpiece_decoder = get_bool(o, "wordpieceDecoder");
   c.decoder_prefix = get_string(o, "decoderPrefix");
   c.decoder_cleanup = get_bool(o, "decoderCleanup");
+  c.metaspace_decoder = get_bool(o, "metaspaceDecoder");
+  c.metaspace_decoder_replacement = get_char(env, o, "metaspaceDecoderReplacement");
+  c.metaspace_decoder_prepend = get_bool(o, "metaspaceDecoderPrepend");
   c.pad_id = static_cast<int32_t>(get_int(o, "padId"));
   c.pad_type_id = static_cast<uint32_t>(get_int(o, "padTypeId"));
   c.pad_token = get_string(o, "padToken");
@@ -100,12 +161,6 @@ EncodeOptions read_options(const Napi::Object& o) {
   opts.max_length = static_cast<size_t>(get_int(o, "maxLength"));
   opts.with_tokens = get_bool(o, "withTokens");
   return opts;
-}
-
-std::string to_utf8(const std::u16string& s) {
-  std::string out;
-  unicode::utf16_to_utf8(s.data(), s.size(), out);
-  return out;
 }
 
 // A batch's result in flat arrays: row r holds tokens [rowStart[r], rowStart[r+1]).

@@ -1,5 +1,6 @@
-// The BERT WordPiece tokenizer: construction (vocabulary tables, added tokens), one sequence through
-// the pipeline (SequencePass), truncation and templates (assemble), decode and padding.
+// The tokenizer: construction (vocabulary tables, added tokens), one sequence through the pipeline
+// (SequencePass: BERT's stages here, SentencePiece's from sentencepiece.h), truncation and templates
+// (assemble), decode and padding.
 // Longer than 400 lines because the pipeline's stages share this file's ASCII tables and scratch
 // buffers, and splitting them would publish both.
 #include "tokenizer.h"
@@ -46,6 +47,8 @@ struct Scratch {
   std::vector<char32_t> tmp, trim;
   std::string word, text;
   std::vector<uint32_t> bounds;
+  AlignedText aligned, aligned2, piece;  // the SentencePiece pipeline's text
+  std::vector<UnigramModel::Piece> pieces;
 };
 
 Scratch& scratch() {
@@ -74,6 +77,8 @@ struct Tokenizer::Impl {
   std::vector<Match> normalized_added;  // matched on the normalized text
   std::unordered_map<int32_t, size_t> added_by_id;
   std::unordered_map<std::string_view, int32_t> added_by_content;
+  std::unique_ptr<SpNormalizer> sp_normalizer;  // with config.unigram
+  std::unique_ptr<UnigramModel> unigram;
   class SequencePass;
 };
 
@@ -84,7 +89,11 @@ Tokenizer::Tokenizer(TokenizerConfig config) : config_(std::move(config)), impl_
   for (size_t id = 0; id < config_.vocab.size(); ++id) {
     const std::string& tok = config_.vocab[id];
     if (tok.empty()) continue;
-    m.vocab.emplace(tok, static_cast<int32_t>(id));
+    if (config_.unigram) {
+      m.vocab.insert_or_assign(tok, static_cast<int32_t>(id));  // of equal pieces the last (as tokenizers)
+    } else {
+      m.vocab.emplace(tok, static_cast<int32_t>(id));
+    }
     m.max_piece_bytes = std::max(m.max_piece_bytes, tok.size());
     if (!prefix.empty() && tok.size() > prefix.size() && tok.compare(0, prefix.size(), prefix) == 0) {
       std::string_view rest(tok);
@@ -92,6 +101,10 @@ Tokenizer::Tokenizer(TokenizerConfig config) : config_(std::move(config)), impl_
       m.continuing.emplace(rest, static_cast<int32_t>(id));
       m.max_continuing_bytes = std::max(m.max_continuing_bytes, rest.size());
     }
+  }
+  if (config_.unigram) {
+    m.sp_normalizer = std::make_unique<SpNormalizer>(config_.sp_normalizer);
+    m.unigram = std::make_unique<UnigramModel>(config_.vocab, config_.scores, config_.unk_id);
   }
   for (size_t i = 0; i < config_.added_tokens.size(); ++i) {
     const AddedToken& t = config_.added_tokens[i];
@@ -101,7 +114,13 @@ Tokenizer::Tokenizer(TokenizerConfig config) : config_(std::move(config)), impl_
     std::vector<char32_t> cps;
     unicode::decode_utf8(t.content, cps);
     Impl::Match match{std::u32string(cps.begin(), cps.end()), i};
-    if (t.normalized && config_.normalize) {
+    if (t.normalized && m.sp_normalizer && !m.sp_normalizer->empty()) {
+      AlignedText text, scratch;
+      text.assign(cps.data(), cps.size(), 0);
+      m.sp_normalizer->normalize(text, scratch);
+      match.content.assign(text.chars.begin(), text.chars.end());
+      if (!match.content.empty()) m.normalized_added.push_back(std::move(match));
+    } else if (t.normalized && config_.normalize) {
       // Matched against normalized text, so compare with the normalized form of the content.
       match.content.clear();
       std::vector<char32_t> tmp;
@@ -255,6 +274,7 @@ class Tokenizer::Impl::SequencePass {
 
   // Raw text between added tokens: normalized, then split on the added tokens that match normalized text.
   void on_raw_text(size_t b, size_t e) {
+    if (m_.unigram) return on_raw_text_sp(b, e);
     normalize(b, e);
     if (m_.normalized_added.empty()) {
       pre_tokenize(0, s_.norm.size());
@@ -263,6 +283,72 @@ class Tokenizer::Impl::SequencePass {
     split_added(
         m_.normalized_added, s_.norm.data(), s_.norm.size(), [&](size_t nb, size_t ne) { pre_tokenize(nb, ne); },
         [&](size_t nb, size_t ne, size_t index, bool widened) { emit_added(index, s_.origin[nb], s_.origin[ne - 1] + 1, widened, s_.norm.data() + nb, ne - nb); });
+  }
+
+  // The SentencePiece pipeline: its normalizer over the text with alignments (s_.aligned), added tokens
+  // that match normalized text, then Metaspace and Unigram on the rest.
+  void on_raw_text_sp(size_t b, size_t e) {
+    AlignedText& t = s_.aligned;
+    t.assign(s_.cps.data() + b, e - b, static_cast<uint32_t>(b));
+    m_.sp_normalizer->normalize(t, s_.aligned2);
+    if (m_.normalized_added.empty()) return metaspace(0, t.size());
+    split_added(
+        m_.normalized_added, t.chars.data(), t.size(), [&](size_t nb, size_t ne) { metaspace(nb, ne); },
+        [&](size_t nb, size_t ne, size_t index, bool widened) { emit_added(index, t.begin[nb], t.end[ne - 1], widened, t.chars.data() + nb, ne - nb); });
+  }
+
+  // The Metaspace pre-tokenizer on aligned[b, e): spaces become the replacement (keeping their
+  // alignment), one is prepended (aligned with the first char) unless the text begins with one, and
+  // each replacement begins a word. Without a pre-tokenizer the whole text is one word.
+  void metaspace(size_t b, size_t e) {
+    if (e <= b || done_) return;
+    const AlignedText& t = s_.aligned;
+    AlignedText& w = s_.piece;
+    w.clear();
+    w.base = t.begin[b];
+    const char32_t rep = config_.metaspace_replacement;
+    if (config_.metaspace && config_.metaspace_prepend && t.chars[b] != rep && t.chars[b] != ' ') {
+      w.chars.push_back(rep);
+      w.begin.push_back(t.begin[b]);
+      w.end.push_back(t.end[b]);
+    }
+    for (size_t i = b; i < e; ++i) {
+      w.chars.push_back(config_.metaspace && t.chars[i] == ' ' ? rep : t.chars[i]);
+      w.begin.push_back(t.begin[i]);
+      w.end.push_back(t.end[i]);
+    }
+    if (!config_.metaspace || !config_.metaspace_split) return unigram_word(0, w.size());
+    size_t word = 0;
+    for (size_t i = 1; i < w.size(); ++i) {
+      if (w.chars[i] == rep) {
+        unigram_word(word, i);
+        word = i;
+      }
+    }
+    unigram_word(word, w.size());
+  }
+
+  // Unigram on the word piece[b, e); offsets from the first and last chars' alignments. A token's text
+  // is the word's (for an unknown token, the chars it covers, as tokenizers reports it).
+  void unigram_word(size_t b, size_t e) {
+    if (done_ || e <= b) return;
+    const AlignedText& w = s_.piece;
+    s_.word.clear();
+    s_.bounds.clear();
+    for (size_t i = b; i < e; ++i) {
+      s_.bounds.push_back(static_cast<uint32_t>(s_.word.size()));
+      unicode::append_utf8(s_.word, w.chars[i]);
+    }
+    s_.bounds.push_back(static_cast<uint32_t>(s_.word.size()));
+    s_.pieces.clear();
+    m_.unigram->tokenize(s_.word, s_.pieces);
+    for (const UnigramModel::Piece& p : s_.pieces) {
+      const auto at = [&](uint32_t byte) { return static_cast<size_t>(std::lower_bound(s_.bounds.begin(), s_.bounds.end(), byte) - s_.bounds.begin()); };
+      const size_t cb = b + at(p.begin), ce = b + at(p.end);
+      if (with_tokens_) s_.text.assign(s_.word, p.begin, p.end - p.begin);
+      push_token(p.id, w.begin[cb], w.end[ce - 1], with_tokens_ ? &s_.text : nullptr);
+    }
+    done_ = token_limit_ > 0 && out_.ids.size() >= token_limit_;
   }
 
   // An added token; widened by lstrip / rstrip, its text is the span it took, spaces included (as tokenizers').
@@ -575,6 +661,23 @@ std::string Tokenizer::decode(const int32_t* ids, size_t n, bool skip_special_to
     if (!tok.empty()) tokens.push_back(tok);
   }
   std::string out;
+  if (config_.metaspace_decoder) {
+    // tokenizers' Metaspace decoder: the replacement back to a space, but dropped in the first token
+    // when the scheme prepends one.
+    std::vector<char32_t> cps;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      cps.clear();
+      unicode::decode_utf8(tokens[i], cps);
+      for (char32_t c : cps) {
+        if (c != config_.metaspace_decoder_replacement) {
+          unicode::append_utf8(out, c);
+        } else if (i != 0 || !config_.metaspace_decoder_prepend) {
+          out.push_back(' ');
+        }
+      }
+    }
+    return out;
+  }
   if (!config_.wordpiece_decoder) {
     for (size_t i = 0; i < tokens.size(); ++i) {
       if (i) out.push_back(' ');

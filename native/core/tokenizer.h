@@ -1,5 +1,6 @@
-// BERT WordPiece tokenization, id for id what Hugging Face `tokenizers` produces from a tokenizer.json
-// with BertNormalizer + BertPreTokenizer + WordPiece + TemplateProcessing (or BertProcessing, RobertaProcessing).
+// Tokenization id for id what Hugging Face `tokenizers` produces from a tokenizer.json: BERT's
+// BertNormalizer + BertPreTokenizer + WordPiece, or SentencePiece's normalizers + Metaspace + Unigram
+// (sentencepiece.h), then TemplateProcessing (or BertProcessing, RobertaProcessing).
 //
 // The native side trusts its config: lib/tokenizer.ts parses and validates tokenizer.json (or vocab.txt
 // + tokenizer_config.json) and hands over this flat struct.
@@ -11,6 +12,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "sentencepiece.h"
 
 namespace embedrt {
 
@@ -47,6 +50,16 @@ struct TokenizerConfig {
   int32_t unk_id = 0;
   std::string continuing_subword_prefix = "##";
   size_t max_input_chars_per_word = 100;
+  // Unigram instead of WordPiece: a score per vocabulary id, the SentencePiece normalizer steps and the
+  // Metaspace pre-tokenizer (replacing spaces, a replacement prepended unless the scheme is "never",
+  // split before each replacement). The BERT flags above are then all off.
+  bool unigram = false;
+  std::vector<double> scores;
+  std::vector<SpNormalizerStep> sp_normalizer;
+  bool metaspace = false;
+  char32_t metaspace_replacement = 0x2581;
+  bool metaspace_prepend = true;
+  bool metaspace_split = true;
   // Added vocabulary (special tokens etc.), matched before the model
   std::vector<AddedToken> added_tokens;
   // Post-processor templates
@@ -55,8 +68,12 @@ struct TokenizerConfig {
   // RobertaProcessing's trim_offsets (and its add_prefix_space, which spares a first token's one space)
   bool trim_offsets = false;
   bool trim_add_prefix_space = false;
-  // Decoder: WordPiece (joins "##" pieces, optional cleanup) or, when absent, tokens joined by spaces
+  // Decoder: WordPiece (joins "##" pieces, optional cleanup), Metaspace (the replacement back to spaces,
+  // the first token's dropped when it prepends) or, when absent, tokens joined by spaces
   bool wordpiece_decoder = true;
+  bool metaspace_decoder = false;
+  char32_t metaspace_decoder_replacement = 0x2581;
+  bool metaspace_decoder_prepend = true;
   std::string decoder_prefix = "##";
   bool decoder_cleanup = true;
   // Padding token

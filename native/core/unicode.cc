@@ -151,6 +151,10 @@ bool is_whitespace(char32_t c) {
 
 bool is_bert_whitespace(char32_t c) { return is_whitespace(c); }
 
+bool grapheme_break(char32_t a, char32_t b, int32_t* state) {
+  return utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(a), static_cast<utf8proc_int32_t>(b), state);
+}
+
 // tokenizers takes "control", "punctuation" and "non-spacing mark" from the unicode_categories crate,
 // whose tables are Unicode 8.0; unicode_legacy.inc holds those categories (generated, see
 // scripts/unicode/generate.sh). Whitespace and case come from Rust's std, current Unicode: utf8proc.

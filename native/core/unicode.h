@@ -44,6 +44,10 @@ void canonical_order(std::vector<char32_t>& chars, std::vector<uint8_t>& flags, 
 // unconditional multi-character lowercase entry, U+0130), appended to out.
 void to_lowercase(char32_t c, std::vector<char32_t>& out);
 
+// Whether an extended grapheme cluster (UAX #29) ends between a and b. `state` carries the rules
+// that look further back: 0 at a text's start, then passed to every call in order.
+bool grapheme_break(char32_t a, char32_t b, int32_t* state);
+
 // The Unicode version of the tables.
 const char* data_version();
 

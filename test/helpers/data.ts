@@ -3,7 +3,7 @@ import { parseCsvRecords } from '../../lib/csv.js';
 
 import { financialQaCsv } from '../../scripts/data-paths.mjs';
 
-export { bgeDir, bgeTokenizerJson, financialQaCsv, repoRoot } from '../../scripts/data-paths.mjs';
+export { bgeDir, bgeTokenizerJson, financialQaCsv, repoRoot, xlmrTokenizerDir, xlmrTokenizerJson } from '../../scripts/data-paths.mjs';
 
 export interface QaRow {
   question: string;

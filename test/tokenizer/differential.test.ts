@@ -1,13 +1,17 @@
 // Differential tests: embedrt's native tokenizer against Hugging Face tokenizers (npm, the Rust
 // implementation) on the same tokenizer.json. Ids, type ids, attention masks, special-token masks and
-// offsets must be identical, with and without truncation, for singles and pairs. Two tokenizers:
-// bge-base-en-v1.5's (BertProcessing-style template) and all-mpnet-base-v2's (RobertaProcessing, an
-// lstrip <mask>, its own special tokens).
+// offsets must be identical, with and without truncation, for singles and pairs. Four tokenizers:
+// bge-base-en-v1.5's (WordPiece, BertProcessing-style template), all-mpnet-base-v2's (RobertaProcessing,
+// an lstrip <mask>, its own special tokens), and an XLM-RoBERTa-style SentencePiece Unigram (made by
+// scripts/fixtures/make_unigram_tokenizer.py: nmt_nfkc charsmap, Metaspace) twice — as transformers 4.40
+// converts it (Precompiled, Strip, Replace " {2,}") and as the hub's older files have it (Precompiled
+// alone, Metaspace's add_prefix_space).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Tokenizer } from '../../lib/index.js';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { bgeTokenizerJson, financialQa } from '../helpers/data.js';
+import { bgeTokenizerJson, financialQa, xlmrTokenizerJson } from '../helpers/data.js';
 import { hfTokenizer, type HfTokenizer } from '../helpers/hf.js';
 import { mpnetDir } from '../helpers/models.js';
 import { makeGenerator } from '../helpers/textgen.js';
@@ -74,15 +78,27 @@ async function compare(texts: string[], opts: CompareOptions = {}): Promise<stri
   return bad;
 }
 
+/** The Unigram tokenizer as older files write it: the charsmap alone, Metaspace with add_prefix_space. */
+function legacyUnigramFile(): string {
+  const out = path.join(os.tmpdir(), `embedrt-xlmr-legacy-${process.pid}.json`);
+  const json = JSON.parse(fs.readFileSync(xlmrTokenizerJson, 'utf8')) as { normalizer: { normalizers: unknown[] }; pre_tokenizer: unknown; decoder: unknown };
+  const metaspace = { type: 'Metaspace', replacement: '\u2581', add_prefix_space: true };
+  fs.writeFileSync(out, JSON.stringify({ ...json, normalizer: json.normalizer.normalizers[0], pre_tokenizer: metaspace, decoder: metaspace }));
+  return out;
+}
+
 describe.each([
   ['bge-base-en-v1.5', () => bgeTokenizerJson],
   ['all-mpnet-base-v2', () => path.join(mpnetDir(), 'tokenizer.json')],
+  ['XLM-RoBERTa-style Unigram', () => xlmrTokenizerJson],
+  ['XLM-RoBERTa-style Unigram, older file layout', legacyUnigramFile],
 ])('against Hugging Face tokenizers, %s tokenizer.json', (_name, file) => {
   beforeAll(() => {
-    ours = Tokenizer.fromFile(file());
-    ref = hfTokenizer(file());
+    const f = file();
+    ours = Tokenizer.fromFile(f);
+    ref = hfTokenizer(f);
     ref.disablePadding(); // all-mpnet-base-v2's file pads to 128
-    fileMaxLength = (JSON.parse(fs.readFileSync(file(), 'utf8')) as { truncation?: { max_length: number } | null }).truncation?.max_length;
+    fileMaxLength = (JSON.parse(fs.readFileSync(f, 'utf8')) as { truncation?: { max_length: number } | null }).truncation?.max_length;
   });
 
   it('every question and context of the financial QA data (14,000 texts)', async () => {
@@ -156,6 +172,8 @@ describe.each([
       '\u202eevil\u202c',
       'e\u0301 e\u0301\u0301 \u0301',
       'q\u0307\u0323',
+      'ｅ\u0301 Ａ\u030a ﬁ\u0301 ™\u001eg \u0001abc café  \t',
+      'Der Umsatz stieg um zwölf Prozent. Выручка выросла. 営業収益は増加した。 राजस्व बढ़कर। รายได้เพิ่มขึ้น',
       'a\u200bb\u200dc\ufeffd',
       '👨‍👩‍👧‍👦 🇺🇸 👍🏽 ❤️',
       'x'.repeat(100),
