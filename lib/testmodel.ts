@@ -1,6 +1,6 @@
-// Generates sentence-transformers model folders with seeded random BERT weights in the exact Hugging
-// Face layout, for tests (tiny shapes) and benchmarks (the flagship's shape). The tokenizer files are
-// the flagship's real ones. The same seed gives the same bytes on every machine: the generator uses
+// Generates sentence-transformers model folders with seeded random BERT or XLM-RoBERTa weights in the
+// exact Hugging Face layout, for tests (tiny shapes) and benchmarks (the flagship's shape). The tokenizer
+// files are copied from a folder (the flagship's real ones, or the generated XLM-RoBERTa-style one). The same seed gives the same bytes on every machine: the generator uses
 // integer arithmetic and IEEE float32 rounding only.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,13 +13,15 @@ import { mkdirp } from './files.js';
 export type PoolingMode = 'cls' | 'mean' | 'max' | 'mean_sqrt_len' | 'weightedmean' | 'lasttoken';
 
 export interface TestModelOptions {
+  /** 'bert' (the default) or 'xlm-roberta' (BERT's layers; positions after the padding id, one token type). */
+  family?: 'bert' | 'xlm-roberta';
   /** 'flagship' (BERT-base, as bge-base-en-v1.5), 'tiny' (2 layers, hidden 32), or explicit sizes. */
   shape?: 'flagship' | 'tiny' | Partial<BertConfig>;
   seed?: number;
   pooling?: PoolingMode;
   normalize?: boolean;
   maxSeqLength?: number;
-  /** Folder with the real tokenizer files to copy (required: tokenizer.json, vocab.txt and their configs). */
+  /** Folder with the tokenizer files to copy (required: tokenizer.json, tokenizer_config.json, special_tokens_map.json; vocab.txt if there). */
   tokenizerDir: string;
   prompts?: Record<string, string>;
   defaultPromptName?: string;
@@ -38,6 +40,13 @@ const FLAGSHIP: BertConfig = {
 };
 
 const TINY: Partial<BertConfig> = { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64 };
+
+/** Ids a tokenizer.json uses: its model's vocabulary and the added tokens past it. */
+function tokenizerVocabSize(dir: string): number {
+  const json = JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8')) as { model: { vocab: unknown[] | object }; added_tokens?: { id: number }[] };
+  const n = Array.isArray(json.model.vocab) ? json.model.vocab.length : Object.keys(json.model.vocab).length;
+  return Math.max(n, ...(json.added_tokens ?? []).map((t) => t.id + 1));
+}
 
 /** Uniform floats in [-scale, scale) from a 32-bit xorshift generator (exactly reproducible). */
 function uniform(seed: number) {
@@ -67,7 +76,7 @@ const POOLING_KEYS: Record<PoolingMode, string> = {
 
 /** Writes a model folder; returns its BertConfig. */
 const TEST_MODEL_KEYS: OptionKeys<TestModelOptions> = {
-  shape: true, seed: true, pooling: true, normalize: true, maxSeqLength: true, tokenizerDir: true, prompts: true, defaultPromptName: true,
+  family: true, shape: true, seed: true, pooling: true, normalize: true, maxSeqLength: true, tokenizerDir: true, prompts: true, defaultPromptName: true,
 };
 
 export function generateTestModel(dir: string, options: TestModelOptions): BertConfig {
@@ -75,8 +84,15 @@ export function generateTestModel(dir: string, options: TestModelOptions): BertC
   if (typeof opts.tokenizerDir !== 'string' || opts.tokenizerDir === '') {
     throw new EmbedrtError('E_BAD_INPUT', `generateTestModel: options.tokenizerDir must be the folder of the tokenizer files, got ${describe(opts.tokenizerDir)}`);
   }
+  const family = opts.family ?? 'bert';
+  if (family !== 'bert' && family !== 'xlm-roberta') {
+    throw new EmbedrtError('E_BAD_INPUT', `generateTestModel: options.family must be 'bert' or 'xlm-roberta', got ${describe(family)}`);
+  }
+  const xlmr = family === 'xlm-roberta';
   const cfg: BertConfig = {
     ...FLAGSHIP,
+    // XLM-RoBERTa: positions 0 and 1 are the padding id's, so 512 tokens take 514; the vocabulary is the tokenizer's.
+    ...(xlmr ? { max_position_embeddings: 514, type_vocab_size: 1, layer_norm_eps: 1e-5, vocab_size: tokenizerVocabSize(opts.tokenizerDir) } : {}),
     ...(opts.shape === 'tiny' ? TINY : opts.shape === 'flagship' || opts.shape === undefined ? {} : opts.shape),
   };
   const rand = uniform(opts.seed ?? 42);
@@ -112,18 +128,18 @@ export function generateTestModel(dir: string, options: TestModelOptions): BertC
   writeSafetensors(path.join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   const json = (file: string, v: unknown) => fs.writeFileSync(path.join(dir, file), `${JSON.stringify(v, null, 2)}\n`);
   json('config.json', {
-    architectures: ['BertModel'],
-    model_type: 'bert',
+    architectures: [xlmr ? 'XLMRobertaModel' : 'BertModel'],
+    model_type: family,
     attention_probs_dropout_prob: 0.1,
     hidden_dropout_prob: 0.1,
     initializer_range: 0.02,
-    pad_token_id: 0,
+    ...(xlmr ? { pad_token_id: 1, bos_token_id: 0, eos_token_id: 2 } : { pad_token_id: 0 }),
     position_embedding_type: 'absolute',
     torch_dtype: 'float32',
     ...cfg,
   });
   for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt']) {
-    fs.copyFileSync(path.join(opts.tokenizerDir, f), path.join(dir, f));
+    if (f !== 'vocab.txt' || fs.existsSync(path.join(opts.tokenizerDir, f))) fs.copyFileSync(path.join(opts.tokenizerDir, f), path.join(dir, f));
   }
   const pooling = opts.pooling ?? 'cls';
   const poolingConfig: Record<string, unknown> = { word_embedding_dimension: H };
@@ -136,7 +152,7 @@ export function generateTestModel(dir: string, options: TestModelOptions): BertC
   ];
   if (opts.normalize ?? true) modules.push({ idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' });
   json('modules.json', modules);
-  json('sentence_bert_config.json', { max_seq_length: opts.maxSeqLength ?? 512, do_lower_case: true });
+  json('sentence_bert_config.json', { max_seq_length: opts.maxSeqLength ?? 512, do_lower_case: !xlmr });
   json('config_sentence_transformers.json', {
     prompts: opts.prompts ?? {},
     default_prompt_name: opts.defaultPromptName ?? null,

@@ -22,23 +22,30 @@ export interface BertConfig {
  * - mpnet: positions counted from pad_token_id + 1 over the non-padding ids (as RoBERTa), no token
  *   types, a learned bias per relative-position bucket added to every layer's attention scores, and
  *   its own module names (attention.attn.q/k/v/o, attention.LayerNorm).
+ * - xlm-roberta: BERT's layers and names (checkpoint prefix `roberta.`), positions as mpnet's, one
+ *   token type (its embedding added to every token).
  */
-export type EncoderFamily = 'bert' | 'mpnet';
+export type EncoderFamily = 'bert' | 'mpnet' | 'xlm-roberta';
 
 export interface EncoderConfig extends BertConfig {
   model_type: EncoderFamily;
-  /** The padding id: positions start after it (mpnet). */
+  /** The padding id: positions start after it (mpnet, xlm-roberta). */
   pad_token_id: number;
   /** mpnet's relative-position buckets (0 for bert). */
   relative_attention_num_buckets: number;
 }
 
-const FAMILIES: readonly string[] = ['bert', 'mpnet'] satisfies EncoderFamily[];
+const FAMILIES: readonly string[] = ['bert', 'mpnet', 'xlm-roberta'] satisfies EncoderFamily[];
 
-/** The first position id of a family: mpnet's start after the padding id. */
+/** Whether a family counts positions from the padding id (as RoBERTa: mpnet, xlm-roberta). */
+export function positionsAfterPadding(family: unknown): boolean {
+  return family === 'mpnet' || family === 'xlm-roberta';
+}
+
+/** The first position id of a family: mpnet's and xlm-roberta's start after the padding id. */
 function firstPosition(modelType: unknown, padTokenId: unknown): number {
   const pad = padTokenId ?? 1;
-  return modelType === 'mpnet' && typeof pad === 'number' && Number.isSafeInteger(pad) && pad >= 0 ? pad + 1 : 0;
+  return positionsAfterPadding(modelType) && typeof pad === 'number' && Number.isSafeInteger(pad) && pad >= 0 ? pad + 1 : 0;
 }
 
 /**
@@ -87,9 +94,9 @@ export function parseEncoderConfig(raw: Record<string, unknown>, file: string): 
     hidden_act: act as BertConfig['hidden_act'],
     layer_norm_eps: eps(),
     max_position_embeddings: int('max_position_embeddings', 512),
-    type_vocab_size: family === 'bert' ? int('type_vocab_size', 2) : 0,
+    type_vocab_size: family === 'mpnet' ? 0 : int('type_vocab_size', family === 'bert' ? 2 : 1),
     vocab_size: int('vocab_size'),
-    pad_token_id: int('pad_token_id', family === 'mpnet' ? 1 : 0, 0),
+    pad_token_id: int('pad_token_id', positionsAfterPadding(family) ? 1 : 0, 0),
     relative_attention_num_buckets: family === 'mpnet' ? int('relative_attention_num_buckets', 32) : 0,
   };
   if (cfg.hidden_size % cfg.num_attention_heads !== 0) {

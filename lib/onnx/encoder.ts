@@ -1,4 +1,4 @@
-// Builds a standard ONNX encoder (opset 17) of a BERT or MPNet checkpoint (config.ts: the families)
+// Builds a standard ONNX encoder (opset 17) of a BERT, MPNet or XLM-RoBERTa checkpoint (config.ts: the families)
 // from its weights: inputs input_ids, attention_mask, and token_type_ids where the family has them
 // (int64, [batch, sequence]); output last_hidden_state
 // ([batch, sequence, hidden], float32; [batch, 1, hidden] with clsOnly). Weights keep the checkpoint's
@@ -16,7 +16,7 @@ import { DataType, encodeModel } from './proto.js';
 import { GraphBuilder, type SourceTensor } from './builder.js';
 import { mkdirp } from '../files.js';
 import { quantizeBlocksUint8, quantizeColumnsInt8 } from './quantize.js';
-import { relativePositionBucket, type EncoderConfig } from './config.js';
+import { positionsAfterPadding, relativePositionBucket, type EncoderConfig } from './config.js';
 
 /**
  * Weight quantization of the graph builder. 'int8': int8 dynamic quantization (DynamicQuantizeMatMul)
@@ -52,7 +52,8 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
 
 /**
  * Writes `<outDir>/model.onnx` and `<outDir>/model.onnx.data` for a checkpoint. Tensor names may carry
- * the family's prefix (`bert.`, `mpnet.`: the XForY checkpoints) or not (XModel / sentence-transformers).
+ * the family's prefix (`bert.`, `mpnet.`, `roberta.`: the XForY checkpoints) or not (XModel /
+ * sentence-transformers).
  * `externalData: false` keeps the weights inside model.onnx (under protobuf's 2 GB limit), for tools
  * that load a single file. `embedrtOps`: com.embedrt.Linear for the fp32 projections (EMBEDRT_DOMAIN).
  */
@@ -64,7 +65,8 @@ export function buildEncoderOnnx(
   opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean; checkpoint?: string } = {},
 ): string {
   const family = cfg.model_type;
-  const prefix = weights(`${family}.embeddings.word_embeddings.weight`) ? `${family}.` : '';
+  const familyPrefix = family === 'xlm-roberta' ? 'roberta.' : `${family}.`;
+  const prefix = weights(`${familyPrefix}embeddings.word_embeddings.weight`) ? familyPrefix : '';
   const need = (name: string, shape: number[]): SourceTensor => {
     const t = weights(prefix + name);
     if (!t) throw new EmbedrtError('E_MODEL_FILES', `${source}: missing tensor ${prefix + name}`);
@@ -180,7 +182,7 @@ export function buildEncoderOnnx(
   const one = g.constInt64([1], []);
   const range = g.op1('Range', [zero, seqLen, one]);
   let positions = range;
-  if (family === 'mpnet') {
+  if (positionsAfterPadding(family)) {
     // transformers' create_position_ids_from_input_ids: each id that is not the padding id gets the
     // count of such ids up to it, plus the padding id; a padding id gets the padding id.
     const pad = g.constInt64([cfg.pad_token_id], []);
@@ -191,6 +193,10 @@ export function buildEncoderOnnx(
   if (family === 'bert') {
     const typeEmb = input('embeddings.token_type_embeddings.weight', [cfg.type_vocab_size, H]);
     x = g.op1('Add', [x, g.op1('Gather', [typeEmb, 'token_type_ids'])]);
+  } else if (family === 'xlm-roberta') {
+    // Its tokenizers give every token type 0 (pairs too): the first row, added to every token.
+    const typeEmb = input('embeddings.token_type_embeddings.weight', [cfg.type_vocab_size, H]);
+    x = g.op1('Add', [x, g.op1('Gather', [typeEmb, g.constInt64([0], [])], [{ name: 'axis', i: 0 }])]);
   }
   x = layerNorm(x, 'embeddings.LayerNorm');
 

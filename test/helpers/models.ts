@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { generateTestModel, type TestModelOptions } from '../../lib/testmodel.js';
 import { SafetensorsFile } from '../../lib/safetensors.js';
-import { bgeDir, repoRoot } from './data.js';
+import { bgeDir, repoRoot, xlmrTokenizerDir } from './data.js';
 
 const require = createRequire(import.meta.url);
 
@@ -13,10 +13,20 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `embedrt-${prefix}-`));
 }
 
+/** The tokenizer a generated model of a family gets: the flagship's, or the generated XLM-RoBERTa-style one. */
+export function familyTokenizerDir(family: TestModelOptions['family']): string {
+  return family === 'xlm-roberta' ? xlmrTokenizerDir : bgeDir;
+}
+
+/** A model of test/fixtures/st/models.json (or any options) generated into dir, with its family's tokenizer. */
+export function generateFixtureModel(dir: string, opts: Omit<TestModelOptions, 'tokenizerDir'>): void {
+  generateTestModel(dir, { ...opts, tokenizerDir: familyTokenizerDir(opts.family) });
+}
+
 /** A generated model folder under `root`. */
 export function makeModel(root: string, name: string, opts: Omit<TestModelOptions, 'tokenizerDir'> = {}): string {
   const dir = path.join(root, name);
-  generateTestModel(dir, { shape: 'tiny', tokenizerDir: bgeDir, ...opts });
+  generateFixtureModel(dir, { shape: 'tiny', ...opts });
   return dir;
 }
 

@@ -5,9 +5,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SentenceTransformer, generateTestModel, type TestModelOptions } from '../../lib/index.js';
-import { bgeDir, repoRoot } from '../helpers/data.js';
-import { maxAbsDiff, miniLmDir, mpnetDir, tempDir } from '../helpers/models.js';
+import { SentenceTransformer, type TestModelOptions } from '../../lib/index.js';
+import { repoRoot } from '../helpers/data.js';
+import { generateFixtureModel, maxAbsDiff, miniLmDir, mpnetDir, tempDir } from '../helpers/models.js';
 import { maxSequenceTokens, relativePositionBucket } from '../../lib/onnx/config.js';
 
 interface Fixture {
@@ -76,7 +76,7 @@ describe('against sentence-transformers fixtures', () => {
       const fx = load(m.name);
       const dir = path.join(root, m.name);
       const { name: _name, ...shape } = m;
-      generateTestModel(dir, { ...shape, tokenizerDir: bgeDir });
+      generateFixtureModel(dir, shape);
       expect(sha256(path.join(dir, 'model.safetensors'))).toBe(fx.safetensors_sha256);
       const model = await SentenceTransformer.load(dir, { cacheDir: path.join(root, 'cache') });
       // CLS pooling runs the graph whose last layer computes the CLS row only; the fixtures check it.

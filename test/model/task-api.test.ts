@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbedrtError, SentenceTransformer, generateTestModel, quantizeEmbeddings, type TestModelOptions } from '../../lib/index.js';
-import { bgeDir, repoRoot, rng } from '../helpers/data.js';
-import { makeModel, maxAbsDiff, tempDir } from '../helpers/models.js';
+import { EmbedrtError, SentenceTransformer, quantizeEmbeddings, type TestModelOptions } from '../../lib/index.js';
+import { repoRoot, rng } from '../helpers/data.js';
+import { generateFixtureModel, makeModel, maxAbsDiff, tempDir } from '../helpers/models.js';
 
 const fixtureDir = path.join(repoRoot, 'test', 'fixtures', 'st');
 interface Fixture {
@@ -42,7 +42,7 @@ describe('encodeQuery and encodeDocument', () => {
     const fx = JSON.parse(fs.readFileSync(path.join(fixtureDir, 'flagship-tiny.json'), 'utf8')) as Fixture;
     const dir = path.join(root, 'flagship-tiny');
     const { name: _name, ...shape } = m;
-    generateTestModel(dir, { ...shape, tokenizerDir: bgeDir });
+    generateFixtureModel(dir, shape);
     await using model = await SentenceTransformer.load(dir, { cacheDir: path.join(root, 'cache') });
     const query = fx.cases.find((c) => c.options.prompt_name === 'query')!;
     const plain = fx.cases.find((c) => c.options.truncate_dim === 768 && Object.keys(c.options).length === 1)!;

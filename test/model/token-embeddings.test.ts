@@ -6,9 +6,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SentenceTransformer, TokenEmbeddings, generateTestModel, type TestModelOptions } from '../../lib/index.js';
-import { bgeDir, repoRoot } from '../helpers/data.js';
-import { makeModel, maxAbsDiff, miniLmDir, tempDir } from '../helpers/models.js';
+import { SentenceTransformer, TokenEmbeddings, type TestModelOptions } from '../../lib/index.js';
+import { repoRoot } from '../helpers/data.js';
+import { generateFixtureModel, makeModel, maxAbsDiff, miniLmDir, tempDir } from '../helpers/models.js';
 
 interface TokenFixture {
   sentence_transformers: string;
@@ -36,7 +36,7 @@ function modelDir(name: string): string {
   const dir = path.join(root, name);
   if (!fs.existsSync(dir)) {
     const { name: _name, ...shape } = spec.models.find((m) => m.name === name)!;
-    generateTestModel(dir, { ...shape, tokenizerDir: bgeDir });
+    generateFixtureModel(dir, shape);
   }
   return dir;
 }
