@@ -49,7 +49,7 @@ if [[ $which == all || $which == fuzz ]]; then
   dir=build/native-fuzz
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBEDRT_FUZZ=ON -DEMBEDRT_SANITIZE=ON \
     -DCMAKE_CXX_COMPILER="$clangxx" -DCMAKE_C_COMPILER="${clangxx%++}" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
-  cmake --build "$dir" -j "$jobs" --target tokenizer_fuzz >"$dir.build.log" 2>&1 || { cat "$dir.build.log"; exit 1; }
+  cmake --build "$dir" -j "$jobs" --target tokenizer_fuzz sentencepiece_fuzz >"$dir.build.log" 2>&1 || { cat "$dir.build.log"; exit 1; }
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
   export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/native/tests/lsan.supp:print_suppressions=0}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -58,5 +58,12 @@ if [[ $which == all || $which == fuzz ]]; then
   "$dir/tokenizer_fuzz" "$work" -max_total_time="${EMBEDRT_FUZZ_SECONDS:-60}" -seed=1 -max_len=4096 \
     -print_final_stats=1 >"$dir.run.log" 2>&1 || { tail -60 "$dir.run.log"; rm -rf "$work"; exit 1; }
   grep -E "stat::number_of_executed_units|Done" "$dir.run.log" | sed 's/^/  /'
+  rm -rf "$work"
+  # The SentencePiece pipeline, from seeds holding the generated Unigram tokenizer's real charsmap.
+  work=$(mktemp -d)
+  node scripts/sentencepiece-fuzz-seeds.mjs "$work"
+  "$dir/sentencepiece_fuzz" "$work" -max_total_time="${EMBEDRT_SP_FUZZ_SECONDS:-40}" -seed=1 -max_len=400000 \
+    -print_final_stats=1 >"$dir.sp.log" 2>&1 || { tail -60 "$dir.sp.log"; rm -rf "$work"; exit 1; }
+  grep -E "stat::number_of_executed_units|Done" "$dir.sp.log" | sed 's/^/  sentencepiece: /'
   rm -rf "$work"
 fi

@@ -1,18 +1,20 @@
 // Time-bounded mutation fuzzing of the parsers and validators that take untrusted input, run in a
 // child process (fuzz.test.ts) so a crash is caught:
 //   tokenizer-json   tokenizer.json → the native tokenizer, then encode / encodeBatch / decode
+//   unigram-json     the same for a SentencePiece Unigram tokenizer.json, its precompiled charsmap's
+//                    bytes flipped, cut or lengthened too (the native side walks that trie)
 //   safetensors      a safetensors file's header (and its length) → SafetensorsFile.open, every tensor read
 //   search-shapes    random shapes, arrays and values → similarity / semanticSearch / quantizeEmbeddings /
 //                    semanticSearchQuantized (a valid call must equal a float64 reference)
 // Every input must either work or fail with an EmbedrtError of an allowed code. Prints
 //   @@stats {"runs": n, "ok": n, "codes": {...}}     at the end
 //   @@fail {"input": ..., "error": ...}              for the first input that broke the rule (then exits 1)
-// Usage: node fuzz-run.mjs <target> <seconds> <seed> <dist folder> <bge tokenizer.json>
+// Usage: node fuzz-run.mjs <target> <seconds> <seed> <dist folder> <bge tokenizer.json> <unigram tokenizer.json>
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const [target, seconds, seedArg, distDir, bgeTokenizer] = process.argv.slice(2);
+const [target, seconds, seedArg, distDir, bgeTokenizer, unigramTokenizer] = process.argv.slice(2);
 const m = await import(path.join(distDir, 'index.js'));
 const { SafetensorsFile } = await import(path.join(distDir, 'safetensors.js'));
 let x = Number(seedArg) >>> 0 || 1;
@@ -57,19 +59,43 @@ async function check(input, allowed, fn) {
   }
 }
 
-const texts = ['What was NVIDIA revenue in 2023?', 'e\u0301\u0316 naïve Café', '', 'x'.repeat(300), '[CLS] a [SEP] b', '收入增长 📈'];
+const texts = ['What was NVIDIA revenue in 2023?', 'e\u0301\u0316 naïve Café', '', 'x'.repeat(300), '[CLS] a [SEP] b', '收入增长 📈', 'ｅ\u0301 ™\u001e <mask>  x  '];
 
-if (target === 'tokenizer-json') {
-  // A small tokenizer.json from the flagship's: its specials and first 400 vocabulary entries.
-  const full = JSON.parse(fs.readFileSync(bgeTokenizer, 'utf8'));
-  const vocab = {};
-  for (const [t, id] of Object.entries(full.model.vocab)) if (id < 400 || /^\[/.test(t)) vocab[t] = id < 400 ? id : Object.keys(vocab).length;
-  const seed = { ...full, model: { ...full.model, vocab } };
+/** A copy of a Unigram tokenizer.json whose charsmap bytes are flipped, cut or lengthened. */
+function mutateCharsmap(doc) {
+  const steps = doc?.normalizer?.normalizers;
+  const step = Array.isArray(steps) ? steps.find((n) => n?.type === 'Precompiled') : undefined;
+  if (!step || typeof step.precompiled_charsmap !== 'string') return doc;
+  let blob = Buffer.from(step.precompiled_charsmap, 'base64');
+  const r = rnd();
+  if (r < 0.6) for (let i = 1 + int(16); i > 0; i--) blob[int(blob.length)] = int(256);
+  else if (r < 0.8) blob = blob.subarray(0, int(blob.length));
+  else blob = Buffer.concat([blob, Buffer.alloc(int(64), int(256))]);
+  if (rnd() < 0.3) blob.writeUInt32LE(int(2 ** 32), 0);
+  const normalizers = steps.map((n) => (n === step ? { ...n, precompiled_charsmap: blob.toString('base64') } : n));
+  return { ...doc, normalizer: { ...doc.normalizer, normalizers } };
+}
+
+if (target === 'tokenizer-json' || target === 'unigram-json') {
+  // A small tokenizer.json: the flagship's specials and first 400 vocabulary entries, or the Unigram
+  // tokenizer's first 400 pieces (its added tokens past them stay).
+  const full = JSON.parse(fs.readFileSync(target === 'tokenizer-json' ? bgeTokenizer : unigramTokenizer, 'utf8'));
+  let seed;
+  if (target === 'tokenizer-json') {
+    const vocab = {};
+    for (const [t, id] of Object.entries(full.model.vocab)) if (id < 400 || /^\[/.test(t)) vocab[t] = id < 400 ? id : Object.keys(vocab).length;
+    seed = { ...full, model: { ...full.model, vocab } };
+  } else {
+    seed = { ...full, model: { ...full.model, vocab: full.model.vocab.slice(0, 400) } };
+  }
   const file = path.join(tmp, 'tokenizer.json');
   const end = Date.now() + Number(seconds) * 1000;
   while (Date.now() < end) {
     let doc = seed;
-    for (let i = 1 + int(3); i > 0; i--) doc = mutateJson(doc);
+    // Unigram: half the time its charsmap's bytes, then fewer JSON mutations (so most still load).
+    const charsmap = target === 'unigram-json' && rnd() < 0.5;
+    if (charsmap) doc = mutateCharsmap(doc);
+    for (let i = (charsmap ? 0 : 1) + int(3); i > 0; i--) doc = mutateJson(doc);
     const text = JSON.stringify(doc);
     fs.writeFileSync(file, text);
     await check(text, ['E_MODEL_FILES', 'E_UNSUPPORTED'], async () => {
