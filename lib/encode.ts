@@ -68,8 +68,11 @@ export function encodeCall(opts: EncodeOptions, s: EncodeSettings, where: string
   return { where, batchSize, maxBatchTokens, truncateDim, normalize: opts.normalize === true, tokenEmbeddings, precision: opts.precision, onProgress: opts.onProgress ?? undefined, signal };
 }
 
-/** Texts (prompt prepended, lower-cased as the model asks), or token ids: input i's are the next lengths[i]. */
-export type EncodeInput = { texts: string[] } | { ids: Int32Array; lengths: Uint32Array };
+/**
+ * Texts (prompt prepended, lower-cased as the model asks), text pairs (a cross-encoder's: texts[i] with
+ * pairs[i]), or token ids: input i's are the next lengths[i].
+ */
+export type EncodeInput = { texts: string[]; pairs?: string[] } | { ids: Int32Array; lengths: Uint32Array };
 
 /** Runs the call natively and shapes its result. */
 export async function runEncode(handle: NativeModelHandle, input: EncodeInput, c: EncodeCall, s: EncodeSettings): Promise<Embeddings | QuantizedEmbeddings | TokenEmbeddings[]> {
@@ -107,7 +110,9 @@ export async function runEncode(handle: NativeModelHandle, input: EncodeInput, c
   const callerStack = new Error();
   let r: Awaited<ReturnType<NativeModelHandle['encode']>>;
   try {
-    r = 'texts' in input ? await handle.encode(input.texts, options, progress, flag) : await handle.encodeIds(input.ids, input.lengths, options, progress, flag);
+    if (!('texts' in input)) r = await handle.encodeIds(input.ids, input.lengths, options, progress, flag);
+    else if (input.pairs) r = await handle.encodePairs(input.texts, input.pairs, options, progress, flag);
+    else r = await handle.encode(input.texts, options, progress, flag);
     if (c.onProgress) report(total, total);
   } catch (e) {
     if (progressError) throw progressError.error;

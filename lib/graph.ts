@@ -10,7 +10,7 @@ import { ModelFolder } from './modelfiles.js';
 import { native } from './native.js';
 import { runOffThread } from './offthread.js';
 import { EMBEDRT_DOMAIN, GRAPH_RULES, QUANTIZATION_RULES, buildEncoderOnnx, type Quantization } from './onnx/encoder.js';
-import { parseEncoderConfig, type EncoderConfig } from './onnx/config.js';
+import { parseEncoderConfig, type ClassifierHead, type EncoderConfig } from './onnx/config.js';
 import { SafetensorsFile } from './safetensors.js';
 import { describe } from './validate.js';
 import { mkdirp } from './files.js';
@@ -36,7 +36,7 @@ function readEncoderConfig(folder: ModelFolder): EncoderConfig {
 export function convertCheckpoint(
   dir: string,
   outDir: string,
-  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean; linkCheckpoint?: boolean } = {},
+  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean; linkCheckpoint?: boolean; head?: ClassifierHead } = {},
 ): string {
   const folder = new ModelFolder(dir);
   const cfg = readEncoderConfig(folder);
@@ -102,7 +102,12 @@ export function onnxGraphFor(dir: string, opts: GraphOptions = {}, build: GraphB
   if (opts.quantize && !hasWeights) {
     throw new EmbedrtError('E_UNSUPPORTED', `${dir}: quantize '${opts.quantize}' builds from model.safetensors, which this folder lacks; run a quantized ONNX file with options.onnxFile`);
   }
-  if (!opts.quantize && folder.has('onnx/model.onnx')) return folder.file('onnx/model.onnx', 'the ONNX graph');
+  // A cross-encoder's graph is built here (its head's output as the session reads it); a shipped ONNX
+  // export of one returns [batch, labels], which it does not.
+  if (!opts.quantize && !build.head && folder.has('onnx/model.onnx')) return folder.file('onnx/model.onnx', 'the ONNX graph');
+  if (!hasWeights && build.head) {
+    throw new EmbedrtError('E_UNSUPPORTED', `${dir}: no model.safetensors; embedrt builds a cross-encoder's graph from its checkpoint (a shipped ONNX export is not run)`);
+  }
   if (!hasWeights) {
     throw new EmbedrtError('E_MODEL_FILES', `${dir}: no onnx/model.onnx and no model.safetensors; embedrt needs one of them`);
   }
@@ -114,7 +119,8 @@ export function onnxGraphFor(dir: string, opts: GraphOptions = {}, build: GraphB
   const variant =
     (opts.quantize ? `|${opts.quantize}|${QUANTIZATION_RULES}` : '') +
     (build.clsOnly ? `|cls-only|${GRAPH_RULES}` : '') +
-    (embedrtOps ? `|embedrt-ops|${GRAPH_RULES}` : '');
+    (embedrtOps ? `|embedrt-ops|${GRAPH_RULES}` : '') +
+    (build.head ? `|head|${build.head.architecture}|${build.head.numLabels}|${GRAPH_RULES}` : '');
   const root = path.join(cacheRoot(opts.cacheDir ?? undefined), 'onnx');
   sweepLeftovers(root);
   // Keyed by the checkpoint's content; an index by the files' on-disk identity spares re-hashing
@@ -135,6 +141,7 @@ export function onnxGraphFor(dir: string, opts: GraphOptions = {}, build: GraphB
         ...(opts.quantize ? { quantize: opts.quantize } : {}),
         ...(build.clsOnly ? { clsOnly: true } : {}),
         ...(embedrtOps ? { embedrtOps: true } : {}),
+        ...(build.head ? { head: build.head } : {}),
       });
     } catch (e) {
       fs.rmSync(tmp, { recursive: true, force: true });
@@ -168,6 +175,8 @@ export function embedrtKernels(device: string): boolean {
 export interface GraphBuild {
   clsOnly?: boolean;
   embedrtOps?: boolean;
+  /** A cross-encoder's classification head on the CLS row: the graph's output is its logits. */
+  head?: ClassifierHead;
 }
 
 /**

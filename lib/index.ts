@@ -20,6 +20,14 @@ export {
   type TokenEncodeOptions,
   type IdsEncodeOptions,
 } from './model.js';
+export {
+  CrossEncoder,
+  type CrossEncoderLoadOptions,
+  type CrossEncoderActivation,
+  type PredictOptions,
+  type RankOptions,
+  type RankedDocument,
+} from './crossencoder.js';
 export { type StreamItem, type EncodeStreamOptions, type EmbeddingChunk } from './stream.js';
 export { type SimilarityFunction } from './pairwise.js';
 export {

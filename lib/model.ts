@@ -6,7 +6,7 @@ import type { NativeModelHandle } from './native.js';
 import { readModelSpec } from './modelspec.js';
 import { Tokenizer } from './tokenizer.js';
 import { embedrtKernels, graphFor } from './graph.js';
-import { locateModel, openFullGraph, openSession, type Device, type LoadOptions } from './modelload.js';
+import { loadOptionsOf, locateModel, openFullGraph, openSession, type LoadOptions } from './modelload.js';
 import { encodeStream, type EmbeddingChunk, type EncodeStreamOptions, type StreamItem } from './stream.js';
 import { pairwiseBy, similarityBy, type SimilarityFunction } from './pairwise.js';
 import type { EmbeddingsLike, QuantizedEmbeddings, SimilarityMatrix } from './search.js';
@@ -23,14 +23,10 @@ import { promptFor, taskPrompt, textsOf } from './prompts.js';
 const LOAD_KEYS: OptionKeys<LoadOptions> = {
   device: true, deviceId: true, truncateDim: true, threads: true, revision: true, cacheDir: true, quantize: true, onnxFile: true, hub: true, signal: true,
 };
-const { revision: _revision, ...LOAD_HUB_KEYS } = HUB_OPTION_KEYS;
 const { prompt: _prompt, promptName: _promptName, ...IDS_KEYS } = ENCODE_OPTION_KEYS;
 /** encodeIds' options: encode's but the prompts (ids are embedded as they are). */
 export type IdsEncodeOptions = Omit<EncodeOptions, 'prompt' | 'promptName'>;
 
-const DEVICES: Readonly<Record<Device, true>> = { cpu: true, cuda: true, tensorrt: true, auto: true };
-/** More intra-op threads than this is a mistake, not a machine (each is an OS thread). */
-const MAX_THREADS = 256;
 
 /**
  * A sentence-transformers model running on ONNX Runtime through embedrt's native core.
@@ -72,31 +68,10 @@ export class SentenceTransformer {
 
   /** Loads a model folder, or a hub id: from the Hugging Face cache, downloaded into it when missing. */
   static async load(idOrDir: string, options?: LoadOptions): Promise<SentenceTransformer> {
-    const opts = optionsOf(options, 'load', LOAD_KEYS);
-    if (opts.hub != null && typeof opts.hub === 'object' && Object.hasOwn(opts.hub, 'revision')) {
-      throw new EmbedrtError('E_BAD_INPUT', 'load: options.hub.revision is not an option of load; give the revision as options.revision');
-    }
-    if (opts.hub != null) optionsOf(opts.hub, 'load', LOAD_HUB_KEYS, 'options.hub');
-    if (typeof idOrDir !== 'string' || idOrDir === '') {
-      throw new EmbedrtError('E_BAD_INPUT', `SentenceTransformer.load: expected a folder or a hub id, got ${describe(idOrDir)}`);
-    }
-    const device = opts.device ?? 'cpu';
-    if (!ownKey(DEVICES, device)) {
-      throw new EmbedrtError('E_BAD_INPUT', `load: options.device must be 'cpu', 'cuda', 'tensorrt' or 'auto', got ${describe(device)}`);
-    }
-    const threads = countOption(opts.threads, 'load', 'threads', 1, MAX_THREADS) ?? 0;
-    const deviceId = countOption(opts.deviceId, 'load', 'deviceId', 0, 1023) ?? 0;
+    const { opts, device, sessionOptions, signal, step } = loadOptionsOf(idOrDir, options, 'SentenceTransformer.load', LOAD_KEYS);
     if (opts.truncateDim != null && (!isInteger(opts.truncateDim) || opts.truncateDim < 1)) {
       throw new EmbedrtError('E_BAD_INPUT', `load: options.truncateDim must be a positive integer, got ${describe(opts.truncateDim)}`);
     }
-    if (opts.cacheDir != null && (typeof opts.cacheDir !== 'string' || opts.cacheDir === '')) {
-      throw new EmbedrtError('E_BAD_INPUT', `load: options.cacheDir must be a folder path, got ${describe(opts.cacheDir)}`);
-    }
-    const signal = signalOf(opts.signal, 'load');
-    const step = () => {
-      if (signal?.aborted) throw new EmbedrtError('E_ABORTED', 'load: aborted');
-    };
-    step();
     const dir = await locateModel(idOrDir, opts);
     step();
     const folder = new ModelFolder(dir);
@@ -113,7 +88,6 @@ export class SentenceTransformer {
     const graph = await graphFor(dir, opts, { clsOnly, embedrtOps: embedrtKernels(device) }, signal);
     step();
     const tokHandle = tokenizer.handle;
-    const sessionOptions = { device, deviceId, threads, cacheDir: opts.cacheDir ?? undefined };
     const { handle, optimizedGraph } = await openSession(graph, tokHandle, sessionOptions);
     const fail = (e: EmbedrtError): never => {
       handle.dispose();

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EmbedrtError, rethrowNative } from './errors.js';
 import { native, type NativeModelHandle, type NativeTokenizerHandle } from './native.js';
-import { cachedSnapshot, downloadModel, hubCacheDir, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
+import { cachedSnapshot, downloadModel, hubCacheDir, HUB_OPTION_KEYS, isHubId, snapshotLooksComplete, type HubOptions } from './hub.js';
+import { countOption, describe, optionsOf, ownKey, signalOf, type OptionKeys } from './validate.js';
 import { entryIsValid, entryWorkspace, publishEntry, removeEntry } from './graphcache.js';
 import { embedrtKernels, graphFor, optimizedEntry, type GraphOptions } from './graph.js';
 import type { Quantization } from './onnx/encoder.js';
@@ -39,6 +40,41 @@ export interface LoadOptions {
   hub?: Omit<HubOptions, 'revision'>;
   /** Aborts the load between its steps (download, reading the folder, building the graph, the session). */
   signal?: AbortSignal;
+}
+
+const DEVICES: Readonly<Record<Device, true>> = { cpu: true, cuda: true, tensorrt: true, auto: true };
+/** More intra-op threads than this is a mistake, not a machine (each is an OS thread). */
+const MAX_THREADS = 256;
+const { revision: _revision, ...LOAD_HUB_KEYS } = HUB_OPTION_KEYS;
+
+/**
+ * The options every model class's load() takes, checked (`keys`: the class's own set); `step()` throws
+ * E_ABORTED once the signal is aborted.
+ */
+export function loadOptionsOf<T extends Omit<LoadOptions, 'truncateDim' | 'onnxFile'>>(idOrDir: unknown, options: T | undefined, where: string, keys: OptionKeys<T>) {
+  const opts = optionsOf(options, 'load', keys);
+  if (opts.hub != null && typeof opts.hub === 'object' && Object.hasOwn(opts.hub, 'revision')) {
+    throw new EmbedrtError('E_BAD_INPUT', 'load: options.hub.revision is not an option of load; give the revision as options.revision');
+  }
+  if (opts.hub != null) optionsOf(opts.hub, 'load', LOAD_HUB_KEYS, 'options.hub');
+  if (typeof idOrDir !== 'string' || idOrDir === '') {
+    throw new EmbedrtError('E_BAD_INPUT', `${where}: expected a folder or a hub id, got ${describe(idOrDir)}`);
+  }
+  const device = opts.device ?? 'cpu';
+  if (!ownKey(DEVICES, device)) {
+    throw new EmbedrtError('E_BAD_INPUT', `load: options.device must be 'cpu', 'cuda', 'tensorrt' or 'auto', got ${describe(device)}`);
+  }
+  const threads = countOption(opts.threads, 'load', 'threads', 1, MAX_THREADS) ?? 0;
+  const deviceId = countOption(opts.deviceId, 'load', 'deviceId', 0, 1023) ?? 0;
+  if (opts.cacheDir != null && (typeof opts.cacheDir !== 'string' || opts.cacheDir === '')) {
+    throw new EmbedrtError('E_BAD_INPUT', `load: options.cacheDir must be a folder path, got ${describe(opts.cacheDir)}`);
+  }
+  const signal = signalOf(opts.signal, 'load');
+  const step = () => {
+    if (signal?.aborted) throw new EmbedrtError('E_ABORTED', 'load: aborted');
+  };
+  step();
+  return { opts, device, signal, step, sessionOptions: { device, deviceId, threads, cacheDir: opts.cacheDir ?? undefined } };
 }
 
 /** An existing folder, resolved; undefined for a hub id; an error for anything else. */

@@ -81,6 +81,14 @@ export interface NativeModelHandle {
     cancel: unknown,
     // rows: texts, or with tokenEmbeddings all their tokens, text i's at [offsets[i], offsets[i+1]).
   ): Promise<{ data: Float32Array; rows: number; dim: number; truncated: Uint8Array; tokens: number; paddedTokens: number; offsets?: Uint32Array }>;
+  /** encode of text pairs: texts[i] with pairs[i], truncated longest first (a cross-encoder's input). */
+  encodePairs(
+    texts: string[],
+    pairs: string[],
+    opts: Parameters<NativeModelHandle['encode']>[1],
+    onProgress: ((done: number, total: number) => void) | undefined,
+    cancel: unknown,
+  ): ReturnType<NativeModelHandle['encode']>;
   /** encode from token ids: input i's are the next lengths[i] of `ids` (checked again natively). */
   encodeIds(
     ids: Int32Array,

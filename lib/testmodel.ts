@@ -15,6 +15,11 @@ export type PoolingMode = 'cls' | 'mean' | 'max' | 'mean_sqrt_len' | 'weightedme
 export interface TestModelOptions {
   /** 'bert' (the default) or 'xlm-roberta' (BERT's layers; positions after the padding id, one token type). */
   family?: 'bert' | 'xlm-roberta';
+  /**
+   * A cross-encoder instead: the family's sequence-classification head with this many labels
+   * (BertForSequenceClassification / XLMRobertaForSequenceClassification), no sentence-transformers modules.
+   */
+  classifierLabels?: number;
   /** 'flagship' (BERT-base, as bge-base-en-v1.5), 'tiny' (2 layers, hidden 32), or explicit sizes. */
   shape?: 'flagship' | 'tiny' | Partial<BertConfig>;
   seed?: number;
@@ -76,7 +81,7 @@ const POOLING_KEYS: Record<PoolingMode, string> = {
 
 /** Writes a model folder; returns its BertConfig. */
 const TEST_MODEL_KEYS: OptionKeys<TestModelOptions> = {
-  family: true, shape: true, seed: true, pooling: true, normalize: true, maxSeqLength: true, tokenizerDir: true, prompts: true, defaultPromptName: true,
+  family: true, classifierLabels: true, shape: true, seed: true, pooling: true, normalize: true, maxSeqLength: true, tokenizerDir: true, prompts: true, defaultPromptName: true,
 };
 
 export function generateTestModel(dir: string, options: TestModelOptions): BertConfig {
@@ -89,6 +94,10 @@ export function generateTestModel(dir: string, options: TestModelOptions): BertC
     throw new EmbedrtError('E_BAD_INPUT', `generateTestModel: options.family must be 'bert' or 'xlm-roberta', got ${describe(family)}`);
   }
   const xlmr = family === 'xlm-roberta';
+  const labels = opts.classifierLabels;
+  if (labels !== undefined && (!Number.isInteger(labels) || labels < 1 || labels > 1000)) {
+    throw new EmbedrtError('E_BAD_INPUT', `generateTestModel: options.classifierLabels must be an integer from 1 to 1000, got ${describe(labels)}`);
+  }
   const cfg: BertConfig = {
     ...FLAGSHIP,
     // XLM-RoBERTa: positions 0 and 1 are the padding id's, so 512 tokens take 514; the vocabulary is the tokenizer's.
@@ -100,8 +109,10 @@ export function generateTestModel(dir: string, options: TestModelOptions): BertC
   const I = cfg.intermediate_size;
   const std = 0.02 * Math.sqrt(3); // uniform with BERT's initializer_range as standard deviation
   const tensors: [string, number[], Float32Array][] = [];
+  // A cross-encoder's encoder tensors carry the family's prefix (as XForSequenceClassification saves them).
+  const prefix = labels === undefined ? '' : xlmr ? 'roberta.' : 'bert.';
   const add = (name: string, shape: number[], scale: number, offset = 0) =>
-    tensors.push([name, shape, rand(shape.reduce((a, d) => a * d, 1), scale, offset)]);
+    tensors.push([prefix + name, shape, rand(shape.reduce((a, d) => a * d, 1), scale, offset)]);
   add('embeddings.word_embeddings.weight', [cfg.vocab_size, H], std);
   add('embeddings.position_embeddings.weight', [cfg.max_position_embeddings, H], std);
   add('embeddings.token_type_embeddings.weight', [cfg.type_vocab_size, H], std);
@@ -124,11 +135,25 @@ export function generateTestModel(dir: string, options: TestModelOptions): BertC
     add(`${p}.output.LayerNorm.weight`, [H], 0.1, 1);
     add(`${p}.output.LayerNorm.bias`, [H], 0.1);
   }
-  mkdirp(path.join(dir, '1_Pooling'));
+  if (labels !== undefined) {
+    // The heads, as transformers names them: BERT's pooler + classifier; RoBERTa's classifier.dense + out_proj.
+    const head = (name: string, shape: number[], scale: number) => tensors.push([name, shape, rand(shape.reduce((a, d) => a * d, 1), scale)]);
+    if (xlmr) {
+      head('classifier.dense.weight', [H, H], std * 4);
+      head('classifier.dense.bias', [H], std);
+    } else {
+      add('pooler.dense.weight', [H, H], std * 4);
+      add('pooler.dense.bias', [H], std);
+    }
+    const last = xlmr ? 'classifier.out_proj' : 'classifier';
+    head(`${last}.weight`, [labels, H], std * 8);
+    head(`${last}.bias`, [labels], std);
+  }
+  mkdirp(dir);
   writeSafetensors(path.join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   const json = (file: string, v: unknown) => fs.writeFileSync(path.join(dir, file), `${JSON.stringify(v, null, 2)}\n`);
   json('config.json', {
-    architectures: [xlmr ? 'XLMRobertaModel' : 'BertModel'],
+    architectures: [`${xlmr ? 'XLMRoberta' : 'Bert'}${labels === undefined ? 'Model' : 'ForSequenceClassification'}`],
     model_type: family,
     attention_probs_dropout_prob: 0.1,
     hidden_dropout_prob: 0.1,
@@ -136,11 +161,19 @@ export function generateTestModel(dir: string, options: TestModelOptions): BertC
     ...(xlmr ? { pad_token_id: 1, bos_token_id: 0, eos_token_id: 2 } : { pad_token_id: 0 }),
     position_embedding_type: 'absolute',
     torch_dtype: 'float32',
+    ...(labels === undefined
+      ? {}
+      : {
+          id2label: Object.fromEntries(Array.from({ length: labels }, (_, i) => [String(i), `LABEL_${i}`])),
+          label2id: Object.fromEntries(Array.from({ length: labels }, (_, i) => [`LABEL_${i}`, i])),
+        }),
     ...cfg,
   });
   for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt']) {
     if (f !== 'vocab.txt' || fs.existsSync(path.join(opts.tokenizerDir, f))) fs.copyFileSync(path.join(opts.tokenizerDir, f), path.join(dir, f));
   }
+  if (labels !== undefined) return cfg; // a cross-encoder: no sentence-transformers modules
+  mkdirp(path.join(dir, '1_Pooling'));
   const pooling = opts.pooling ?? 'cls';
   const poolingConfig: Record<string, unknown> = { word_embedding_dimension: H };
   for (const [mode, key] of Object.entries(POOLING_KEYS)) poolingConfig[key] = mode === pooling;

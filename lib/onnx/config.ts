@@ -126,3 +126,59 @@ export function relativePositionBucket(relative: number, numBuckets: number, max
   ret += Math.min(maxExact + Math.trunc(scaled), half - 1);
   return ret;
 }
+
+/**
+ * A sequence-classification head (cross-encoders): BertForSequenceClassification (the pooler's dense +
+ * tanh on the CLS row, then `classifier`) or XLMRobertaForSequenceClassification (`classifier.dense` +
+ * tanh, then `classifier.out_proj`), with its number of labels.
+ */
+export interface ClassifierHead {
+  architecture: 'BertForSequenceClassification' | 'XLMRobertaForSequenceClassification';
+  numLabels: number;
+  /** id2label's names by id ("LABEL_0"… when config.json has none). */
+  labels: string[];
+}
+
+const HEADS: Record<ClassifierHead['architecture'], EncoderFamily> = {
+  BertForSequenceClassification: 'bert',
+  XLMRobertaForSequenceClassification: 'xlm-roberta',
+};
+
+/** config.json's classification head, or undefined when its architecture is not one (an encoder). */
+export function classifierHead(raw: Record<string, unknown>, file: string): ClassifierHead | undefined {
+  const arch = Array.isArray(raw.architectures) ? raw.architectures[0] : undefined;
+  if (typeof arch !== 'string' || !arch.endsWith('ForSequenceClassification')) return undefined;
+  if (!Object.hasOwn(HEADS, arch)) {
+    throw new EmbedrtError('E_UNSUPPORTED', `${file}: architectures[0] ${JSON.stringify(arch)} is not supported; embedrt runs ${Object.keys(HEADS).join(' and ')}`);
+  }
+  const architecture = arch as ClassifierHead['architecture'];
+  if (raw.model_type !== HEADS[architecture]) {
+    throw new EmbedrtError('E_MODEL_FILES', `${file}: architectures[0] ${arch} does not go with model_type ${JSON.stringify(raw.model_type)}`);
+  }
+  if (raw.problem_type !== undefined && raw.problem_type !== null && raw.problem_type !== 'single_label_classification' && raw.problem_type !== 'regression') {
+    throw new EmbedrtError('E_UNSUPPORTED', `${file}: problem_type ${JSON.stringify(raw.problem_type)} is not supported (single_label_classification, regression)`);
+  }
+  // transformers: num_labels is id2label's size (config.json keeps id2label, not num_labels); 2 without either.
+  let labels: string[];
+  if (raw.id2label !== undefined && raw.id2label !== null) {
+    if (typeof raw.id2label !== 'object' || Array.isArray(raw.id2label)) throw new EmbedrtError('E_MODEL_FILES', `${file}: id2label must be an object`);
+    const entries = Object.entries(raw.id2label as Record<string, unknown>);
+    if (entries.length === 0 || entries.length > 100_000) throw new EmbedrtError('E_MODEL_FILES', `${file}: id2label must have 1 to 100000 labels, got ${entries.length}`);
+    labels = new Array<string>(entries.length);
+    for (const [k, v] of entries) {
+      const id = Number(k);
+      if (!/^(0|[1-9][0-9]*)$/.test(k) || id >= entries.length || labels[id] !== undefined || typeof v !== 'string') {
+        throw new EmbedrtError('E_MODEL_FILES', `${file}: id2label must map the ids 0 to ${entries.length - 1} to names, got ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+      }
+      labels[id] = v;
+    }
+  } else {
+    const n = raw.num_labels ?? 2;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 100_000) throw new EmbedrtError('E_MODEL_FILES', `${file}: num_labels must be an integer from 1 to 100000, got ${JSON.stringify(n)}`);
+    labels = Array.from({ length: n }, (_, i) => `LABEL_${i}`);
+  }
+  if (raw.num_labels !== undefined && raw.num_labels !== labels.length) {
+    throw new EmbedrtError('E_MODEL_FILES', `${file}: num_labels ${JSON.stringify(raw.num_labels)} disagrees with id2label's ${labels.length} labels`);
+  }
+  return { architecture, numLabels: labels.length, labels };
+}

@@ -1,7 +1,8 @@
 // Builds a standard ONNX encoder (opset 17) of a BERT, MPNet or XLM-RoBERTa checkpoint (config.ts: the families)
 // from its weights: inputs input_ids, attention_mask, and token_type_ids where the family has them
 // (int64, [batch, sequence]); output last_hidden_state
-// ([batch, sequence, hidden], float32; [batch, 1, hidden] with clsOnly). Weights keep the checkpoint's
+// ([batch, sequence, hidden], float32; [batch, 1, hidden] with clsOnly) — or, with a classification
+// head (cross-encoders), logits ([batch, 1, labels]: the CLS row's). Weights keep the checkpoint's
 // layout ([out, in] projections, one tensor per module). With embedrtOps the fp32 projections are
 // com.embedrt.Linear nodes (for embedrt's own CPU sessions only), which take them so; otherwise the
 // graph is standard ONNX + com.microsoft contrib ops, and reshapes them with ONNX ops on constants
@@ -16,7 +17,7 @@ import { DataType, encodeModel } from './proto.js';
 import { GraphBuilder, type SourceTensor } from './builder.js';
 import { mkdirp } from '../files.js';
 import { quantizeBlocksUint8, quantizeColumnsInt8 } from './quantize.js';
-import { positionsAfterPadding, relativePositionBucket, type EncoderConfig } from './config.js';
+import { positionsAfterPadding, relativePositionBucket, type ClassifierHead, type EncoderConfig } from './config.js';
 
 /**
  * Weight quantization of the graph builder. 'int8': int8 dynamic quantization (DynamicQuantizeMatMul)
@@ -56,17 +57,21 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
  * sentence-transformers).
  * `externalData: false` keeps the weights inside model.onnx (under protobuf's 2 GB limit), for tools
  * that load a single file. `embedrtOps`: com.embedrt.Linear for the fp32 projections (EMBEDRT_DOMAIN).
+ * `head`: the checkpoint's sequence-classification head on the CLS row (implies clsOnly); the output is
+ * then `logits`, [batch, 1, labels].
  */
 export function buildEncoderOnnx(
   cfg: EncoderConfig,
   weights: WeightSource,
   outDir: string,
   source: string,
-  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean; checkpoint?: string } = {},
+  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean; checkpoint?: string; head?: ClassifierHead } = {},
 ): string {
   const family = cfg.model_type;
   const familyPrefix = family === 'xlm-roberta' ? 'roberta.' : `${family}.`;
-  const prefix = weights(`${familyPrefix}embeddings.word_embeddings.weight`) ? familyPrefix : '';
+  // The encoder's tensors carry the prefix in XForY checkpoints; the head's (classifier.*) never do.
+  let prefix = weights(`${familyPrefix}embeddings.word_embeddings.weight`) ? familyPrefix : '';
+  const clsOnly = opts.clsOnly === true || opts.head !== undefined;
   const need = (name: string, shape: number[]): SourceTensor => {
     const t = weights(prefix + name);
     if (!t) throw new EmbedrtError('E_MODEL_FILES', `${source}: missing tensor ${prefix + name}`);
@@ -240,7 +245,7 @@ export function buildEncoderOnnx(
     const qkvNames = names.qkv.map((m) => `${p}.${m}`);
     let qLin: string | undefined, kLin: string | undefined, vLin: string | undefined;
     let bias = positionBias;
-    if (opts.clsOnly && l === cfg.num_hidden_layers - 1) {
+    if (clsOnly && l === cfg.num_hidden_layers - 1) {
       // CLS pooling reads one row of the last layer: keys and values need every token, but the query,
       // the attention output, the feed-forward block and both LayerNorms only the first. The rest of
       // the layer runs on the first two rows ([batch, 2, hidden]; the output keeps the first): about
@@ -282,8 +287,22 @@ export function buildEncoderOnnx(
     const out = linear(act, `${p}.output.dense`, cfg.intermediate_size, H, howFfn);
     x = layerNorm(g.op1('Add', [out, x]), `${p}.output.LayerNorm`);
   }
-  if (opts.clsOnly) x = g.op1('Slice', [x, g.constInt64([0]), g.constInt64([1]), g.constInt64([1])]);
-  g.nodes.push({ op: 'Identity', inputs: [x], outputs: ['last_hidden_state'], name: 'output' });
+  if (clsOnly) x = g.op1('Slice', [x, g.constInt64([0]), g.constInt64([1]), g.constInt64([1])]);
+  const head = opts.head;
+  if (head !== undefined) {
+    // transformers' heads in float32 whatever the quantization (two small layers on one row per text).
+    const L = head.numLabels;
+    if (head.architecture === 'BertForSequenceClassification') {
+      x = g.op1('Tanh', [linear(x, 'pooler.dense', H, H, 'float')]);
+      prefix = '';
+      x = linear(x, 'classifier', H, L, 'float');
+    } else {
+      prefix = '';
+      x = linear(g.op1('Tanh', [linear(x, 'classifier.dense', H, H, 'float')]), 'classifier.out_proj', H, L, 'float');
+    }
+  }
+  const output = head ? 'logits' : 'last_hidden_state';
+  g.nodes.push({ op: 'Identity', inputs: [x], outputs: [output], name: 'output' });
 
   g.writeData();
   const bytes = encodeModel({
@@ -298,7 +317,7 @@ export function buildEncoderOnnx(
     nodes: g.nodes,
     initializers: g.initializers,
     inputs: ['input_ids', 'attention_mask', ...(family === 'bert' ? ['token_type_ids'] : [])].map((name) => ({ name, elemType: DataType.INT64, shape: ['batch', 'sequence'] })),
-    outputs: [{ name: 'last_hidden_state', elemType: DataType.FLOAT, shape: ['batch', opts.clsOnly ? 1 : 'sequence', H] }],
+    outputs: [{ name: output, elemType: DataType.FLOAT, shape: ['batch', clsOnly ? 1 : 'sequence', head ? head.numLabels : H] }],
   });
   fs.writeFileSync(modelFile, bytes);
   return modelFile;

@@ -53,11 +53,13 @@ void call_progress(Napi::Env env, Napi::Function fn, std::nullptr_t*, ProgressDa
 
 using ProgressTsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, ProgressData, call_progress>;
 
-// What an encode embeds: texts (UTF-16, as JavaScript holds them) or token ids.
+// What an encode embeds: texts (UTF-16, as JavaScript holds them), text pairs, or token ids.
 struct EncodeInput {
   std::vector<std::u16string> texts;
+  std::vector<std::u16string> pairs;  // with pairs: texts[i]'s pair
   std::vector<std::vector<int32_t>> ids;
   bool from_ids = false;
+  bool with_pairs = false;
 };
 
 class EncodeWorker : public PromiseWorker {
@@ -91,9 +93,18 @@ class EncodeWorker : public PromiseWorker {
       result_ = embed_ids(*session_, std::move(input_.ids), tok_->vocab_size(), opts_, progress, cancel_.get());
       return;
     }
-    std::vector<std::string> utf8(input_.texts.size());
-    for (size_t i = 0; i < input_.texts.size(); ++i) unicode::utf16_to_utf8(input_.texts[i].data(), input_.texts[i].size(), utf8[i]);
-    input_.texts.clear();
+    const auto to_utf8 = [](std::vector<std::u16string>& in) {
+      std::vector<std::string> out(in.size());
+      for (size_t i = 0; i < in.size(); ++i) unicode::utf16_to_utf8(in[i].data(), in[i].size(), out[i]);
+      in.clear();
+      return out;
+    };
+    const std::vector<std::string> utf8 = to_utf8(input_.texts);
+    if (input_.with_pairs) {
+      const std::vector<std::string> pairs = to_utf8(input_.pairs);
+      result_ = embed(*tok_, *session_, utf8, opts_, progress, cancel_.get(), &pairs);
+      return;
+    }
     result_ = embed(*tok_, *session_, utf8, opts_, progress, cancel_.get());
   }
 
@@ -143,7 +154,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
  public:
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "NativeModel",
-                       {InstanceMethod<&NativeModel::encode>("encode"), InstanceMethod<&NativeModel::encode_ids>("encodeIds"),
+                       {InstanceMethod<&NativeModel::encode>("encode"), InstanceMethod<&NativeModel::encode_pairs>("encodePairs"),
+                        InstanceMethod<&NativeModel::encode_ids>("encodeIds"),
                         InstanceMethod<&NativeModel::info>("info"),
                         InstanceMethod<&NativeModel::dispose>("dispose"),
                         StaticMethod<&NativeModel::create_session>("createSession"),
@@ -176,11 +188,31 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return guard(env, [&]() -> Napi::Value {
       auto session = live(env);
       EncodeInput input;
-      Napi::Array texts = info[0].As<Napi::Array>();
-      input.texts.resize(texts.Length());
-      for (uint32_t i = 0; i < texts.Length(); ++i) input.texts[i] = copy_utf16(env, texts.Get(i));
+      input.texts = copy_texts(env, info[0]);
       return start_encode(info, 1, std::move(session), std::move(input));
     });
+  }
+
+  // encodePairs(texts, pairs, options, onProgress | undefined, cancelFlag | undefined): Promise — text i
+  // with pairs[i] (the same length), as a cross-encoder reads them.
+  Napi::Value encode_pairs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return guard(env, [&]() -> Napi::Value {
+      auto session = live(env);
+      EncodeInput input;
+      input.with_pairs = true;
+      input.texts = copy_texts(env, info[0]);
+      input.pairs = copy_texts(env, info[1]);
+      if (input.pairs.size() != input.texts.size()) throw CodedError("E_INTERNAL", "encodePairs: a pair for every text expected");
+      return start_encode(info, 2, std::move(session), std::move(input));
+    });
+  }
+
+  static std::vector<std::u16string> copy_texts(Napi::Env env, const Napi::Value& value) {
+    Napi::Array texts = value.As<Napi::Array>();
+    std::vector<std::u16string> out(texts.Length());
+    for (uint32_t i = 0; i < texts.Length(); ++i) out[i] = copy_utf16(env, texts.Get(i));
+    return out;
   }
 
   // encodeIds(ids: Int32Array, lengths: Uint32Array, options, onProgress | undefined, cancelFlag | undefined):

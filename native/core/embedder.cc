@@ -28,15 +28,17 @@ EmbedResult embed_encodings(const InferenceSession& session, const std::vector<E
 }  // namespace
 
 EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const std::vector<std::string>& texts,
-                  const EmbedOptions& opts, const Progress& progress, const std::atomic<bool>* cancel) {
+                  const EmbedOptions& opts, const Progress& progress, const std::atomic<bool>* cancel,
+                  const std::vector<std::string>* pairs) {
   check_graph(session, opts);
+  if (pairs && pairs->size() != texts.size()) throw std::invalid_argument("embed: a pair for every text expected");
   EncodeOptions eo;
   eo.max_length = opts.max_length;
   std::vector<Encoding> encs(texts.size());
   // An abort stops tokenization too (a batch of long texts takes a while), not only inference.
   ThreadPool::shared().parallel_for(texts.size(), [&](size_t i) {
     if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
-    encs[i] = tok.encode(texts[i], eo);
+    encs[i] = pairs ? tok.encode_pair(texts[i], (*pairs)[i], eo) : tok.encode(texts[i], eo);
   });
   return embed_encodings(session, encs, opts, progress, cancel);
 }

@@ -42,8 +42,10 @@ struct EmbedResult {
 
 using Progress = std::function<void(size_t done, size_t total)>;
 
+// `pairs`: each text with its pair (a cross-encoder's query and document), truncated longest first.
 EmbedResult embed(const Tokenizer& tok, const InferenceSession& session, const std::vector<std::string>& texts,
-                  const EmbedOptions& opts, const Progress& progress, const std::atomic<bool>* cancel);
+                  const EmbedOptions& opts, const Progress& progress, const std::atomic<bool>* cancel,
+                  const std::vector<std::string>* pairs = nullptr);
 
 // The same from token ids as they are (no special tokens added, token type 0): ids[i] is input i's. Each
 // list must be non-empty, at most opts.max_length long, and every id below vocab_size — else a

@@ -100,7 +100,9 @@ InferenceSession::InferenceSession(const SessionConfig& c) {
 }
 
 // The graph must be an encoder as run() feeds it: int64 input_ids and attention_mask (token_type_ids
-// optional), a float last_hidden_state [batch, sequence, hidden]. Anything else is the model's fault.
+// optional), a float last_hidden_state [batch, sequence, hidden] — or a classifier's logits [batch, 1,
+// labels] (the graphs embedrt builds for cross-encoders), read as a CLS-only output. Anything else is
+// the model's fault.
 void InferenceSession::check_signature(const std::string& path) {
   const auto bad = [&](const std::string& what) { return CodedError("E_MODEL_FILES", path + ": " + what); };
   Ort::AllocatorWithDefaultOptions alloc;
@@ -120,20 +122,26 @@ void InferenceSession::check_signature(const std::string& path) {
     }
   }
   if (!ids || !mask) throw bad("the graph lacks the input_ids or attention_mask input");
-  for (size_t i = 0; i < session_->GetOutputCount(); ++i) {
-    if (std::string(session_->GetOutputNameAllocated(i, alloc).get()) != "last_hidden_state") continue;
-    const auto info = session_->GetOutputTypeInfo(i);
-    if (info.GetONNXType() != ONNX_TYPE_TENSOR) throw bad("the graph's last_hidden_state is not a tensor");
-    const auto t = info.GetTensorTypeAndShapeInfo();
-    const auto shape = t.GetShape();
-    if (t.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || shape.size() != 3 || shape[2] <= 0) {
-      throw bad("the graph's last_hidden_state is not a float [batch, sequence, hidden] tensor with a fixed hidden size");
+  for (const char* wanted : {"last_hidden_state", "logits"}) {
+    for (size_t i = 0; i < session_->GetOutputCount(); ++i) {
+      if (std::string(session_->GetOutputNameAllocated(i, alloc).get()) != wanted) continue;
+      const auto info = session_->GetOutputTypeInfo(i);
+      const std::string name = wanted;
+      if (info.GetONNXType() != ONNX_TYPE_TENSOR) throw bad("the graph's " + name + " is not a tensor");
+      const auto t = info.GetTensorTypeAndShapeInfo();
+      const auto shape = t.GetShape();
+      const bool logits = name == "logits";
+      if (t.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || shape.size() != 3 || shape[2] <= 0 || (logits && shape[1] != 1)) {
+        throw bad(logits ? "the graph's logits are not a float [batch, 1, labels] tensor (embedrt runs the cross-encoder graphs it builds)"
+                         : "the graph's last_hidden_state is not a float [batch, sequence, hidden] tensor with a fixed hidden size");
+      }
+      output_ = name;
+      hidden_ = static_cast<size_t>(shape[2]);
+      cls_only_ = shape[1] == 1;
+      return;
     }
-    hidden_ = static_cast<size_t>(shape[2]);
-    cls_only_ = shape[1] == 1;
-    return;
   }
-  throw bad("the graph has no last_hidden_state output");
+  throw bad("the graph has no last_hidden_state (or logits) output");
 }
 
 bool InferenceSession::is_model_error(const Ort::Exception& e) {
@@ -170,7 +178,7 @@ void InferenceSession::run(const std::vector<int64_t>& ids, const std::vector<in
   out.resize(batch * out_seq * hidden_);
   const int64_t out_shape[3] = {static_cast<int64_t>(batch), static_cast<int64_t>(out_seq), static_cast<int64_t>(hidden_)};
   Ort::Value output = Ort::Value::CreateTensor<float>(mem, out.data(), out.size(), out_shape, 3);
-  const char* out_names[] = {"last_hidden_state"};
+  const char* out_names[] = {output_.c_str()};
   Ort::RunOptions run_options;
   // Free arena regions go back after the run (CPU provider; a GPU provider's CPU arena holds only
   // inputs and outputs).

@@ -45,6 +45,7 @@ class InferenceSession {
   bool has_token_type_ids_ = false;
   size_t hidden_ = 0;
   bool cls_only_ = false;
+  std::string output_ = "last_hidden_state";  // or "logits" (a cross-encoder graph)
   std::string provider_;
   std::string fallback_;
 };
