@@ -8,6 +8,7 @@ import { convertCommand } from './cli/convert.js';
 import { downloadCommand } from './cli/download.js';
 import { encodeCommand } from './cli/encode.js';
 import { evalCommand } from './cli/eval.js';
+import { rerankCommand } from './cli/rerank.js';
 import { searchCommand } from './cli/search.js';
 import { serveCommand } from './cli/serve.js';
 import { tokenizeCommand } from './cli/tokenize.js';
@@ -34,7 +35,7 @@ const infoCommand: Command = {
   },
 };
 
-const COMMANDS: readonly Command[] = [encodeCommand, searchCommand, serveCommand, evalCommand, convertCommand, downloadCommand, benchCommand, tokenizeCommand, infoCommand];
+const COMMANDS: readonly Command[] = [encodeCommand, searchCommand, rerankCommand, serveCommand, evalCommand, convertCommand, downloadCommand, benchCommand, tokenizeCommand, infoCommand];
 
 const HELP = `embedrt ${VERSION} — sentence-transformer embeddings for Node.js
 

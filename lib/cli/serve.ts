@@ -1,17 +1,19 @@
 // embedrt serve: the embedding server (lib/serve/server.ts) for one model, until SIGTERM or SIGINT.
+import { CrossEncoder } from '../crossencoder.js';
 import { SentenceTransformer, type Device } from '../model.js';
 import { tuneMalloc } from '../serve/malloc.js';
 import { type Command, UsageError, hubForCli, positiveInt, parseFlags, quantizeFlag } from './common.js';
 
-const SERVE_HELP = `Usage: embedrt serve --model <dir|hub-id> [options]
+const SERVE_HELP = `Usage: embedrt serve --model <dir|hub-id> [--reranker <dir|hub-id>] [options]
 
 An HTTP server for the model: OpenAI's embeddings API (POST /v1/embeddings, /embeddings) and
 text-embeddings-inference's (POST /embed, /embed_all, /similarity, /tokenize, /decode; GET /info,
-/health, /metrics); inputs are texts or token ids. Concurrent requests are merged into model runs by a
+/health, /metrics); inputs are texts or token ids. With --reranker, a cross-encoder answers TEI's POST /rerank. Concurrent requests are merged into model runs by a
 token budget. SIGTERM or SIGINT: it stops accepting, finishes what is in flight
 (--grace seconds at most), then exits 0.
 
 Options:
+  --reranker <dir|hub-id>        a cross-encoder for POST /rerank (TEI's reranker API)
   --host <h>                     address to bind (default 127.0.0.1: this machine only)
   --port <p>                     port (default 3000; 0: any free one)
   --api-key <key>                require Authorization: Bearer <key> (also $EMBEDRT_API_KEY); /health stays open
@@ -34,6 +36,7 @@ async function serve(argv: string[]): Promise<void> {
     args: argv,
     options: {
       model: { type: 'string' },
+      reranker: { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '3000' },
       'api-key': { type: 'string' },
@@ -68,6 +71,7 @@ async function serve(argv: string[]): Promise<void> {
   if (values.malloc === 'tuned') tuneMalloc(); // before the model's threads start (lib/serve/malloc.ts)
   const cli = hubForCli();
   const model = await SentenceTransformer.load(values.model, { device: values.device as Device, hub: cli.hub, ...(quantize ? { quantize } : {}) });
+  const reranker = values.reranker === undefined ? undefined : await CrossEncoder.load(values.reranker, { device: values.device as Device, hub: cli.hub, ...(quantize ? { quantize } : {}) });
   cli.done();
   // Loaded here, not at the CLI's start: the other commands never pay for the HTTP framework.
   const { createServer } = await import('../serve/server.js');
@@ -77,6 +81,7 @@ async function serve(argv: string[]): Promise<void> {
     autoTruncate: values['auto-truncate'],
     authMetrics: !values['open-metrics'],
     logger: values.log,
+    ...(reranker ? { reranker } : {}),
   });
   const address = await server.listen({ host: values.host, port });
   process.stderr.write(`embedrt: serving ${values.model} at ${address}\n`);
@@ -91,6 +96,7 @@ async function serve(argv: string[]): Promise<void> {
     process.on('SIGINT', stop);
   });
   model.dispose();
+  reranker?.dispose();
 }
 
 export const serveCommand: Command = {

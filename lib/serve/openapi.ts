@@ -45,7 +45,7 @@ const stringOrList = { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array'
 const vectors = { type: 'array', items: { type: 'array', items: { type: 'number' } } };
 
 /** The OpenAPI document; `dimension`, `prompts`, `vocabSize` and `maxSeqLength` are the loaded model's. */
-export function openApiDocument(o: { title: string; dimension: number; prompts: string[]; vocabSize: number; maxSeqLength: number; secured: boolean }): { paths: Record<string, Record<string, unknown>> } & Record<string, unknown> {
+export function openApiDocument(o: { title: string; dimension: number; prompts: string[]; vocabSize: number; maxSeqLength: number; secured: boolean; rerank: boolean }): { paths: Record<string, Record<string, unknown>> } & Record<string, unknown> {
   // A model without prompts takes no prompt_name (the bodies allow no other field).
   const promptName = o.prompts.length ? { prompt_name: nullable({ type: 'string', enum: o.prompts, description: 'a prompt of config_sentence_transformers.json' }) } : {};
   const tokenId = { type: 'integer', minimum: 0, maximum: o.vocabSize - 1 };
@@ -159,6 +159,23 @@ export function openApiDocument(o: { title: string; dimension: number; prompts: 
         'One score per sentence',
         { type: 'array', items: { type: 'number' } },
       ),
+      ...(o.rerank
+        ? {
+            '/rerank': teiPost(
+              'Score texts against a query with the reranker (a cross-encoder), best first',
+              ['query', 'texts'],
+              {
+                query: { type: 'string', minLength: 1 },
+                texts: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+                raw_scores: nullable({ type: 'boolean', default: false, description: 'the logits, without the activation' }),
+                return_text: nullable({ type: 'boolean', default: false }),
+                ...cut,
+              },
+              'The texts, best first',
+              { type: 'array', items: { type: 'object', required: ['index', 'score'], properties: { index: { type: 'integer' }, score: { type: 'number' }, text: { type: 'string' } } } },
+            ),
+          }
+        : {}),
       '/tokenize': teiPost(
         'Tokenize inputs',
         ['inputs'],

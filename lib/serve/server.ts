@@ -1,18 +1,20 @@
 // `embedrt serve` and createServer(): an HTTP server (fastify) that speaks OpenAI's embeddings API
 // (POST /v1/embeddings, /embeddings) and text-embeddings-inference's (POST /embed, /embed_all, /similarity,
-// /tokenize, /decode, GET /info, /health, /metrics), with requests merged into model runs by the Batcher. Errors come in each API's own
+// /tokenize, /decode, /rerank with a reranker, GET /info, /health, /metrics), with requests merged into model runs by the Batcher. Errors come in each API's own
 // shape: OpenAI's {error: {message, type, param, code}}, TEI's {error, error_type} with TEI's status codes.
 import crypto from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { EmbedrtError } from '../errors.js';
+import type { CrossEncoder } from '../crossencoder.js';
 import type { SentenceTransformer } from '../model.js';
 import { describe, isCount, optionsOf, type OptionKeys } from '../validate.js';
 import { Batcher, type BatchResult } from './batcher.js';
 import { HttpError, prepareInputs, promptByName, truncationOf, type Prepared } from './inputs.js';
 import { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { RERANK_FIELDS, rerank } from './rerank.js';
 
 export interface ServerOptions {
   /** The name /info and OpenAI responses report (default: the model folder's name). */
@@ -37,10 +39,12 @@ export interface ServerOptions {
   autoTruncate?: boolean;
   /** Fastify's logger (pino) options; default: off. */
   logger?: boolean | Record<string, unknown>;
+  /** A cross-encoder served at POST /rerank (TEI's reranker API) beside the embedding model. */
+  reranker?: CrossEncoder;
 }
 
 const SERVER_KEYS: OptionKeys<ServerOptions> = {
-  modelId: true, apiKey: true, authHealth: true, authMetrics: true, maxBatchTokens: true, maxClientBatchSize: true, maxConcurrentRequests: true, maxInputChars: true, payloadLimit: true, autoTruncate: true, logger: true,
+  modelId: true, apiKey: true, authHealth: true, authMetrics: true, maxBatchTokens: true, maxClientBatchSize: true, maxConcurrentRequests: true, maxInputChars: true, payloadLimit: true, autoTruncate: true, logger: true, reranker: true,
 };
 
 const OPENAI_TYPE: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 413: 'invalid_request_error', 422: 'invalid_request_error', 429: 'rate_limit_error', 503: 'server_error' };
@@ -90,7 +94,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   let closing = false;
 
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: payloadLimit, return503OnClosing: true });
-  const document = openApiDocument({ title: `embedrt serve — ${modelId}`, dimension: model.dimension, prompts: Object.keys(model.prompts), vocabSize: model.tokenizer.vocabSize, maxSeqLength: model.maxSeqLength, secured: o.apiKey !== undefined });
+  const document = openApiDocument({ title: `embedrt serve — ${modelId}`, dimension: model.dimension, prompts: Object.keys(model.prompts), vocabSize: model.tokenizer.vocabSize, maxSeqLength: model.maxSeqLength, secured: o.apiKey !== undefined, rerank: o.reranker !== undefined });
 
   // ---- authentication ----
   const key = o.apiKey === undefined ? undefined : crypto.createHash('sha256').update(o.apiKey).digest();
@@ -177,7 +181,7 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
   };
 
   // Requests to the embedding routes: counted, timed, and their successes (failures: the error handler).
-  const EMBED_ROUTES: Record<string, string> = { '/v1/embeddings': 'openai', '/embeddings': 'openai', '/': 'embed', '/embed': 'embed', '/embed_all': 'embed_all', '/similarity': 'similarity' };
+  const EMBED_ROUTES: Record<string, string> = { '/v1/embeddings': 'openai', '/embeddings': 'openai', '/': 'embed', '/embed': 'embed', '/embed_all': 'embed_all', '/similarity': 'similarity', '/rerank': 'rerank' };
   app.addHook('onRequest', async (req) => {
     const method = EMBED_ROUTES[req.url.split('?')[0]!];
     if (method) metrics.requests.inc({ method });
@@ -267,6 +271,25 @@ export function createServer(model: SentenceTransformer, options?: ServerOptions
       return dot;
     });
   });
+
+  const reranker = o.reranker;
+  if (reranker !== undefined) {
+    app.post('/rerank', async (req, reply) => {
+      const b = body(req);
+      known(b, RERANK_FIELDS);
+      if (closing) throw new HttpError(503, 'Unhealthy', 'the server is shutting down');
+      const gone = new AbortController();
+      const onClose = () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      };
+      reply.raw.on('close', onClose);
+      try {
+        return await rerank(reranker, b, { maxClientBatchSize, maxInputChars, autoTruncate: o.autoTruncate === true }, gone.signal);
+      } finally {
+        reply.raw.off('close', onClose);
+      }
+    });
+  }
 
   app.post('/tokenize', async (req) => {
     const b = body(req);
