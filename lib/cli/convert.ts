@@ -3,15 +3,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EmbedrtError } from '../errors.js';
 import { convertCheckpoint, onnxGraphFor } from '../graph.js';
+import { ModelFolder } from '../modelfiles.js';
 import { locateModel } from '../modelload.js';
+import { classifierHead } from '../onnx/config.js';
 import { type Command, UsageError, quantizeFlag, parseFlags } from './common.js';
 import { mkdirp } from '../files.js';
 
 const CONVERT_HELP = `Usage: embedrt convert --model <dir|hub-id> --out <dir> [--inline]
 
-Builds the ONNX graph (opset 17; inputs input_ids, attention_mask, token_type_ids; output
-last_hidden_state) of a BERT model.safetensors checkpoint into <dir>/model.onnx, weights in
-<dir>/model.onnx.data (--inline: inside model.onnx).
+Builds the ONNX graph (opset 17; inputs input_ids, attention_mask, and token_type_ids for BERT; output
+last_hidden_state) of a BERT, MPNet or XLM-RoBERTa model.safetensors checkpoint into <dir>/model.onnx,
+weights in <dir>/model.onnx.data (--inline: inside model.onnx). A cross-encoder (config.json's
+architecture BertForSequenceClassification or XLMRobertaForSequenceClassification) gets its
+classification head: output logits [batch, 1, labels], the first token's.
 
   --quantize int8        8-bit weights: int8 dynamic quantization (DynamicQuantizeMatMul) for the attention
                          projections, 8-bit blockwise (MatMulNBits) for the feed-forward layers
@@ -37,7 +41,8 @@ async function convert(argv: string[]): Promise<void> {
   // Built beside the target and moved into it when complete: a full disk leaves nothing that looks whole.
   const tmp = `${path.resolve(values.out)}.tmp-${process.pid}`;
   try {
-    convertCheckpoint(dir, tmp, { externalData: !values.inline, ...(quantize ? { quantize } : {}) });
+    const head = classifierHead(new ModelFolder(dir).optionalObject('config.json', 'the model config') ?? {}, path.join(dir, 'config.json'));
+    convertCheckpoint(dir, tmp, { externalData: !values.inline, ...(quantize ? { quantize } : {}), ...(head ? { head } : {}) });
     mkdirp(values.out);
     for (const f of fs.readdirSync(tmp)) fs.renameSync(path.join(tmp, f), path.join(values.out, f));
   } catch (e) {

@@ -65,6 +65,7 @@ export interface OrtNode {
   Tensor: new (type: string, data: BigInt64Array, dims: number[]) => unknown;
 }
 export interface OrtSession {
+  readonly inputNames: readonly string[];
   run(feeds: Record<string, unknown>): Promise<Record<string, { data: Float32Array; dims: number[] }>>;
 }
 

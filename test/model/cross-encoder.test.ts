@@ -2,13 +2,14 @@
 // scripts/fixtures/make-st-fixtures.sh) on generated BertForSequenceClassification and
 // XLMRobertaForSequenceClassification models: predict (sigmoid for one label, identity and softmax for
 // three), pairs past max_length cut longest first, rank; then its errors.
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrossEncoder, EmbedrtError, SentenceTransformer, type TestModelOptions } from '../../lib/index.js';
 import { repoRoot } from '../helpers/data.js';
-import { generateFixtureModel, makeModel, maxAbsDiff, tempDir } from '../helpers/models.js';
+import { generateFixtureModel, makeModel, maxAbsDiff, ort, tempDir } from '../helpers/models.js';
 
 interface Fixture {
   model: string;
@@ -75,6 +76,25 @@ describe('CrossEncoder against sentence-transformers', () => {
       }
     });
   }
+
+  it('`embedrt convert` of a cross-encoder writes its head: onnxruntime-node runs it to the logits predict gives', async () => {
+    for (const name of ['ce-bert', 'ce-xlmr']) {
+      const out = path.join(root, `converted-${name}`);
+      const r = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'convert', '--model', dirs.get(name)!, '--out', out], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const session = await ort.InferenceSession.create(path.join(out, 'model.onnx'));
+      await using ce = await load(name);
+      const pair: [string, string] = ['What was revenue?', 'Revenue grew 12% to $4.2 billion.'];
+      const enc = ce.tokenizer.encode(pair[0], { pair: pair[1] });
+      const t = (v: ArrayLike<number>) => new ort.Tensor('int64', BigInt64Array.from(Array.from(v, (x) => BigInt(x))), [1, v.length]);
+      const feeds: Record<string, unknown> = { input_ids: t(enc.ids), attention_mask: t(enc.attentionMask) };
+      if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = t(enc.typeIds);
+      const logits = (await session.run(feeds)).logits!;
+      expect(logits.dims).toEqual([1, 1, 1]);
+      const got = await ce.predict([pair], { activation: 'identity' });
+      expect(Math.abs(logits.data[0]! - got[0]!)).toBeLessThanOrEqual(1e-5);
+    }
+  });
 
   it('activation and softmax options; scores are the graph logits through them, pair order kept', async () => {
     await using ce = await load('ce-bert');
