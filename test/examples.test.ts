@@ -37,6 +37,19 @@ describe('examples', () => {
     expect(blocks[2]!.split('\n')[1]).toMatch(/#250 /);
   });
 
+  it('examples/rerank.mjs retrieves 10 passages per question and reranks them with a cross-encoder: 3 each, best first', () => {
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'rerank.mjs'), '--corpus', '200'], { encoding: 'utf8', cwd: repoRoot });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/random weights/); // no reranker weights can be had here: said so
+    const blocks = r.stdout.split('\nQ: ').slice(1);
+    expect(blocks.length).toBe(3);
+    for (const b of blocks) {
+      const scores = b.trim().split('\n').slice(1).map((l) => Number(/^\s*([0-9.]+)\s+#\d+ /.exec(l)![1]));
+      expect(scores.length).toBe(3);
+      expect([...scores].sort((x, y) => y - x)).toEqual(scores);
+    }
+  });
+
   it('examples/token-ids.mjs embeds the tokenizer\'s ids of a text to the text\'s own embedding', () => {
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'token-ids.mjs')], { encoding: 'utf8', cwd: repoRoot });
     expect(r.status, r.stderr).toBe(0);
