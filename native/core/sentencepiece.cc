@@ -155,9 +155,24 @@ PrecompiledCharsmap::PrecompiledCharsmap(std::string_view blob) {
   }
   normalized_ = std::string(blob.substr(4 + 4 * units));
   if (!valid_utf8(normalized_)) throw std::invalid_argument("the precompiled_charsmap's replacements are not UTF-8");
+  for (int c = 1; c < 128; ++c) {
+    const char ch = static_cast<char>(c);
+    std::string_view r;
+    ascii_[c].found = transform_trie(std::string_view(&ch, 1), r);
+    ascii_[c].replacement = std::string(r);
+  }
 }
 
 bool PrecompiledCharsmap::transform(std::string_view chunk, std::string_view& out) const {
+  if (chunk.size() == 1 && static_cast<unsigned char>(chunk[0]) < 0x80) {
+    const AsciiRule& rule = ascii_[static_cast<unsigned char>(chunk[0])];
+    out = rule.replacement;
+    return rule.found;
+  }
+  return transform_trie(chunk, out);
+}
+
+bool PrecompiledCharsmap::transform_trie(std::string_view chunk, std::string_view& out) const {
   size_t pos = unit_offset(units_[0]);
   for (char ch : chunk) {
     const auto c = static_cast<uint8_t>(ch);
@@ -182,10 +197,11 @@ bool PrecompiledCharsmap::transform(std::string_view chunk, std::string_view& ou
 void PrecompiledCharsmap::normalize(AlignedText& text, AlignedText& scratch) const {
   const std::vector<char32_t>& cs = text.chars;
   const size_t n = cs.size();
-  std::vector<CharChange> dest;
-  dest.reserve(n);
-  std::vector<char32_t> tmp;
-  std::string bytes;
+  // Reused per thread: tokenization runs on every native thread, and allocating per text contends.
+  thread_local std::vector<CharChange> dest;
+  thread_local std::vector<char32_t> tmp;
+  thread_local std::string bytes;
+  dest.clear();
   std::string_view out;
   bool modified = false;
   int32_t state = 0;
@@ -198,6 +214,8 @@ void PrecompiledCharsmap::normalize(AlignedText& text, AlignedText& scratch) con
     if (bytes.size() < 6 && transform(bytes, out)) {
       push_replacement(dest, j - i, out, tmp);
       modified = true;
+    } else if (j == i + 1) {
+      dest.push_back({cs[i], 0});  // one char, just looked up
     } else {
       for (size_t k = i; k < j; ++k) {
         bytes.clear();
@@ -278,9 +296,11 @@ UnigramModel::UnigramModel(const std::vector<std::string>& pieces, const std::ve
     }
   }
   first_.push_back(static_cast<uint32_t>(edge_to_.size()));
+  for (uint32_t e = first_[0]; e < first_[1]; ++e) root_[edge_byte_[e]] = edge_to_[e];
 }
 
 uint32_t UnigramModel::child(uint32_t node, uint8_t byte) const {
+  if (node == 0) return root_[byte];
   const auto lo = edge_byte_.begin() + first_[node], hi = edge_byte_.begin() + first_[node + 1];
   const auto it = std::lower_bound(lo, hi, byte);
   return it != hi && *it == byte ? edge_to_[static_cast<size_t>(it - edge_byte_.begin())] : 0;
@@ -296,7 +316,8 @@ void UnigramModel::tokenize(std::string_view word, std::vector<Piece>& out) cons
     double score = 0.0;
     int64_t start = -1;
   };
-  std::vector<Best> best(size + 1);
+  thread_local std::vector<Best> best;
+  best.assign(size + 1, Best{});
   auto offer = [&](size_t at, int32_t id, double score, size_t start) {
     Best& b = best[at];
     if (b.start < 0 || score > b.score) b = {id, score, static_cast<int64_t>(start)};

@@ -56,8 +56,15 @@ class PrecompiledCharsmap {
   void normalize(AlignedText& text, AlignedText& scratch) const;
 
  private:
+  // The replacement of each ASCII char alone (most text: one lookup, no trie walk).
+  struct AsciiRule {
+    bool found = false;
+    std::string replacement;
+  };
+  bool transform_trie(std::string_view chunk, std::string_view& out) const;
   std::vector<uint32_t> units_;
   std::string normalized_;
+  AsciiRule ascii_[128];
 };
 
 // The normalizer Sequence, each step as tokenizers applies it.
@@ -93,6 +100,7 @@ class UnigramModel {
   std::vector<uint32_t> first_;
   std::vector<uint8_t> edge_byte_;
   std::vector<uint32_t> edge_to_;
+  uint32_t root_[256] = {};  // the root's children by byte (the first step of every match)
   std::vector<double> scores_;
   int32_t unk_id_;
   double unk_score_;

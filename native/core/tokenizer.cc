@@ -241,7 +241,7 @@ class Tokenizer::Impl::SequencePass {
       const Match* best = nullptr;
       for (const Match& cand : list) {
         const size_t len = cand.content.size();
-        if (len > n - i || (best && len <= best->content.size())) continue;
+        if (cand.content[0] != seq[i] || len > n - i || (best && len <= best->content.size())) continue;
         if (std::equal(cand.content.begin(), cand.content.end(), seq + i)) {
           const AddedToken& t = config_.added_tokens[cand.index];
           if (t.single_word) {

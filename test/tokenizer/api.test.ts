@@ -44,15 +44,16 @@ describe('loading', () => {
     expect(Array.from(a.rowStart)).toEqual(Array.from(b.rowStart));
   });
 
-  it('refuses other tokenizer types, naming the type', () => {
+  it('refuses other tokenizer types and mixed stages, naming the type', () => {
     const file = path.join(tmp, 'bpe.json');
     const json = JSON.parse(fs.readFileSync(bgeTokenizerJson, 'utf8'));
     json.model = { type: 'BPE', vocab: { a: 0 }, merges: [] };
     fs.writeFileSync(file, JSON.stringify(json));
     expectCode(() => Tokenizer.fromFile(file), 'E_UNSUPPORTED', /model type "BPE" is not supported/);
-    json.model = { type: 'Unigram', vocab: [] };
+    // A Unigram model runs with SentencePiece's stages, not BERT's normalizer (each model kind's own, by name).
+    json.model = { type: 'Unigram', vocab: [['a', 0]], unk_id: 0 };
     fs.writeFileSync(file, JSON.stringify(json));
-    expectCode(() => Tokenizer.fromFile(file), 'E_UNSUPPORTED', /"Unigram"/);
+    expectCode(() => Tokenizer.fromFile(file), 'E_UNSUPPORTED', /normalizer type "BertNormalizer" is not supported; embedrt runs the Precompiled, Strip and Replace normalizers with a Unigram model/);
     const ok = JSON.parse(fs.readFileSync(bgeTokenizerJson, 'utf8'));
     ok.normalizer = { type: 'NFKC' };
     fs.writeFileSync(file, JSON.stringify(ok));
