@@ -12,6 +12,7 @@ import { ModelFolder } from './modelfiles.js';
 import { loadOptionsOf, locateModel, openSession, type LoadOptions } from './modelload.js';
 import type { NativeModelHandle } from './native.js';
 import { classifierHead, maxSequenceTokens, type ClassifierHead } from './onnx/config.js';
+import { SessionOwner } from './sessionowner.js';
 import { Tokenizer } from './tokenizer.js';
 import { countOption, describe, optionsOf, signalOf, type OptionKeys } from './validate.js';
 
@@ -77,9 +78,7 @@ function activationOf(config: Record<string, unknown>, head: ClassifierHead, fil
  * const reranker = await CrossEncoder.load('cross-encoder/ms-marco-MiniLM-L-6-v2');
  * const hits = await reranker.rank('What was revenue in 2023?', passages, { topK: 3, returnDocuments: true });
  */
-export class CrossEncoder {
-  private handle: NativeModelHandle | undefined;
-
+export class CrossEncoder extends SessionOwner {
   private constructor(
     handle: NativeModelHandle,
     /** The resolved model folder. */
@@ -93,7 +92,7 @@ export class CrossEncoder {
     readonly maxLength: number,
     private readonly graph: string,
   ) {
-    this.handle = handle;
+    super(handle);
   }
 
   /** Loads a cross-encoder folder, or a hub id (from the Hugging Face cache, downloaded into it when missing). */
@@ -205,24 +204,6 @@ export class CrossEncoder {
     return out;
   }
 
-  /** Releases the ONNX Runtime session; later calls fail with E_DISPOSED. Idempotent. */
-  dispose(): void {
-    this.handle?.dispose();
-    this.handle = undefined;
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.dispose();
-  }
-
-  private live(where: string): NativeModelHandle {
-    if (!this.handle) throw new EmbedrtError('E_DISPOSED', `${where}: the model was disposed; load it again`);
-    return this.handle;
-  }
 }
 
 /** Pairs as predict takes them: an array of [text, text]. */

@@ -16,8 +16,8 @@ export { resolveModelDir, type Device, type LoadOptions } from './modelload.js';
 export { Embeddings, TokenEmbeddings, type EncodeOptions, type FloatEncodeOptions, type QuantizedEncodeOptions, type TokenEncodeOptions } from './embeddings.js';
 import { ENCODE_OPTION_KEYS, type Embeddings, type EncodeOptions, type FloatEncodeOptions, type QuantizedEncodeOptions, type TokenEmbeddings, type TokenEncodeOptions } from './embeddings.js';
 import { ModelFolder } from './modelfiles.js';
-import { countOption, describe, isInteger, optionsOf, ownKey, signalOf, type OptionKeys } from './validate.js';
-import { HUB_OPTION_KEYS } from './hub.js';
+import { SessionOwner } from './sessionowner.js';
+import { describe, isInteger, optionsOf, type OptionKeys } from './validate.js';
 import { promptFor, taskPrompt, textsOf } from './prompts.js';
 
 const LOAD_KEYS: OptionKeys<LoadOptions> = {
@@ -36,9 +36,7 @@ export type IdsEncodeOptions = Omit<EncodeOptions, 'prompt' | 'promptName'>;
  * const emb = await model.encode(['What was revenue in 2023?'], { normalize: true });
  * emb.row(0); // Float32Array(256)
  */
-export class SentenceTransformer {
-  private handle: NativeModelHandle | undefined;
-
+export class SentenceTransformer extends SessionOwner {
   private constructor(
     handle: NativeModelHandle,
     /** The resolved model folder. */
@@ -60,7 +58,7 @@ export class SentenceTransformer {
       openFullGraph: (() => Promise<NativeModelHandle>) | undefined;
     },
   ) {
-    this.handle = handle;
+    super(handle);
   }
 
   /** The session token embeddings run on: the model's own, or (CLS-only graphs) one opened on first use. */
@@ -216,7 +214,7 @@ export class SentenceTransformer {
       this.fullGraph = undefined; // not kept: a later call (a freed disk, say) tries again
       throw e;
     }
-    if (!this.handle) {
+    if (this.disposed) {
       h.dispose(); // the model was disposed while it opened
       throw new EmbedrtError('E_DISPOSED', 'encode: the model was disposed; load it again');
     }
@@ -300,27 +298,11 @@ export class SentenceTransformer {
     return encodeStream(this, source, options);
   }
 
-  /** Releases the ONNX Runtime session; later calls fail with E_DISPOSED. Idempotent. */
-  dispose(): void {
-    this.handle?.dispose();
-    this.handle = undefined;
+  /** Releases the ONNX Runtime session (and a full graph's); later calls fail with E_DISPOSED. Idempotent. */
+  override dispose(): void {
+    super.dispose();
     // A full graph still opening is disposed by fullGraphHandle when it arrives.
     this.fullGraph?.then((h) => h.dispose(), () => {});
     this.fullGraph = undefined;
-  }
-
-  /** `using model = await SentenceTransformer.load(…)`: disposed when the block ends. */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-
-  /** `await using model = await SentenceTransformer.load(…)`: disposed when the block ends. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.dispose();
-  }
-
-  private live(where: string): NativeModelHandle {
-    if (!this.handle) throw new EmbedrtError('E_DISPOSED', `${where}: the model was disposed; load it again`);
-    return this.handle;
   }
 }

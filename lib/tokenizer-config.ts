@@ -39,7 +39,12 @@ export function readTokenizerFolder(dir: string): TokenizerFiles {
     const { config, maxLength } = configFromVocabTxt(folder);
     return { config: packConfig(config), source: folder.join('vocab.txt'), maxLength };
   }
-  throw new EmbedrtError('E_MODEL_FILES', `${dir}: no tokenizer.json and no vocab.txt; a BERT model folder needs one of them`);
+  const spm = folder.has('sentencepiece.bpe.model') || folder.has('spiece.model');
+  throw new EmbedrtError(
+    'E_MODEL_FILES',
+    `${dir}: no tokenizer.json and no vocab.txt; embedrt needs one of them` +
+      (spm ? ' (a SentencePiece model file is not read: transformers writes tokenizer.json from it, AutoTokenizer.from_pretrained(dir).save_pretrained(dir))' : ''),
+  );
 }
 
 export function configFromTokenizerJson(raw: unknown, file: string): { config: NativeTokenizerConfig; maxLength: number } {
