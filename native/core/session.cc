@@ -41,6 +41,36 @@ Ort::SessionOptions base_options(const SessionConfig& c) {
   return o;
 }
 
+// What a GPU provider needs on the library path, for its error messages.
+std::string gpu_requirements(const std::string& device) {
+  return std::string("; the ") + (device == "tensorrt" ? "TensorRT provider needs TensorRT 10 (libnvinfer) and, as the CUDA provider does, " : "CUDA provider needs ") +
+         "CUDA 13 (the runtime, cuBLAS, cuBLASLt, cuRAND), cuDNN 9 and the NVIDIA driver (libcuda) on the library path";
+}
+
+// A GPU provider failing while the session starts (its first CUDA call, a library it loads then):
+// ONNX Runtime reports it as a failed graph load (ORT_FAIL), so it is told apart by what it names.
+bool is_provider_failure(const std::string& device, const Ort::Exception& e) {
+  if (device == "cpu") return false;
+  if (e.GetOrtErrorCode() == ORT_EP_FAIL) return true;
+  const std::string m = e.what();
+  for (const char* mark : {"CUDA failure", "CUDA error", "CUBLAS", "cuBLAS", "CUDNN", "cuDNN", "cudnn", "cublas", "TensorRT", "nvinfer"}) {
+    if (m.find(mark) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// The line of a CUDA failure that says what failed ("CUDA failure 100: no CUDA-capable device is
+// detected … expr=cudaSetDevice(…)"), without ONNX Runtime's source paths and template signatures.
+std::string failure_summary(const std::string& m) {
+  const size_t at = m.find("CUDA failure");
+  if (at == std::string::npos) return m;
+  std::string out = m.substr(at, m.find(" ; ", at) == std::string::npos ? std::string::npos : m.find(" ; ", at) - at);
+  const size_t expr = m.find("expr=", at);
+  if (expr != std::string::npos) out += " (" + m.substr(expr, m.find(';', expr) == std::string::npos ? std::string::npos : m.find(';', expr) - expr) + ")";
+  return out;
+}
+
+
 void append_provider(Ort::SessionOptions& o, const std::string& device, int device_id) {
   const RuntimeInfo rt = runtime_info();
   const std::string name = device == "cuda" ? "CUDAExecutionProvider" : "TensorrtExecutionProvider";
@@ -66,7 +96,16 @@ void append_provider(Ort::SessionOptions& o, const std::string& device, int devi
       o.AppendExecutionProvider_CUDA(cuda);
     }
   } catch (const Ort::Exception& e) {
-    throw ProviderError(name + " could not be enabled: " + e.what());
+    // ONNX Runtime says "Failed to load shared library"; the system's loader says which library is
+    // missing (libcublas.so.13, say): asked again, only now that loading has failed.
+    std::string why = e.what();
+    std::string load_error;
+    if (void* lib = platform::open_library(platform::join(rt.library_dir, provider_library(name)), &load_error)) {
+      platform::close_library(lib);
+    } else if (!load_error.empty()) {
+      why += " (" + load_error + ")";
+    }
+    throw ProviderError(name + " could not be enabled: " + why + gpu_requirements(device));
   }
 }
 
@@ -91,6 +130,13 @@ InferenceSession::InferenceSession(const SessionConfig& c) {
       if (c.device != "auto") throw;
       fallback_ = e.what();
     } catch (const Ort::Exception& e) {
+      if (is_provider_failure(device, e)) {
+        const std::string why = (device == "cuda" ? "CUDAExecutionProvider" : "TensorrtExecutionProvider") +
+                                std::string(" failed as the session started: ") + failure_summary(e.what()) + gpu_requirements(device);
+        if (c.device != "auto") throw ProviderError(why);
+        fallback_ = why;
+        continue;
+      }
       if (is_model_error(e)) throw CodedError("E_MODEL_FILES", c.model_path + ": ONNX Runtime cannot load this graph: " + e.what());
       if (c.device != "auto" || device == "cpu") throw;
       fallback_ = e.what();
