@@ -1,4 +1,5 @@
 // Finds and loads the native addon, in this order: EMBEDRT_ADDON_PATH (an explicit .node file), the
+// CUDA variant's package when installed (@embedrt/linux-x64-cuda: scripts/assemble-cuda.mjs), the
 // platform package (@embedrt/<platform>-<arch>, an optional dependency npm installs only where it runs),
 // then a local build (build/Release/, what `npm install` in a checkout or --build-from-source makes).
 // When all fail, the error says what this machine is, what was tried, and what to do.
@@ -282,13 +283,19 @@ export function native(): NativeAddon {
     if (attempt('override', path.resolve(override))) return addon!;
   } else {
     const pkg = platformPackages().get(platformKey());
-    if (pkg) {
-      let dir: string | undefined;
+    const installed = (name: string): string | undefined => {
       try {
-        dir = path.dirname(createRequire(path.join(packageRoot, 'package.json')).resolve(`${pkg}/package.json`));
+        return path.dirname(createRequire(path.join(packageRoot, 'package.json')).resolve(`${name}/package.json`));
       } catch {
-        tried.push(`package: ${pkg} (not installed)`);
+        return undefined;
       }
+    };
+    // The CUDA variant is installed only on purpose (not an optional dependency): it goes first.
+    const cuda = pkg === '@embedrt/linux-x64' ? installed(`${pkg}-cuda`) : undefined;
+    if (cuda && attempt('package', path.join(cuda, 'embedrt.node'))) return addon!;
+    if (pkg) {
+      const dir = installed(pkg);
+      if (!dir) tried.push(`package: ${pkg} (not installed)`);
       if (dir && attempt('package', path.join(dir, 'embedrt.node'))) return addon!;
     }
     if (attempt('local build', path.join(packageRoot, 'build', 'Release', 'embedrt.node'))) return addon!;

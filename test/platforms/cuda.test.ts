@@ -66,6 +66,21 @@ describe('the CUDA variant (no GPU here: stand-in CUDA libraries)', () => {
     expect(runtime.providers).toEqual(expect.arrayContaining(['CUDAExecutionProvider', 'TensorrtExecutionProvider', 'CPUExecutionProvider']));
   });
 
+  it('installed as the @embedrt/linux-x64-cuda package, it is the addon embedrt loads (before @embedrt/linux-x64)', async () => {
+    const modules = path.join(root, 'node_modules', '@embedrt');
+    fs.mkdirSync(modules, { recursive: true });
+    fs.symlinkSync(variant, path.join(modules, 'linux-x64-cuda'));
+    const script = `const m = await import(${JSON.stringify(path.join(repoRoot, 'dist', 'index.js'))}); const i = m.runtimeInfo(); process.stdout.write(JSON.stringify({ addon: i.addon, source: i.addonSource, providers: i.providers }));`;
+    // NODE_PATH: where require finds packages besides node_modules folders — the checkout's own stays untouched.
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: path.join(root, 'node_modules') };
+    delete env.EMBEDRT_ADDON_PATH;
+    const { stdout } = await execFileP(process.execPath, ['--input-type=module', '-e', script], { env });
+    const got = JSON.parse(stdout) as { addon: string; source: string; providers: string[] };
+    expect(fs.realpathSync(got.addon)).toBe(fs.realpathSync(path.join(variant, 'embedrt.node')));
+    expect(got.source).toBe('package');
+    expect(got.providers).toContain('CUDAExecutionProvider');
+  });
+
   it('refuses a wheel of another ONNX Runtime build, naming both', () => {
     // A wheel-shaped zip whose library and metadata say another release and commit.
     const fake = path.join(root, 'onnxruntime_gpu-1.29.0-cp311-cp311-manylinux_2_28_x86_64.whl');
