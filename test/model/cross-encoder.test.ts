@@ -96,6 +96,30 @@ describe('CrossEncoder against sentence-transformers', () => {
     }
   });
 
+  it("quantize 'int8' builds the 8-bit encoder under the float head: logits within 0.02 of fp32 (an XLM-RoBERTa encoder too: cosine ≥ 0.999)", async () => {
+    const pairs: [string, string][] = [['What was revenue?', 'Revenue grew 12% to $4.2 billion.'], ['cash flow', 'Free cash flow was $2.8 million.'], ['a', 'b']];
+    for (const name of ['ce-bert', 'ce-xlmr', 'ce-bert-3labels']) {
+      await using fp32 = await load(name);
+      await using int8 = await load(name, { quantize: 'int8' });
+      expect(int8.info().graph).not.toBe(fp32.info().graph);
+      const [a, b] = [await fp32.predict(pairs, { activation: 'identity' }), await int8.predict(pairs, { activation: 'identity' })];
+      expect(maxAbsDiff(a, b), name).toBeLessThanOrEqual(0.02);
+      expect(maxAbsDiff(a, b), name).toBeGreaterThan(0); // it is another graph
+    }
+    const spec = JSON.parse(fs.readFileSync(path.join(fixtureDir, 'models.json'), 'utf8')) as { models: (Omit<TestModelOptions, 'tokenizerDir'> & { name: string })[] };
+    const { name: _name, ...xlmr } = spec.models.find((m) => m.name === 'xlmr-mean')!;
+    const dir = path.join(root, 'xlmr-mean');
+    generateFixtureModel(dir, xlmr);
+    const texts = pairs.flat();
+    await using f = await SentenceTransformer.load(dir, { cacheDir: path.join(root, 'cache') });
+    await using q = await SentenceTransformer.load(dir, { cacheDir: path.join(root, 'cache'), quantize: 'int8' });
+    const [ea, eb] = [await f.encode(texts, { normalize: true }), await q.encode(texts, { normalize: true })];
+    for (let r = 0; r < texts.length; r++) {
+      const dot = ea.row(r).reduce((acc, v, k) => acc + v * eb.row(r)[k]!, 0);
+      expect(dot, texts[r]).toBeGreaterThanOrEqual(0.999);
+    }
+  });
+
   it('activation and softmax options; scores are the graph logits through them, pair order kept', async () => {
     await using ce = await load('ce-bert');
     const pairs: [string, string][] = [['a', 'b'], ['revenue', 'Revenue grew 12%'], ['', '']];
