@@ -95,7 +95,11 @@ export class CrossEncoder extends SessionOwner {
     super(handle);
   }
 
-  /** Loads a cross-encoder folder, or a hub id (from the Hugging Face cache, downloaded into it when missing). */
+  /**
+   * Loads a cross-encoder folder, or a hub id (from the Hugging Face cache, downloaded into it when
+   * missing): the graph built from model.safetensors with its head, or, without a checkpoint, the
+   * folder's onnx/model.onnx export (logits [batch, labels]).
+   */
   static async load(idOrDir: string, options?: CrossEncoderLoadOptions): Promise<CrossEncoder> {
     const { opts, device, sessionOptions, signal, step } = loadOptionsOf(idOrDir, options, 'CrossEncoder.load', LOAD_KEYS);
     const dir = await locateModel(idOrDir, opts);
@@ -121,7 +125,7 @@ export class CrossEncoder extends SessionOwner {
     step();
     const graph = await graphFor(dir, opts, { head, embedrtOps: embedrtKernels(device) }, signal);
     step();
-    const { handle } = await openSession(graph, tokenizer.handle, sessionOptions);
+    const { handle } = await openSession(graph, tokenizer.handle, sessionOptions, 'logits');
     if (handle.info().hiddenSize !== head.numLabels || !handle.info().clsOnly || signal?.aborted) {
       handle.dispose();
       if (signal?.aborted) throw new EmbedrtError('E_ABORTED', 'load: aborted');

@@ -123,11 +123,12 @@ export async function openSession(
   graph: string,
   tokenizer: NativeTokenizerHandle,
   o: { device: Device; deviceId: number; threads: number; cacheDir: string | undefined },
+  output: 'last_hidden_state' | 'logits' = 'last_hidden_state',
 ): Promise<{ handle: NativeModelHandle; optimizedGraph: string | undefined }> {
   const Native = native().NativeModel;
   // The session is created on a native worker thread (seconds for BERT-base); the handle wraps it.
   const create = async (modelPath: string, saveTo: string) =>
-    new Native(await Native.createSession({ modelPath, intraOpThreads: o.threads, optimize: true, optimizedModelPath: saveTo, device: o.device, deviceId: o.deviceId }), tokenizer);
+    new Native(await Native.createSession({ modelPath, intraOpThreads: o.threads, optimize: true, optimizedModelPath: saveTo, device: o.device, deviceId: o.deviceId, output }), tokenizer);
   const entry = optimizedEntry(graph, o.device, o.cacheDir);
   if (entry === undefined) return { handle: await create(graph, ''), optimizedGraph: undefined };
   if (entryIsValid(entry)) {

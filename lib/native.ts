@@ -106,7 +106,8 @@ export interface NativeModelHandle {
 export type NativeSession = { readonly __brand: 'NativeSession' };
 
 export interface NativeModelClass {
-  createSession(config: { modelPath: string; intraOpThreads: number; optimize: boolean; optimizedModelPath: string; device: string; deviceId: number }): Promise<NativeSession>;
+  /** `output`: the graph output read — an encoder's last_hidden_state, or a cross-encoder's logits [batch, labels]. */
+  createSession(config: { modelPath: string; intraOpThreads: number; optimize: boolean; optimizedModelPath: string; device: string; deviceId: number; output: 'last_hidden_state' | 'logits' }): Promise<NativeSession>;
   new (session: NativeSession, tokenizer: NativeTokenizerHandle): NativeModelHandle;
   createCancelFlag(): unknown;
   cancel(flag: unknown): void;

@@ -15,7 +15,7 @@ Builds the ONNX graph (opset 17; inputs input_ids, attention_mask, and token_typ
 last_hidden_state) of a BERT, MPNet or XLM-RoBERTa model.safetensors checkpoint into <dir>/model.onnx,
 weights in <dir>/model.onnx.data (--inline: inside model.onnx). A cross-encoder (config.json's
 architecture BertForSequenceClassification or XLMRobertaForSequenceClassification) gets its
-classification head: output logits [batch, 1, labels], the first token's.
+classification head: output logits [batch, labels], the first token's.
 
   --quantize int8        8-bit weights: int8 dynamic quantization (DynamicQuantizeMatMul) for the attention
                          projections, 8-bit blockwise (MatMulNBits) for the feed-forward layers

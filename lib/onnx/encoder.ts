@@ -2,7 +2,8 @@
 // from its weights: inputs input_ids, attention_mask, and token_type_ids where the family has them
 // (int64, [batch, sequence]); output last_hidden_state
 // ([batch, sequence, hidden], float32; [batch, 1, hidden] with clsOnly) — or, with a classification
-// head (cross-encoders), logits ([batch, 1, labels]: the CLS row's). Weights keep the checkpoint's
+// head (cross-encoders), logits ([batch, labels]: the CLS row's, as transformers' and optimum's
+// exports give them). Weights keep the checkpoint's
 // layout ([out, in] projections, one tensor per module). With embedrtOps the fp32 projections are
 // com.embedrt.Linear nodes (for embedrt's own CPU sessions only), which take them so; otherwise the
 // graph is standard ONNX + com.microsoft contrib ops, and reshapes them with ONNX ops on constants
@@ -58,7 +59,7 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
  * `externalData: false` keeps the weights inside model.onnx (under protobuf's 2 GB limit), for tools
  * that load a single file. `embedrtOps`: com.embedrt.Linear for the fp32 projections (EMBEDRT_DOMAIN).
  * `head`: the checkpoint's sequence-classification head on the CLS row (implies clsOnly); the output is
- * then `logits`, [batch, 1, labels].
+ * then `logits`, [batch, labels].
  */
 export function buildEncoderOnnx(
   cfg: EncoderConfig,
@@ -300,6 +301,7 @@ export function buildEncoderOnnx(
       prefix = '';
       x = linear(g.op1('Tanh', [linear(x, 'classifier.dense', H, H, 'float')]), 'classifier.out_proj', H, L, 'float');
     }
+    x = g.op1('Squeeze', [x, g.constInt64([1])]); // [batch, 1, labels] → [batch, labels]
   }
   const output = head ? 'logits' : 'last_hidden_state';
   g.nodes.push({ op: 'Identity', inputs: [x], outputs: [output], name: 'output' });
@@ -317,7 +319,7 @@ export function buildEncoderOnnx(
     nodes: g.nodes,
     initializers: g.initializers,
     inputs: ['input_ids', 'attention_mask', ...(family === 'bert' ? ['token_type_ids'] : [])].map((name) => ({ name, elemType: DataType.INT64, shape: ['batch', 'sequence'] })),
-    outputs: [{ name: output, elemType: DataType.FLOAT, shape: ['batch', clsOnly ? 1 : 'sequence', head ? head.numLabels : H] }],
+    outputs: [{ name: output, elemType: DataType.FLOAT, shape: head ? ['batch', head.numLabels] : ['batch', clsOnly ? 1 : 'sequence', H] }],
   });
   fs.writeFileSync(modelFile, bytes);
   return modelFile;

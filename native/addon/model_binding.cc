@@ -262,7 +262,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return info.Env().Undefined();
   }
 
-  // createSession({ modelPath, intraOpThreads, optimize, optimizedModelPath, device, deviceId }): Promise<External>
+  // createSession({ modelPath, intraOpThreads, optimize, optimizedModelPath, device, deviceId, output }): Promise<External>
   static Napi::Value create_session(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return guard(env, [&]() -> Napi::Value {
@@ -274,6 +274,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       sc.optimized_model_path = c.Get("optimizedModelPath").As<Napi::String>().Utf8Value();
       sc.device = c.Get("device").As<Napi::String>().Utf8Value();
       sc.device_id = c.Get("deviceId").As<Napi::Number>().Int32Value();
+      sc.output = c.Get("output").As<Napi::String>().Utf8Value();
+      if (sc.output != "last_hidden_state" && sc.output != "logits") throw CodedError("E_INTERNAL", "createSession: output must be last_hidden_state or logits");
       return (new CreateSessionWorker(env, std::move(sc)))->start();
     });
   }

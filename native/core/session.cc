@@ -142,14 +142,14 @@ InferenceSession::InferenceSession(const SessionConfig& c) {
       fallback_ = e.what();
     }
   }
-  check_signature(c.model_path);
+  check_signature(c.model_path, c.output);
 }
 
 // The graph must be an encoder as run() feeds it: int64 input_ids and attention_mask (token_type_ids
-// optional), a float last_hidden_state [batch, sequence, hidden] — or a classifier's logits [batch, 1,
-// labels] (the graphs embedrt builds for cross-encoders), read as a CLS-only output. Anything else is
-// the model's fault.
-void InferenceSession::check_signature(const std::string& path) {
+// optional), a float last_hidden_state [batch, sequence, hidden] — or a classifier's logits [batch,
+// labels] (a cross-encoder's: embedrt's graphs and transformers' exports), read as a CLS-only output
+// of one row per text. Anything else is the model's fault.
+void InferenceSession::check_signature(const std::string& path, const std::string& wanted) {
   const auto bad = [&](const std::string& what) { return CodedError("E_MODEL_FILES", path + ": " + what); };
   Ort::AllocatorWithDefaultOptions alloc;
   bool ids = false, mask = false;
@@ -168,7 +168,7 @@ void InferenceSession::check_signature(const std::string& path) {
     }
   }
   if (!ids || !mask) throw bad("the graph lacks the input_ids or attention_mask input");
-  for (const char* wanted : {"last_hidden_state", "logits"}) {
+  {
     for (size_t i = 0; i < session_->GetOutputCount(); ++i) {
       if (std::string(session_->GetOutputNameAllocated(i, alloc).get()) != wanted) continue;
       const auto info = session_->GetOutputTypeInfo(i);
@@ -177,17 +177,24 @@ void InferenceSession::check_signature(const std::string& path) {
       const auto t = info.GetTensorTypeAndShapeInfo();
       const auto shape = t.GetShape();
       const bool logits = name == "logits";
-      if (t.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || shape.size() != 3 || shape[2] <= 0 || (logits && shape[1] != 1)) {
-        throw bad(logits ? "the graph's logits are not a float [batch, 1, labels] tensor (embedrt runs the cross-encoder graphs it builds)"
-                         : "the graph's last_hidden_state is not a float [batch, sequence, hidden] tensor with a fixed hidden size");
+      if (logits) {
+        if (t.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || shape.size() != 2 || shape[1] <= 0) {
+          throw bad("the graph's logits are not a float [batch, labels] tensor with a fixed number of labels");
+        }
+        hidden_ = static_cast<size_t>(shape[1]);
+        cls_only_ = true;
+      } else {
+        if (t.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || shape.size() != 3 || shape[2] <= 0) {
+          throw bad("the graph's last_hidden_state is not a float [batch, sequence, hidden] tensor with a fixed hidden size");
+        }
+        hidden_ = static_cast<size_t>(shape[2]);
+        cls_only_ = shape[1] == 1;
       }
       output_ = name;
-      hidden_ = static_cast<size_t>(shape[2]);
-      cls_only_ = shape[1] == 1;
       return;
     }
   }
-  throw bad("the graph has no last_hidden_state (or logits) output");
+  throw bad("the graph has no " + wanted + " output" + (wanted == "logits" ? " (a cross-encoder's graph returns its classifier's logits)" : " (a sentence embedding model's graph returns the encoder's last_hidden_state)"));
 }
 
 bool InferenceSession::is_model_error(const Ort::Exception& e) {
@@ -222,8 +229,10 @@ void InferenceSession::run(const std::vector<int64_t>& ids, const std::vector<in
   }
   const size_t out_seq = cls_only_ ? 1 : seq;
   out.resize(batch * out_seq * hidden_);
-  const int64_t out_shape[3] = {static_cast<int64_t>(batch), static_cast<int64_t>(out_seq), static_cast<int64_t>(hidden_)};
-  Ort::Value output = Ort::Value::CreateTensor<float>(mem, out.data(), out.size(), out_shape, 3);
+  // Logits are [batch, labels]: the same floats as [batch, 1, labels].
+  const bool logits = output_ == "logits";
+  const int64_t out_shape[3] = {static_cast<int64_t>(batch), logits ? static_cast<int64_t>(hidden_) : static_cast<int64_t>(out_seq), static_cast<int64_t>(hidden_)};
+  Ort::Value output = Ort::Value::CreateTensor<float>(mem, out.data(), out.size(), out_shape, logits ? 2 : 3);
   const char* out_names[] = {output_.c_str()};
   Ort::RunOptions run_options;
   // Free arena regions go back after the run (CPU provider; a GPU provider's CPU arena holds only

@@ -18,6 +18,7 @@ struct SessionConfig {
   std::string optimized_model_path;     // where ONNX Runtime saves the optimized graph ("" = don't)
   std::string device = "cpu";           // cpu | cuda | tensorrt | auto
   int device_id = 0;
+  std::string output = "last_hidden_state";  // the output read: last_hidden_state, or a cross-encoder's logits
 };
 
 class InferenceSession {
@@ -38,14 +39,14 @@ class InferenceSession {
   const std::string& fallback_reason() const { return fallback_; }
 
  private:
-  void check_signature(const std::string& path);
+  void check_signature(const std::string& path, const std::string& wanted);
   static bool is_model_error(const Ort::Exception& e);
 
   std::unique_ptr<Ort::Session> session_;
   bool has_token_type_ids_ = false;
   size_t hidden_ = 0;
   bool cls_only_ = false;
-  std::string output_ = "last_hidden_state";  // or "logits" (a cross-encoder graph)
+  std::string output_ = "last_hidden_state";  // or "logits" ([batch, labels]: a cross-encoder graph)
   std::string provider_;
   std::string fallback_;
 };

@@ -45,6 +45,12 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const load = (name: string, opts = {}) => CrossEncoder.load(dirs.get(name)!, { cacheDir: path.join(root, 'cache'), ...opts });
 
+const expectCode = async (p: Promise<unknown>, code: string, message: RegExp) => {
+  const e = await p.then(() => undefined, (x: unknown) => x);
+  expect(e).toBeInstanceOf(EmbedrtError);
+  expect([(e as EmbedrtError).code, (e as Error).message]).toEqual([code, expect.stringMatching(message)]);
+};
+
 describe('CrossEncoder against sentence-transformers', () => {
   for (const name of ['ce-bert', 'ce-xlmr', 'ce-bert-3labels']) {
     it(`${name}: regenerated bit for bit; predict within 1e-5 of CrossEncoder.predict on every pair, long pairs cut longest first`, async () => {
@@ -90,7 +96,7 @@ describe('CrossEncoder against sentence-transformers', () => {
       const feeds: Record<string, unknown> = { input_ids: t(enc.ids), attention_mask: t(enc.attentionMask) };
       if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = t(enc.typeIds);
       const logits = (await session.run(feeds)).logits!;
-      expect(logits.dims).toEqual([1, 1, 1]);
+      expect(logits.dims).toEqual([1, 1]); // [batch, labels], as transformers' exports
       const got = await ce.predict([pair], { activation: 'identity' });
       expect(Math.abs(logits.data[0]! - got[0]!)).toBeLessThanOrEqual(1e-5);
     }
@@ -120,6 +126,20 @@ describe('CrossEncoder against sentence-transformers', () => {
     }
   });
 
+  it('a folder that ships only an ONNX export (logits [batch, labels]) runs it: the same scores; as a sentence embedding model it is refused', async () => {
+    const shipped = path.join(root, 'shipped-export');
+    fs.cpSync(dirs.get('ce-xlmr')!, shipped, { recursive: true });
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'convert', '--model', shipped, '--out', path.join(shipped, 'onnx')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    fs.rmSync(path.join(shipped, 'model.safetensors'));
+    await using built = await load('ce-xlmr');
+    await using exported = await CrossEncoder.load(shipped, { cacheDir: path.join(root, 'cache') });
+    expect(exported.info().graph).toBe(path.join(shipped, 'onnx', 'model.onnx'));
+    const pairs: [string, string][] = [['What was revenue?', 'Revenue grew 12% to $4.2 billion.'], ['x', 'y']];
+    expect(maxAbsDiff(await exported.predict(pairs), await built.predict(pairs))).toBeLessThanOrEqual(1e-5);
+    await expectCode(SentenceTransformer.load(shipped, { cacheDir: path.join(root, 'cache') }), 'E_MODEL_FILES', /no last_hidden_state output/);
+  });
+
   it('activation and softmax options; scores are the graph logits through them, pair order kept', async () => {
     await using ce = await load('ce-bert');
     const pairs: [string, string][] = [['a', 'b'], ['revenue', 'Revenue grew 12%'], ['', '']];
@@ -136,11 +156,6 @@ describe('CrossEncoder against sentence-transformers', () => {
 });
 
 describe('CrossEncoder errors', () => {
-  const expectCode = async (p: Promise<unknown>, code: string, message: RegExp) => {
-    const e = await p.then(() => undefined, (x: unknown) => x);
-    expect(e).toBeInstanceOf(EmbedrtError);
-    expect([(e as EmbedrtError).code, (e as Error).message]).toEqual([code, expect.stringMatching(message)]);
-  };
 
   it('bad pairs, queries, documents and options are E_BAD_INPUT naming them; rank of a 3-label model is E_UNSUPPORTED', async () => {
     await using ce = await load('ce-bert');
@@ -176,7 +191,7 @@ describe('CrossEncoder errors', () => {
     await expectCode(CrossEncoder.load(odd), 'E_MODEL_FILES', /id2label/);
     fs.writeFileSync(path.join(odd, 'config.json'), JSON.stringify(cfg));
     fs.rmSync(path.join(odd, 'model.safetensors'));
-    await expectCode(CrossEncoder.load(odd), 'E_UNSUPPORTED', /no model\.safetensors/);
+    await expectCode(CrossEncoder.load(odd), 'E_MODEL_FILES', /no onnx\/model\.onnx and no model\.safetensors/);
     await expectCode(load('ce-bert', { maxLength: 100_000 }), 'E_BAD_INPUT', /maxLength/);
     // A cross-encoder folder still loads as a sentence embedding model (its encoder, mean pooling), as in sentence-transformers.
     await using st = await SentenceTransformer.load(dirs.get('ce-bert')!, { cacheDir: path.join(root, 'cache') });
