@@ -1,8 +1,6 @@
 #include "sentencepiece.h"
 
 #include <algorithm>
-#include <cstring>
-#include <numeric>
 #include <stdexcept>
 
 #include "unicode.h"

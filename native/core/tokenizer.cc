@@ -305,7 +305,6 @@ class Tokenizer::Impl::SequencePass {
     const AlignedText& t = s_.aligned;
     AlignedText& w = s_.piece;
     w.clear();
-    w.base = t.begin[b];
     const char32_t rep = config_.metaspace_replacement;
     if (config_.metaspace && config_.metaspace_prepend && t.chars[b] != rep && t.chars[b] != ' ') {
       w.chars.push_back(rep);
