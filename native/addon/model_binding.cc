@@ -93,9 +93,15 @@ class EncodeWorker : public PromiseWorker {
       result_ = embed_ids(*session_, std::move(input_.ids), tok_->vocab_size(), opts_, progress, cancel_.get());
       return;
     }
-    const auto to_utf8 = [](std::vector<std::u16string>& in) {
+    // An abort stops the conversion too (megabytes of text take a while), as it stops tokenization.
+    const std::atomic<bool>* cancel = cancel_.get();
+    const auto to_utf8 = [cancel](std::vector<std::u16string>& in) {
       std::vector<std::string> out(in.size());
-      for (size_t i = 0; i < in.size(); ++i) unicode::utf16_to_utf8(in[i].data(), in[i].size(), out[i]);
+      for (size_t i = 0; i < in.size(); ++i) {
+        if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
+        unicode::utf16_to_utf8(in[i].data(), in[i].size(), out[i]);
+        std::u16string().swap(in[i]);
+      }
       in.clear();
       return out;
     };
