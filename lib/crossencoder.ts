@@ -5,7 +5,7 @@
 // documents by their score against a query. Pairs are tokenized, batched by length and run on native
 // threads as encode's texts are; scores come back in one Float32Array, without a copy.
 import { EmbedrtError } from './errors.js';
-import { encodeCall, runEncode } from './encode.js';
+import { defaultBatchSize, encodeCall, runEncode } from './encode.js';
 import type { Embeddings } from './embeddings.js';
 import { embedrtKernels, graphFor } from './graph.js';
 import { ModelFolder } from './modelfiles.js';
@@ -26,7 +26,7 @@ export interface CrossEncoderLoadOptions extends Omit<LoadOptions, 'truncateDim'
 export type CrossEncoderActivation = 'sigmoid' | 'identity';
 
 export interface PredictOptions {
-  /** Pairs per session run at most (default 32). */
+  /** Pairs per session run at most (default 32 on a CPU, 128 on a GPU provider). */
   batchSize?: number;
   /** Overrides the model's activation (sentence-transformers' activation_fct). */
   activation?: CrossEncoderActivation;
@@ -186,7 +186,7 @@ export class CrossEncoder extends SessionOwner {
     if (opts.applySoftmax != null && typeof opts.applySoftmax !== 'boolean') {
       throw new EmbedrtError('E_BAD_INPUT', `${where}: options.applySoftmax must be a boolean, got ${describe(opts.applySoftmax)}`);
     }
-    const settings = { maxSeqLength: this.maxLength, dim: this.numLabels, pooling: [0], normalizeModule: false, truncateDim: 0 };
+    const settings = { batchSize: defaultBatchSize(handle.info().provider), maxSeqLength: this.maxLength, dim: this.numLabels, pooling: [0], normalizeModule: false, truncateDim: 0 };
     const call = encodeCall({ batchSize: opts.batchSize, onProgress: opts.onProgress, signal: signalOf(opts.signal, where) }, settings, where);
     if (call.signal?.aborted) throw new EmbedrtError('E_ABORTED', `${where}: the signal was already aborted`);
     const input = { texts: pairs.map((p) => p[0]), pairs: pairs.map((p) => p[1]) };

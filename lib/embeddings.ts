@@ -5,7 +5,7 @@ import { quantizeEmbeddings, type Precision, type QuantizedEmbeddings } from './
 
 /** Options of SentenceTransformer.encode (and, but for onProgress, of encodeStream). */
 export interface EncodeOptions {
-  /** Texts per ONNX Runtime run at most (default 32). */
+  /** Texts per ONNX Runtime run at most (default 32 on a CPU, 128 on a GPU provider). */
   batchSize?: number;
   /** Padded tokens per run at most (default batchSize × max sequence length). */
   maxBatchTokens?: number;

@@ -9,8 +9,18 @@ import { describe, isCount, isInteger, ownKey, signalOf } from './validate.js';
 
 const PRECISIONS = { float32: true, int8: true, uint8: true, binary: true, ubinary: true } as const;
 
+/**
+ * Texts per session run when the call does not say: 32 on a CPU (larger batches only pad more); 128 on a
+ * GPU, whose throughput grows with the batch (scripts/gpu/cuda-check.sh measures batch 1…256).
+ */
+export function defaultBatchSize(provider: string): number {
+  return provider === 'cpu' ? 32 : 128;
+}
+
 /** What the model's settings say about an encode. */
 export interface EncodeSettings {
+  /** Texts per run when the call does not say (defaultBatchSize of the session's provider). */
+  batchSize: number;
   maxSeqLength: number;
   dim: number;
   pooling: number[];
@@ -48,7 +58,7 @@ export function encodeCall(opts: EncodeOptions, s: EncodeSettings, where: string
       }
     }
   }
-  const batchSize = opts.batchSize ?? 32;
+  const batchSize = opts.batchSize ?? s.batchSize;
   if (!isCount(batchSize) || batchSize < 1) throw new EmbedrtError('E_BAD_INPUT', `${where}: options.batchSize must be a positive integer, got ${describe(batchSize)}`);
   const maxBatchTokens = opts.maxBatchTokens ?? batchSize * s.maxSeqLength;
   if (!isCount(maxBatchTokens) || maxBatchTokens < s.maxSeqLength) {

@@ -9,10 +9,10 @@ import { cacheError, cacheRoot, contentHash, entryIsValid, entryWorkspace, fileI
 import { ModelFolder } from './modelfiles.js';
 import { native } from './native.js';
 import { runOffThread } from './offthread.js';
-import { EMBEDRT_DOMAIN, GRAPH_RULES, QUANTIZATION_RULES, buildEncoderOnnx, type Quantization } from './onnx/encoder.js';
+import { EMBEDRT_DOMAIN, GRAPH_RULES, QUANTIZATIONS, QUANTIZATION_RULES, buildEncoderOnnx, type Quantization } from './onnx/encoder.js';
 import { parseEncoderConfig, type ClassifierHead, type EncoderConfig } from './onnx/config.js';
 import { SafetensorsFile } from './safetensors.js';
-import { describe } from './validate.js';
+import { describe, ownKey } from './validate.js';
 import { mkdirp } from './files.js';
 
 /** The load options that choose a graph (LoadOptions has them too). */
@@ -36,7 +36,7 @@ function readEncoderConfig(folder: ModelFolder): EncoderConfig {
 export function convertCheckpoint(
   dir: string,
   outDir: string,
-  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean; linkCheckpoint?: boolean; head?: ClassifierHead } = {},
+  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean; linkCheckpoint?: boolean; head?: ClassifierHead; emulateHalf?: boolean } = {},
 ): string {
   const folder = new ModelFolder(dir);
   const cfg = readEncoderConfig(folder);
@@ -87,8 +87,8 @@ export function onnxGraphFor(dir: string, opts?: GraphOptions, build?: GraphBuil
 /** `cachedOnly`: undefined instead of hashing or building (what is left to do is slow: graphFor runs it off the JS thread). */
 export function onnxGraphFor(dir: string, opts: GraphOptions, build: GraphBuild, how: { cachedOnly?: boolean; tag?: string }): string | undefined;
 export function onnxGraphFor(dir: string, opts: GraphOptions = {}, build: GraphBuild = {}, how: { cachedOnly?: boolean; tag?: string } = {}): string | undefined {
-  if (opts.quantize != null && opts.quantize !== 'int8' && opts.quantize !== 'int8-fast') {
-    throw new EmbedrtError('E_BAD_INPUT', `options.quantize must be 'int8', 'int8-fast' or absent, got ${describe(opts.quantize)}`);
+  if (opts.quantize != null && !ownKey(QUANTIZATIONS, opts.quantize)) {
+    throw new EmbedrtError('E_BAD_INPUT', `options.quantize must be 'int8', 'int8-fast', 'fp16' or absent, got ${describe(opts.quantize)}`);
   }
   const folder = new ModelFolder(dir);
   if (opts.onnxFile != null) {

@@ -1,7 +1,7 @@
 // SentenceTransformer: a model folder (Hugging Face / sentence-transformers layout) loaded into an
 // ONNX Runtime session, and an async, zero-copy encode that follows sentence-transformers.
 import { EmbedrtError } from './errors.js';
-import { encodeCall, idsOf, runEncode, type EncodeCall } from './encode.js';
+import { defaultBatchSize, encodeCall, idsOf, runEncode, type EncodeCall } from './encode.js';
 import type { NativeModelHandle } from './native.js';
 import { readModelSpec } from './modelspec.js';
 import { Tokenizer } from './tokenizer.js';
@@ -43,6 +43,7 @@ export class SentenceTransformer extends SessionOwner {
     readonly dir: string,
     readonly tokenizer: Tokenizer,
     private readonly settings: {
+      batchSize: number;
       maxSeqLength: number;
       lowercase: boolean;
       pooling: number[];
@@ -99,6 +100,7 @@ export class SentenceTransformer extends SessionOwner {
     if (truncateDim > dim) fail(new EmbedrtError('E_BAD_INPUT', `load: options.truncateDim must be an integer in [1, ${dim}], got ${truncateDim}`));
     if (signal?.aborted) fail(new EmbedrtError('E_ABORTED', 'load: aborted'));
     return new SentenceTransformer(handle, dir, tokenizer, {
+      batchSize: defaultBatchSize(handle.info().provider),
       maxSeqLength: spec.maxSeqLength,
       lowercase: spec.lowercase,
       pooling: spec.pooling,

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { EmbedrtError } from '../errors.js';
 import type { HubOptions } from '../hub.js';
-import type { Quantization } from '../onnx/encoder.js';
-import { didYouMean } from '../validate.js';
+import { QUANTIZATIONS, type Quantization } from '../onnx/encoder.js';
+import { didYouMean, ownKey } from '../validate.js';
 
 /** One subcommand: its name, its line in `embedrt --help`, its own --help text, and what it runs. */
 export interface Command {
@@ -127,8 +127,8 @@ export function hubForCli(): { hub: Omit<HubOptions, 'revision'>; done: () => vo
 
 export function quantizeFlag(v: string | undefined): Quantization | undefined {
   if (v === undefined) return undefined;
-  if (v !== 'int8' && v !== 'int8-fast') throw new UsageError(`--quantize must be int8 or int8-fast, got ${v}`);
-  return v;
+  if (!ownKey(QUANTIZATIONS, v)) throw new UsageError(`--quantize must be int8, int8-fast or fp16, got ${v}`);
+  return v as Quantization;
 }
 
 export function positiveInt(value: string | undefined, flag: string): number | undefined {

@@ -17,15 +17,19 @@ import { EmbedrtError } from '../errors.js';
 import { DataType, encodeModel } from './proto.js';
 import { GraphBuilder, type SourceTensor } from './builder.js';
 import { mkdirp } from '../files.js';
-import { quantizeBlocksUint8, quantizeColumnsInt8 } from './quantize.js';
+import { quantizeBlocksUint8, quantizeColumnsInt8, toFloat16Bits } from './quantize.js';
 import { positionsAfterPadding, relativePositionBucket, type ClassifierHead, type EncoderConfig } from './config.js';
 
 /**
  * Weight quantization of the graph builder. 'int8': int8 dynamic quantization (DynamicQuantizeMatMul)
  * for the attention projections, 8-bit blockwise (MatMulNBits) for the feed-forward layers.
- * 'int8-fast': all DynamicQuantizeMatMul — faster, less faithful.
+ * 'int8-fast': all DynamicQuantizeMatMul — faster, less faithful. 'fp16': the projections' weights
+ * and products in float16 (for GPUs: their tensor cores), everything else in float32.
  */
-export type Quantization = 'int8' | 'int8-fast';
+export type Quantization = 'int8' | 'int8-fast' | 'fp16';
+
+/** Every Quantization, for checking options. */
+export const QUANTIZATIONS: Readonly<Record<Quantization, true>> = { int8: true, 'int8-fast': true, fp16: true };
 
 /** Changes whenever the quantized graphs the builder writes change; part of the graph cache key. */
 export const QUANTIZATION_RULES = 'q5';
@@ -60,13 +64,19 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
  * that load a single file. `embedrtOps`: com.embedrt.Linear for the fp32 projections (EMBEDRT_DOMAIN).
  * `head`: the checkpoint's sequence-classification head on the CLS row (implies clsOnly); the output is
  * then `logits`, [batch, labels].
+ * `emulateHalf` (with quantize 'fp16'): each float16 rounding of an activation written as float32
+ * arithmetic, for checking on a CPU what a GPU computes. ONNX Runtime's CPU provider has no float16
+ * MatMul on x86: it runs the product in float32 and drops the cast pair around it (float32 → float16 →
+ * float32), so the plain fp16 graph on a CPU rounds only its weights. Emulated: Veltkamp's split keeps
+ * 11 significant bits (to nearest), values past float16's range become ±infinity; float16's subnormals
+ * (below 6.1e-5) keep float32's precision.
  */
 export function buildEncoderOnnx(
   cfg: EncoderConfig,
   weights: WeightSource,
   outDir: string,
   source: string,
-  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean; checkpoint?: string; head?: ClassifierHead } = {},
+  opts: { externalData?: boolean; quantize?: Quantization; clsOnly?: boolean; embedrtOps?: boolean; checkpoint?: string; head?: ClassifierHead; emulateHalf?: boolean } = {},
 ): string {
   const family = cfg.model_type;
   const familyPrefix = family === 'xlm-roberta' ? 'roberta.' : `${family}.`;
@@ -94,7 +104,15 @@ export function buildEncoderOnnx(
   if (opts.checkpoint !== undefined && opts.externalData === false) throw new Error('buildEncoderOnnx: checkpoint needs externalData');
   const g = new GraphBuilder(`${modelFile}.data`, opts.externalData ?? true, opts.checkpoint);
 
-  const quantized = opts.quantize !== undefined;
+  const int8 = opts.quantize === 'int8' || opts.quantize === 'int8-fast';
+  // emulateHalf: float32 t rounded to float16's 11 significant bits (Veltkamp: σ = t·(2¹³ + 1),
+  // σ − (σ − t)), ±infinity where |t| ≥ 65520 (float16's largest, 65504, plus half a step).
+  const roundToHalf = (t: string): string => {
+    const sigma = g.op1('Mul', [t, g.constFloat([8193], [])]);
+    const rounded = g.op1('Sub', [sigma, g.op1('Sub', [sigma, t])]);
+    const overflow = g.op1('GreaterOrEqual', [g.op1('Abs', [t]), g.constFloat([65520], [])]);
+    return g.op1('Where', [overflow, g.op1('Mul', [t, g.constFloat([Infinity], [])]), rounded]);
+  };
   // x · Wᵀ + b for one or more same-input layers. Quantized, their weights sit side by side in one
   // matrix, so the activation is quantized once and one GEMM runs; the result is split after.
   //  - 'dynamic': com.microsoft.DynamicQuantizeMatMul — int8 weights per output channel, the activation
@@ -107,7 +125,11 @@ export function buildEncoderOnnx(
   //    of the first half of the layers 0.991 (2.0×, but IR accuracy@10 at 64 dims 0.010 below fp32);
   //    all FFN layers blockwise 0.994 (1.8-1.9×): the choice, faithfulness first.
   //    (Folding LayerNorm's gamma/beta into the next weights, to tame outlier channels, made it worse.)
-  const linearN = (x: string, names: string[], inDim: number, outDim: number, how: 'float' | 'dynamic' | 'blockwise'): string[] => {
+  //  - 'half': float16 weights ([in, N], transposed here) and product: the input cast to float16, the
+  //    product cast back to float32 before the float32 bias. What a GPU's fp16 GEMM runs (float16
+  //    operands, float32 accumulation, a float16 result); LayerNorm, softmax, the attention products
+  //    and the residual sums stay float32, where float16's range and 11-bit precision would cost most.
+  const linearN = (x: string, names: string[], inDim: number, outDim: number, how: 'float' | 'half' | 'dynamic' | 'blockwise'): string[] => {
     const n = names.length;
     const N = outDim * n;
     const label = n === 1 ? names[0]! : `${names[0]!.replace(/\.[^.]+$/, '')}.${names.map((m) => m.split('.').pop()).join('_')}`;
@@ -125,6 +147,25 @@ export function buildEncoderOnnx(
       } else {
         y = g.op1('Add', [g.op1('MatMul', [x, g.op1('Transpose', [cat(weights)], [{ name: 'perm', ints: [1, 0] }])]), bias]);
       }
+    } else if (how === 'half') {
+      const parts = names.map((name) => need(`${name}.weight`, [outDim, inDim]).data());
+      const bias = names.map((name) => need(`${name}.bias`, [outDim]).data());
+      const wt = new Float32Array(inDim * N);
+      parts.forEach((w, j) => {
+        for (let o = 0; o < outDim; o++) for (let i = 0; i < inDim; i++) wt[i * N + j * outDim + o] = w[o * inDim + i]!;
+      });
+      const h = toFloat16Bits(wt);
+      const w16 = g.tensor(`${label}.weight_t_fp16`, [inDim, N], DataType.FLOAT16, new Uint8Array(h.buffer, h.byteOffset, h.byteLength));
+      const b = new Float32Array(N);
+      bias.forEach((bj, j) => b.set(bj, j * outDim));
+      let product: string;
+      if (opts.emulateHalf) {
+        product = roundToHalf(g.op1('MatMul', [roundToHalf(x), g.op1('Cast', [w16], [{ name: 'to', i: DataType.FLOAT }])]));
+      } else {
+        const x16 = g.op1('Cast', [x], [{ name: 'to', i: DataType.FLOAT16 }]);
+        product = g.op1('Cast', [g.op1('MatMul', [x16, w16])], [{ name: 'to', i: DataType.FLOAT }]);
+      }
+      y = g.op1('Add', [product, g.weight(`${label}.bias`, [N], b)]);
     } else {
       // Quantized weights are computed here, from the checkpoint's tensors (their shapes checked
       // against config.json first; memory follows the file, never a number config.json claims).
@@ -165,13 +206,15 @@ export function buildEncoderOnnx(
     return g.op('Split', [y, g.constInt64(Array(n).fill(outDim))], [{ name: 'axis', i: -1 }], n);
   };
   // 'int8': attention projections dynamic, feed-forward layers blockwise. 'int8-fast': all dynamic.
-  const howMost = quantized ? 'dynamic' : 'float';
+  // 'fp16': all half.
+  const howMost = int8 ? 'dynamic' : opts.quantize === 'fp16' ? 'half' : 'float';
   const howFfn = opts.quantize === 'int8' ? 'blockwise' : howMost;
   // Query, key and value as one product (one matrix, split after): quantized, so the activation is
-  // quantized once; with com.embedrt.Linear, one pass over the input and one task split instead of three.
-  const fuseQkv = quantized || opts.embedrtOps === true;
-  const howQkv = quantized ? 'dynamic' : 'float';
-  const linear = (x: string, name: string, inDim: number, outDim: number, how: 'float' | 'dynamic' | 'blockwise' = howMost): string =>
+  // quantized (or cast) once; with com.embedrt.Linear, one pass over the input and one task split
+  // instead of three; on a GPU, one larger GEMM.
+  const fuseQkv = opts.quantize !== undefined || opts.embedrtOps === true;
+  const howQkv = howMost;
+  const linear = (x: string, name: string, inDim: number, outDim: number, how: 'float' | 'half' | 'dynamic' | 'blockwise' = howMost): string =>
     linearN(x, [name], inDim, outDim, how)[0]!;
   const layerNorm = (x: string, name: string): string => {
     const scale = input(`${name}.weight`, [H]);
@@ -311,8 +354,8 @@ export function buildEncoderOnnx(
     irVersion: 8,
     opset: 17,
     extraOpsets: [
-      ...(quantized ? [{ domain: 'com.microsoft', version: 1 }] : []),
-      ...(opts.embedrtOps && !quantized ? [{ domain: EMBEDRT_DOMAIN, version: 1 }] : []),
+      ...(int8 ? [{ domain: 'com.microsoft', version: 1 }] : []),
+      ...(opts.embedrtOps && opts.quantize === undefined ? [{ domain: EMBEDRT_DOMAIN, version: 1 }] : []),
     ],
     producer: 'embedrt',
     graphName: family,

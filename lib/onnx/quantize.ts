@@ -40,3 +40,46 @@ export function quantizeBlocksUint8(w: Float32Array, K: number, N: number, block
   }
   return { packed, scales, blocks };
 }
+
+/**
+ * IEEE 754 binary16 bits of float32 values, rounded to nearest, ties to even (as a float → half cast
+ * on a GPU); overflow gives ±infinity, values under half's smallest subnormal round to ±0.
+ */
+export function toFloat16Bits(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i]!;
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    const mant = x & 0x7fffff;
+    let h: number;
+    if (exp === 0xff) {
+      h = 0x7c00 | (mant !== 0 ? 0x200 | (mant >>> 13) : 0); // infinity, or a quiet NaN
+    } else {
+      const e = exp - 127 + 15; // half's biased exponent
+      if (e >= 0x1f) {
+        h = 0x7c00;
+      } else if (e <= 0) {
+        // A subnormal half (or zero): the implicit bit made explicit, shifted into place, rounded.
+        if (e < -10) {
+          h = 0;
+        } else {
+          const m = mant | 0x800000;
+          const shift = 14 - e;
+          const rest = m & ((1 << shift) - 1);
+          const half = 1 << (shift - 1);
+          h = m >>> shift;
+          if (rest > half || (rest === half && (h & 1) === 1)) h += 1;
+        }
+      } else {
+        h = (e << 10) | (mant >>> 13);
+        const rest = mant & 0x1fff;
+        // A carry out of the mantissa bumps the exponent (to infinity at the top): the bits as an integer.
+        if (rest > 0x1000 || (rest === 0x1000 && (h & 1) === 1)) h += 1;
+      }
+    }
+    out[i] = sign | h;
+  }
+  return out;
+}

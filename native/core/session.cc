@@ -60,16 +60,31 @@ bool is_provider_failure(const std::string& device, const Ort::Exception& e) {
 }
 
 // The line of a CUDA failure that says what failed ("CUDA failure 100: no CUDA-capable device is
-// detected … expr=cudaSetDevice(…)"), without ONNX Runtime's source paths and template signatures.
+// detected … expr=cudaSetDevice(…)"), without ONNX Runtime's source paths and template signatures;
+// another message as it is, less trailing white space.
 std::string failure_summary(const std::string& m) {
   const size_t at = m.find("CUDA failure");
-  if (at == std::string::npos) return m;
+  if (at == std::string::npos) return m.substr(0, m.find_last_not_of(" \n\r\t") + 1);
   std::string out = m.substr(at, m.find(" ; ", at) == std::string::npos ? std::string::npos : m.find(" ; ", at) - at);
   const size_t expr = m.find("expr=", at);
   if (expr != std::string::npos) out += " (" + m.substr(expr, m.find(';', expr) == std::string::npos ? std::string::npos : m.find(';', expr) - expr) + ")";
   return out;
 }
 
+// The CUDA provider, set as sentence-transformers' torch runs float32 on a GPU: TF32 off (float32
+// products keep float32's 24-bit mantissa, not TF32's 11; speed on a GPU comes from the fp16 graph).
+// Its options are strings the provider library itself parses (UpdateCUDAProviderOptions loads it).
+void append_cuda(Ort::SessionOptions& o, int device_id) {
+  const OrtApi& api = Ort::GetApi();
+  OrtCUDAProviderOptionsV2* raw = nullptr;
+  Ort::ThrowOnError(api.CreateCUDAProviderOptions(&raw));
+  const std::unique_ptr<OrtCUDAProviderOptionsV2, void (*)(OrtCUDAProviderOptionsV2*)> cuda(raw, api.ReleaseCUDAProviderOptions);
+  const std::string id = std::to_string(device_id);
+  const char* keys[] = {"device_id", "use_tf32"};
+  const char* values[] = {id.c_str(), "0"};
+  Ort::ThrowOnError(api.UpdateCUDAProviderOptions(cuda.get(), keys, values, 2));
+  o.AppendExecutionProvider_CUDA_V2(*cuda);
+}
 
 void append_provider(Ort::SessionOptions& o, const std::string& device, int device_id) {
   const RuntimeInfo rt = runtime_info();
@@ -83,26 +98,22 @@ void append_provider(Ort::SessionOptions& o, const std::string& device, int devi
                         ") beside " + rt.library_path + "; they are missing");
   }
   try {
-    if (device == "cuda") {
-      OrtCUDAProviderOptions cuda{};
-      cuda.device_id = device_id;
-      o.AppendExecutionProvider_CUDA(cuda);
-    } else {
+    if (device == "tensorrt") {
       OrtTensorRTProviderOptions trt{};
       trt.device_id = device_id;
       o.AppendExecutionProvider_TensorRT(trt);
-      OrtCUDAProviderOptions cuda{};
-      cuda.device_id = device_id;
-      o.AppendExecutionProvider_CUDA(cuda);
     }
+    append_cuda(o, device_id);  // after TensorRT: what TensorRT cannot run
   } catch (const Ort::Exception& e) {
-    // ONNX Runtime says "Failed to load shared library"; the system's loader says which library is
-    // missing (libcublas.so.13, say): asked again, only now that loading has failed.
-    std::string why = e.what();
+    // The provider library loads as its options are read, and their device_id is checked against the
+    // devices CUDA sees: a CUDA failure is summarized. Where ONNX Runtime says only "Failed to load
+    // shared library", the system's loader says which library is missing (libcublas.so.13, say):
+    // asked again, only now that loading has failed.
+    std::string why = failure_summary(e.what());
     std::string load_error;
     if (void* lib = platform::open_library(platform::join(rt.library_dir, provider_library(name)), &load_error)) {
       platform::close_library(lib);
-    } else if (!load_error.empty()) {
+    } else if (!load_error.empty() && why.find(load_error) == std::string::npos) {
       why += " (" + load_error + ")";
     }
     throw ProviderError(name + " could not be enabled: " + why + gpu_requirements(device));

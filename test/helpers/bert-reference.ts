@@ -53,7 +53,11 @@ function act(v: number, kind: BertConfig['hidden_act']): number {
 }
 
 /** last_hidden_state of one unpadded sequence: [seq][hidden]. */
-export function bertForward(cfg: BertConfig, get: Get, ids: number[], typeIds?: number[]): Float64Array[] {
+/**
+ * The encoder's last hidden state, one row per token. `round`: applied to every projection's input and
+ * to its product before the bias (a GPU's float16 GEMM: pass weights rounded the same way through `get`).
+ */
+export function bertForward(cfg: BertConfig, get: Get, ids: number[], typeIds?: number[], round?: (v: number) => number): Float64Array[] {
   const H = cfg.hidden_size;
   const heads = cfg.num_attention_heads;
   const hd = H / heads;
@@ -69,7 +73,11 @@ export function bertForward(cfg: BertConfig, get: Get, ids: number[], typeIds?: 
   });
   for (let l = 0; l < cfg.num_hidden_layers; l++) {
     const p = `encoder.layer.${l}`;
-    const lin = (v: Float64Array, name: string, out: number) => linear(v, get(`${name}.weight`), get(`${name}.bias`), out);
+    const lin = (v: Float64Array, name: string, out: number) => {
+      if (!round) return linear(v, get(`${name}.weight`), get(`${name}.bias`), out);
+      const b = get(`${name}.bias`);
+      return linear(v.map(round), get(`${name}.weight`), new Float64Array(out), out).map((y, o) => round(y) + b[o]!);
+    };
     const q = x.map((v) => lin(v, `${p}.attention.self.query`, H));
     const k = x.map((v) => lin(v, `${p}.attention.self.key`, H));
     const val = x.map((v) => lin(v, `${p}.attention.self.value`, H));

@@ -1,7 +1,7 @@
 // Stand-ins for the CUDA libraries a CUDA execution provider library links (libcudart, cuBLAS, …),
 // built from a few generated lines of C: every function the provider imports from them exists (with
-// the library's symbol version), registration calls succeed, and every other call answers CUDA's
-// error 100, "no CUDA-capable device is detected". The provider then loads, and fails cleanly at its
+// the library's symbol version), registration calls succeed, the device count is one, and every other
+// call answers CUDA's error 100, "no CUDA-capable device is detected". The provider then loads, and fails cleanly at its
 // first real CUDA call — how a machine without a GPU (or without a driver) looks to it.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,6 +30,9 @@ export async function buildCudaStubs(providerLib: string, outDir: string, omit: 
       if (s === '__cudaRegisterFatBinary') return `void** ${s}(void* fatbin) { (void)fatbin; return handle; }`;
       if (s === 'cudaGetErrorString' || s === 'cudaGetErrorName') return `const char* ${s}(int e) { (void)e; return "no CUDA-capable device is detected (embedrt test stub)"; }`;
       if (s.startsWith('__cuda')) return `int ${s}(void) { return 0; }`; // kernel registration at load: succeeds
+      // One device listed: the provider's options (device_id is checked against the count) are all
+      // read, so an option it does not know fails here as it would on a GPU; the device then fails.
+      if (s === 'cudaGetDeviceCount') return `int ${s}(int* n) { *n = 1; return 0; }`;
       return `int ${s}(void) { return 100; }`; // cudaErrorNoDevice (and a failure status for the other libraries)
     });
     const c = path.join(outDir, `${lib}.c`);

@@ -106,7 +106,7 @@ describe('embedrt search and convert', () => {
     const ids = [101, 2054, 2001, 1996, 6599, 102];
     const [a, b] = await Promise.all([ort.InferenceSession.create(path.join(out, 'model.onnx')), ort.InferenceSession.create(cached)]);
     expect(Array.from((await ortHidden(a, ids)).data)).toEqual(Array.from((await ortHidden(b, ids)).data));
-    // (--quantize int8: test/model/int8.test.ts)
+    // (--quantize int8 and fp16: test/model/precision.test.ts)
   });
 });
 

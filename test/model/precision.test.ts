@@ -1,16 +1,21 @@
-// 8-bit models: the graph the converter emits runs in embedrt exactly as in onnxruntime-node, stays
-// within cosine 0.99 of fp32 on the real all-MiniLM-L6-v2 for every text, and keeps the IR metrics of
-// the financial test split within 0.01 of fp32.
+// Reduced precision. 8-bit models: the graph the converter emits runs in embedrt exactly as in
+// onnxruntime-node, stays within cosine 0.99 of fp32 on the real all-MiniLM-L6-v2 for every text, and
+// keeps the IR metrics of the financial test split within 0.01 of fp32. fp16 models (the GPU's graph):
+// float16 rounding checked against its definition, the graph run by embedrt as by onnxruntime-node,
+// cosine to fp32 ≥ 0.9999 for every text of the split.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbedrtError, SentenceTransformer, evaluateIR } from '../../lib/index.js';
+import { EmbedrtError, SentenceTransformer, evaluateIR, type Embeddings } from '../../lib/index.js';
 import { qaDataset, readQaRows } from '../../lib/irdata.js';
 import { convertCheckpoint, onnxGraphFor } from '../../lib/model.js';
-import { quantizeBlocksUint8, quantizeColumnsInt8 } from '../../lib/onnx/quantize.js';
+import { quantizeBlocksUint8, quantizeColumnsInt8, toFloat16Bits } from '../../lib/onnx/quantize.js';
 import { financialQa, financialQaCsv, repoRoot, rng } from '../helpers/data.js';
-import { l2normalize, makeModel, maxAbsDiff, miniLmDir, ort, ortHidden, poolReference, tempDir } from '../helpers/models.js';
+import { float64Weights, l2normalize, makeModel, maxAbsDiff, miniLmDir, ort, ortHidden, poolReference, tempDir } from '../helpers/models.js';
+import { bertForward } from '../helpers/bert-reference.js';
+import { parseEncoderConfig } from '../../lib/onnx/config.js';
+import { Tokenizer } from '../../lib/tokenizer.js';
 
 let root: string;
 let cache: string;
@@ -41,7 +46,62 @@ function cosines(a: { rows: number; dim: number; row(i: number): Float32Array },
   });
 }
 
+/** The financial test split's texts, and their fp32 embeddings on the real all-MiniLM-L6-v2 (computed once, for both precisions). */
+let split: Promise<{ data: ReturnType<typeof qaDataset>; texts: string[]; fp32: Embeddings }> | undefined;
+function fp32Split(): NonNullable<typeof split> {
+  split ??= (async () => {
+    const data = qaDataset(readQaRows(financialQaCsv()), 'test');
+    const texts = [...Object.values(data.queries), ...Object.values(data.corpus)];
+    const model = await SentenceTransformer.load(miniLmDir(), { cacheDir: cache });
+    const fp32 = await model.encode(texts, { normalize: true });
+    model.dispose();
+    return { data, texts, fp32 };
+  })();
+  return split;
+}
+
+/** A float16's value from its bits (float64 arithmetic: the definition, independent of toFloat16Bits). */
+function halfValue(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0x1f) return m ? NaN : sign * Infinity;
+  return sign * (e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15));
+}
+
 describe('weight quantization', () => {
+  it('float16 bits: the nearest half to every float32 value, ties to even; overflow, subnormals, zeros, NaN', () => {
+    const r = rng(11);
+    const values: number[] = [0, -0, 1, -1, 65504, 65519.99, 65520, -65520, 1e6, 2 ** -24, 2 ** -25, 2 ** -25 * 1.0001, 3 * 2 ** -26, 2 ** -14, 2 ** -14 - 2 ** -25, 6.1e-5, Infinity, -Infinity, NaN, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 2049, 2051];
+    for (let i = 0; i < 20000; i++) values.push((r() - 0.5) * 2 ** Math.floor(r() * 60 - 40));
+    for (let i = 0; i < 2000; i++) values.push(halfValue(Math.floor(r() * 0x7c00)) * (r() < 0.5 ? -1 : 1) * (1 + (r() < 0.5 ? 2 ** -11 : 0))); // exact ties
+    const x = Float32Array.from(values);
+    const h = toFloat16Bits(x);
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      const got = halfValue(h[i]!);
+      if (Number.isNaN(v)) {
+        expect(Number.isNaN(got)).toBe(true);
+        continue;
+      }
+      expect(Object.is(Math.sign(got), Math.sign(v)) || got === 0, `${v}`).toBe(true);
+      if (Math.abs(v) >= 65520) {
+        expect(got, `${v}`).toBe(Math.sign(v) * Infinity); // past the largest half + half a step
+        continue;
+      }
+      // No half lies nearer, and a tie goes to the even mantissa.
+      const mag = h[i]! & 0x7fff;
+      const err = Math.abs(got - v);
+      for (const other of [mag - 1, mag + 1]) {
+        if (other < 0 || other >= 0x7c00) continue;
+        const alt = Math.abs(Math.sign(v || 1) * halfValue(other) - v);
+        expect(err <= alt, `${v}: ${got} vs ${halfValue(other)}`).toBe(true);
+        if (err === alt) expect(mag & 1, `${v}: tie not to even`).toBe(0);
+      }
+    }
+  });
+
+
   it('per-column int8 and 128-blocks uint8 round-trip every weight to within half a step (float64 check)', () => {
     const r = rng(7);
     const [K, N] = [300, 17];
@@ -106,7 +166,7 @@ describe('int8 graphs', () => {
       expect((e as EmbedrtError).code).toBe(code);
       expect((e as Error).message).toMatch(re);
     };
-    await err(SentenceTransformer.load(tiny, { cacheDir: cache, quantize: 'int4' as never }), 'E_BAD_INPUT', /quantize must be 'int8', 'int8-fast' or absent/);
+    await err(SentenceTransformer.load(tiny, { cacheDir: cache, quantize: 'int4' as never }), 'E_BAD_INPUT', /quantize must be 'int8', 'int8-fast', 'fp16' or absent/);
     const onnxOnly = path.join(root, 'onnx-only');
     fs.cpSync(tiny, onnxOnly, { recursive: true });
     fs.mkdirSync(path.join(onnxOnly, 'onnx'));
@@ -144,16 +204,13 @@ describe('int8 graphs', () => {
     expect(Array.from((await ortHidden(a, ids)).data)).toEqual(Array.from((await ortHidden(b, ids)).data));
     const bad = spawnSync(process.execPath, [cli, 'convert', '--model', tiny, '--out', out, '--quantize', 'int4'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--quantize must be int8 or int8-fast, got int4/);
+    expect(bad.stderr).toMatch(/--quantize must be int8, int8-fast or fp16, got int4/);
   });
 
   it('real all-MiniLM-L6-v2: cosine to fp32 >= 0.99 for every text; IR metrics of the financial test split within 0.01', async () => {
-    const dir = miniLmDir();
-    const fp32 = await SentenceTransformer.load(dir, { cacheDir: cache });
-    const int8 = await SentenceTransformer.load(dir, { cacheDir: cache, quantize: 'int8' });
-    const data = qaDataset(readQaRows(financialQaCsv()), 'test');
-    const texts = [...Object.values(data.queries), ...Object.values(data.corpus)];
-    const [a, b] = [await fp32.encode(texts, { normalize: true }), await int8.encode(texts, { normalize: true })];
+    const { data, texts, fp32: a } = await fp32Split();
+    const int8 = await SentenceTransformer.load(miniLmDir(), { cacheDir: cache, quantize: 'int8' });
+    const b = await int8.encode(texts, { normalize: true });
     const cos = cosines(a, b);
     const worst = cos.reduce((m, c, i) => (c < cos[m]! ? i : m), 0);
     expect(cos[worst], `text ${worst}: ${texts[worst]}`).toBeGreaterThanOrEqual(0.99);
@@ -178,9 +235,94 @@ describe('int8 graphs', () => {
         }
       }
     }
-    fp32.dispose();
     int8.dispose();
     // About 250 s here on two idle cores; the limit only guards against a hang (a loaded machine ran it
     // past 600 s).
+  }, 1_800_000);
+});
+
+describe('fp16 graphs', () => {
+  it('float16 projections: half the weights, casts around each MatMul, and embedrt equal to onnxruntime-node on the same file', async () => {
+    const fp32 = onnxGraphFor(tiny, { cacheDir: cache });
+    const graph = onnxGraphFor(tiny, { cacheDir: cache, quantize: 'fp16' });
+    const bytes = fs.readFileSync(graph);
+    // 2 layers: QKV fused, attention output, two FFN products in float16 + the attention's two float32 products.
+    expect(count(bytes, 'MatMul')).toBe(2 * 6);
+    expect(count(bytes, 'Cast')).toBe(2 * 4 * 2 + 1); // in and out of each float16 product; the mask's
+    const projections = 2 * (4 * 64 * 64 + 2 * 64 * 256);
+    // The float16 weights are its own (2 bytes each, 64-byte aligned); the rest points into the checkpoint.
+    expect(fs.statSync(`${graph}.data`).size).toBeGreaterThanOrEqual(projections * 2);
+    expect(fs.statSync(`${graph}.data`).size).toBeLessThan(projections * 2 + 4 * 64 * 64 * 4); // + biases
+    expect(graph).not.toBe(fp32);
+    const model = await SentenceTransformer.load(tiny, { cacheDir: cache, quantize: 'fp16' });
+    const reference = await SentenceTransformer.load(tiny, { cacheDir: cache });
+    expect(model.info().graph).toBe(graph);
+    const session = await ort.InferenceSession.create(graph);
+    const texts = financialQa().slice(0, 6).map((r) => r.question);
+    const [emb, ref] = [await model.encode(texts), await reference.encode(texts)];
+    for (const [i, t] of texts.entries()) {
+      const ids = Array.from(model.tokenizer.encode(t.toLowerCase()).ids);
+      const h = await ortHidden(session, ids);
+      expect(maxAbsDiff(emb.row(i), l2normalize(poolReference(h.data, ids.length, 64, 'mean')))).toBeLessThan(1e-5);
+      // float16's rounding shows: near fp32, not equal to it.
+      const d = maxAbsDiff(emb.row(i), ref.row(i));
+      expect(d).toBeGreaterThan(0);
+      expect(d).toBeLessThan(0.01);
+    }
+    model.dispose();
+    reference.dispose();
+    const out = path.join(root, 'converted-fp16');
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'convert', '--model', tiny, '--out', out, '--quantize', 'fp16'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const converted = await ort.InferenceSession.create(path.join(out, 'model.onnx'));
+    const ids = [101, 2054, 2001, 1996, 6599, 102];
+    expect(Array.from((await ortHidden(converted, ids)).data)).toEqual(Array.from((await ortHidden(session, ids)).data));
+  });
+
+  it("emulateHalf: the GPU's float16 roundings (operands, products) as float32 arithmetic, as far from float32 as a float64 BERT that rounds the same", async () => {
+    const dir = makeModel(root, 'half-ref', { shape: { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64 }, seed: 9 });
+    const cfg = parseEncoderConfig(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')), 'config.json');
+    const get = float64Weights(dir);
+    const round = (v: number) => halfValue(toFloat16Bits(Float32Array.of(v))[0]!);
+    const getHalf = (name: string) => (/(query|key|value|dense)\.weight$/.test(name) ? get(name).map(round) : get(name));
+    const [emulated, plain] = ['emulated', 'plain'].map((n) => convertCheckpoint(dir, path.join(root, `half-${n}`), { quantize: 'fp16', emulateHalf: n === 'emulated' }));
+    const [se, sp] = await Promise.all([ort.InferenceSession.create(emulated!), ort.InferenceSession.create(plain!)]);
+    const tok = Tokenizer.fromPretrained(dir);
+    for (const t of financialQa().slice(0, 6).map((r) => r.context.slice(0, 300))) {
+      const ids = Array.from(tok.encode(t).ids);
+      const rounded = bertForward(cfg, getHalf, ids, undefined, round).flatMap((row) => Array.from(row));
+      const weightsOnly = bertForward(cfg, getHalf, ids).flatMap((row) => Array.from(row));
+      const [e, p] = [(await ortHidden(se, ids)).data, (await ortHidden(sp, ids)).data];
+      // Mean |difference|: rounding is chaotic (one operand within float32's error of a half tie rounds
+      // the other way, and the step it makes moves later roundings), so the emulation cannot equal the
+      // rounded reference element for element; it must move as far from float32 as the reference does,
+      // and lie nearer the rounded reference than that.
+      const mad = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+        let sum = 0;
+        for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+        return sum / a.length;
+      };
+      const step = mad(rounded, weightsOnly);
+      expect(step).toBeGreaterThan(1e-5);
+      expect(Math.abs(mad(e, weightsOnly) / step - 1)).toBeLessThan(0.25);
+      expect(mad(e, rounded)).toBeLessThan(step / 2);
+      // ONNX Runtime on a CPU rounds the plain fp16 graph's weights, not its activations.
+      expect(mad(p, weightsOnly)).toBeLessThan(step / 100);
+    }
+  });
+
+  it("real all-MiniLM-L6-v2: cosine to fp32 >= 0.9999 for every text of the financial test split, with the GPU's roundings (emulateHalf)", async () => {
+    const { texts, fp32 } = await fp32Split();
+    // The model folder without its checkpoint, running the emulated graph as its onnx/model.onnx.
+    const dir = path.join(root, 'minilm-half');
+    fs.cpSync(miniLmDir(), dir, { recursive: true, filter: (f) => !f.endsWith('model.safetensors') });
+    convertCheckpoint(miniLmDir(), path.join(dir, 'onnx'), { quantize: 'fp16', emulateHalf: true });
+    const fp16 = await SentenceTransformer.load(dir, { cacheDir: cache });
+    const cos = cosines(fp32, await fp16.encode(texts, { normalize: true }));
+    fp16.dispose();
+    const worst = cos.reduce((m, c, i) => (c < cos[m]! ? i : m), 0);
+    expect(cos[worst], `text ${worst}: ${texts[worst]}`).toBeGreaterThanOrEqual(0.9999);
+    expect(cos[worst]).toBeLessThan(0.99999); // the roundings did happen
+    // (The plain fp16 graph on this CPU rounds only the weights: test 'float16 projections' above.)
   }, 1_800_000);
 });
