@@ -140,7 +140,7 @@ using SessionRef = std::shared_ptr<const InferenceSession>;
 
 // Creates an ONNX Runtime session on a libuv worker (reading the graph, optimizing it, saving the
 // optimized form: up to seconds for BERT-base); resolves with an External that NativeModel's
-// constructor takes. An External nobody takes frees its session when it is collected.
+// constructor takes (moves out). An External nobody takes frees its session when it is collected.
 class CreateSessionWorker : public PromiseWorker {
  public:
   CreateSessionWorker(Napi::Env env, SessionConfig config) : PromiseWorker(env, "embedrt:createSession"), config_(std::move(config)) {}
@@ -174,7 +174,10 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     Napi::Env env = info.Env();
     try {
       if (!info[0].IsExternal()) throw CodedError("E_INTERNAL", "NativeModel: expected a session from createSession");
-      session_ = *info[0].As<Napi::External<SessionRef>>().Data();
+      // Taken, not copied: the External lives until the garbage collector finds it, and a copy left in
+      // it kept the session (and its memory, a GPU's too) alive after dispose().
+      session_ = std::move(*info[0].As<Napi::External<SessionRef>>().Data());
+      if (!session_) throw CodedError("E_INTERNAL", "NativeModel: this session was already taken by another NativeModel");
       tok_ = tokenizer_of(info[1]);
     } catch (...) {
       throw error_from_current_exception(env);

@@ -225,6 +225,25 @@ describe('encode', () => {
     await expectError(model.encode(a), 'E_DISPOSED', /disposed/);
     expect(() => model.info()).toThrow(/disposed/);
   });
+
+  it('dispose() releases the ONNX Runtime session at once, not when the garbage collector gets to it', async () => {
+    // ONNX Runtime writes a session's profile as the session closes: an empty file means it is still open.
+    const dir = path.join(root, 'profile');
+    fs.mkdirSync(dir, { recursive: true });
+    process.env.EMBEDRT_ORT_PROFILE = path.join(dir, 'session');
+    let model: SentenceTransformer;
+    try {
+      model = await SentenceTransformer.load(tiny, { cacheDir: cache });
+    } finally {
+      delete process.env.EMBEDRT_ORT_PROFILE;
+    }
+    const kept = await model.encode(['net revenue', 'operating cash flow']); // embeddings outlive the model
+    const [file] = fs.readdirSync(dir).map((f) => path.join(dir, f));
+    expect(fs.statSync(file!).size).toBe(0);
+    model.dispose();
+    expect(JSON.parse(fs.readFileSync(file!, 'utf8')).some((e: { cat?: string }) => e.cat === 'Node')).toBe(true);
+    expect(kept.rows).toBe(2);
+  });
 });
 
 function toF16(f: Float32Array): Uint16Array {
