@@ -19,7 +19,8 @@ classification head: output logits [batch, labels], the first token's.
 
   --quantize int8        8-bit weights: int8 dynamic quantization (DynamicQuantizeMatMul) for the attention
                          projections, 8-bit blockwise (MatMulNBits) for the feed-forward layers
-  --quantize int8-fast   int8 dynamic quantization everywhere: faster, less faithful`;
+  --quantize int8-fast   int8 dynamic quantization everywhere: faster, less faithful
+  --quantize fp16        float16 projection weights and products (for GPUs), the rest float32`;
 
 async function convert(argv: string[]): Promise<void> {
   const { values } = parseFlags('convert', {
