@@ -29,6 +29,8 @@ export interface LoadOptions {
    * float32). 'int8': int8 dynamic quantization (ONNX Runtime's VNNI/AVX-512 integer GEMM) for the
    * attention projections, 8-bit blockwise for the feed-forward layers — cosine to fp32 ≥ 0.99 per text.
    * 'int8-fast': dynamic everywhere — faster, less faithful. See bench/README.md for the numbers.
+   * 'fp16': float16 projection weights and products, the rest float32 — for GPUs (on a CPU, ONNX
+   * Runtime runs it in float32 with float16-rounded weights: no faster there).
    */
   quantize?: Quantization;
   /** Use this ONNX file of the model folder (e.g. 'onnx/model_quantized.onnx') instead of onnx/model.onnx. */

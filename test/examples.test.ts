@@ -37,6 +37,15 @@ describe('examples', () => {
     expect(blocks[2]!.split('\n')[1]).toMatch(/#250 /);
   });
 
+  it('examples/search.mjs --gpu: without a GPU here it runs on the CPU, says why, and finds the same passages with the fp16 graph', () => {
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'search.mjs'), '--corpus', '300', '--csv', financialQaCsv(), '--gpu'], { encoding: 'utf8', cwd: repoRoot });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^running on cpu \(CUDAExecutionProvider .+\)$/m);
+    const blocks = r.stdout.split('\nQ: ').slice(1);
+    expect(blocks[0]!.split('\n')[1]).toMatch(/#3 /);
+    expect(blocks[2]!.split('\n')[1]).toMatch(/#250 /);
+  });
+
   it('examples/rerank.mjs retrieves 10 passages per question and reranks them with a cross-encoder: 3 each, best first', () => {
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'rerank.mjs'), '--corpus', '200'], { encoding: 'utf8', cwd: repoRoot });
     expect(r.status, r.stderr).toBe(0);

@@ -95,7 +95,7 @@ void append_provider(Ort::SessionOptions& o, const std::string& device, int devi
   }
   if (std::find(rt.providers.begin(), rt.providers.end(), name) == rt.providers.end()) {
     throw ProviderError(name + " needs " + provider_library(name) + " (and " + platform::provider_library_name("shared") +
-                        ") beside " + rt.library_path + "; they are missing");
+                        ") beside " + rt.library_path + "; they are missing (the CUDA variant has them: npm run assemble-cuda, or the @embedrt/linux-x64-cuda package; README: GPU)");
   }
   try {
     if (device == "tensorrt") {
