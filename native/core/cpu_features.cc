@@ -29,6 +29,11 @@ X86Features probe_x86() {
     f.avx512vnni = (c & (1u << 11)) != 0;
     f.avx512vpopcntdq = (c & (1u << 14)) != 0;
   }
+  const unsigned max_sub = a;  // leaf 7's highest subleaf
+  if (max_sub >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d) != 0) {
+    f.avxvnni = (a & (1u << 4)) != 0;                 // VEX-encoded vpdpbusd on YMM
+    f.avx512bf16 = zmm && (a & (1u << 5)) != 0;       // vdpbf16ps
+  }
   return f;
 }
 #endif

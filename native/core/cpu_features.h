@@ -17,6 +17,7 @@ const char* simd_level_name(SimdLevel level);
 struct X86Features {
   bool avx2 = false, fma = false;
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512vnni = false, avx512vpopcntdq = false;
+  bool avx512bf16 = false, avxvnni = false;
 };
 const X86Features& x86_features();  // all false on other architectures
 

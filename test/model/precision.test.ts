@@ -318,11 +318,14 @@ describe('fp16 graphs', () => {
     fs.cpSync(miniLmDir(), dir, { recursive: true, filter: (f) => !f.endsWith('model.safetensors') });
     convertCheckpoint(miniLmDir(), path.join(dir, 'onnx'), { quantize: 'fp16', emulateHalf: true });
     const fp16 = await SentenceTransformer.load(dir, { cacheDir: cache });
-    const cos = cosines(fp32, await fp16.encode(texts, { normalize: true }));
+    const half = await fp16.encode(texts, { normalize: true });
     fp16.dispose();
+    const cos = cosines(fp32, half);
     const worst = cos.reduce((m, c, i) => (c < cos[m]! ? i : m), 0);
     expect(cos[worst], `text ${worst}: ${texts[worst]}`).toBeGreaterThanOrEqual(0.9999);
-    expect(cos[worst]).toBeLessThan(0.99999); // the roundings did happen
+    // The roundings did happen: nearly every embedding moved (by ~1e-4; float32 noise is ~1e-7).
+    const moved = texts.filter((_, i) => maxAbsDiff(fp32.row(i), half.row(i)) > 1e-6).length;
+    expect(moved).toBeGreaterThan(0.9 * texts.length);
     // (The plain fp16 graph on this CPU rounds only the weights: test 'float16 projections' above.)
   }, 1_800_000);
 });
