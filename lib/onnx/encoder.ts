@@ -133,6 +133,19 @@ export function buildEncoderOnnx(
     const n = names.length;
     const N = outDim * n;
     const label = n === 1 ? names[0]! : `${names[0]!.replace(/\.[^.]+$/, '')}.${names.map((m) => m.split('.').pop()).join('_')}`;
+    // The layers' weights side by side and transposed ([in, N]), their biases concatenated ([N]): what
+    // the float16 and 8-bit weights are computed from (the shapes checked against config.json first;
+    // memory follows the file, never a number config.json claims).
+    const stacked = (): { wt: Float32Array; bias: Float32Array } => {
+      const wt = new Float32Array(inDim * N);
+      const bias = new Float32Array(N);
+      names.forEach((name, j) => {
+        const t = transpose2d(need(`${name}.weight`, [outDim, inDim]).data(), outDim, inDim);
+        for (let r = 0; r < inDim; r++) wt.set(t.subarray(r * outDim, (r + 1) * outDim), r * N + j * outDim);
+        bias.set(need(`${name}.bias`, [outDim]).data(), j * outDim);
+      });
+      return { wt, bias };
+    };
     let y: string;
     if (how === 'float') {
       // The checkpoint's [out, in] tensors as they are. com.embedrt.Linear takes them so, one per fused
@@ -148,16 +161,9 @@ export function buildEncoderOnnx(
         y = g.op1('Add', [g.op1('MatMul', [x, g.op1('Transpose', [cat(weights)], [{ name: 'perm', ints: [1, 0] }])]), bias]);
       }
     } else if (how === 'half') {
-      const parts = names.map((name) => need(`${name}.weight`, [outDim, inDim]).data());
-      const bias = names.map((name) => need(`${name}.bias`, [outDim]).data());
-      const wt = new Float32Array(inDim * N);
-      parts.forEach((w, j) => {
-        for (let o = 0; o < outDim; o++) for (let i = 0; i < inDim; i++) wt[i * N + j * outDim + o] = w[o * inDim + i]!;
-      });
+      const { wt, bias } = stacked();
       const h = toFloat16Bits(wt);
       const w16 = g.tensor(`${label}.weight_t_fp16`, [inDim, N], DataType.FLOAT16, new Uint8Array(h.buffer, h.byteOffset, h.byteLength));
-      const b = new Float32Array(N);
-      bias.forEach((bj, j) => b.set(bj, j * outDim));
       let product: string;
       if (opts.emulateHalf) {
         product = roundToHalf(g.op1('MatMul', [roundToHalf(x), g.op1('Cast', [w16], [{ name: 'to', i: DataType.FLOAT }])]));
@@ -165,18 +171,9 @@ export function buildEncoderOnnx(
         const x16 = g.op1('Cast', [x], [{ name: 'to', i: DataType.FLOAT16 }]);
         product = g.op1('Cast', [g.op1('MatMul', [x16, w16])], [{ name: 'to', i: DataType.FLOAT }]);
       }
-      y = g.op1('Add', [product, g.weight(`${label}.bias`, [N], b)]);
+      y = g.op1('Add', [product, g.weight(`${label}.bias`, [N], bias)]);
     } else {
-      // Quantized weights are computed here, from the checkpoint's tensors (their shapes checked
-      // against config.json first; memory follows the file, never a number config.json claims).
-      const parts = names.map((name) => ({ w: need(`${name}.weight`, [outDim, inDim]).data(), b: need(`${name}.bias`, [outDim]).data() }));
-      const wt = new Float32Array(inDim * N);
-      const bias = new Float32Array(N);
-      parts.forEach(({ w, b: bj }, j) => {
-        const t = transpose2d(w, outDim, inDim);
-        for (let r = 0; r < inDim; r++) wt.set(t.subarray(r * outDim, (r + 1) * outDim), r * N + j * outDim);
-        bias.set(bj, j * outDim);
-      });
+      const { wt, bias } = stacked();
       const b = g.weight(`${label}.bias`, [N], bias);
       if (how === 'dynamic') {
         // Weights as uint8 with a zero point of 128 (u8u8), not int8 (u8s8): on x86 CPUs without VNNI,
@@ -213,7 +210,6 @@ export function buildEncoderOnnx(
   // quantized (or cast) once; with com.embedrt.Linear, one pass over the input and one task split
   // instead of three; on a GPU, one larger GEMM.
   const fuseQkv = opts.quantize !== undefined || opts.embedrtOps === true;
-  const howQkv = howMost;
   const linear = (x: string, name: string, inDim: number, outDim: number, how: 'float' | 'half' | 'dynamic' | 'blockwise' = howMost): string =>
     linearN(x, [name], inDim, outDim, how)[0]!;
   const layerNorm = (x: string, name: string): string => {
@@ -300,9 +296,9 @@ export function buildEncoderOnnx(
       x = g.op1('Slice', [all, g.constInt64([0]), g.constInt64([2]), g.constInt64([1])]);
       qLin = linear(x, qkvNames[0]!, H, H);
       if (bias !== undefined) bias = g.op1('Slice', [bias, g.constInt64([0]), g.constInt64([2]), g.constInt64([1])]); // the two queries' rows
-      [kLin, vLin] = fuseQkv ? linearN(all, qkvNames.slice(1), H, H, howQkv) : qkvNames.slice(1).map((name) => linear(all, name, H, H));
+      [kLin, vLin] = fuseQkv ? linearN(all, qkvNames.slice(1), H, H, howMost) : qkvNames.slice(1).map((name) => linear(all, name, H, H));
     } else {
-      [qLin, kLin, vLin] = fuseQkv ? linearN(x, qkvNames, H, H, howQkv) : qkvNames.map((name) => linear(x, name, H, H));
+      [qLin, kLin, vLin] = fuseQkv ? linearN(x, qkvNames, H, H, howMost) : qkvNames.map((name) => linear(x, name, H, H));
     }
     const q = heads4(qLin!, [0, 2, 1, 3]);
     const k = heads4(kLin!, [0, 2, 3, 1]);
