@@ -8,8 +8,10 @@
 //     padded per batch (what a Node user does today), and the same sorted by length (its best case);
 //   - transformers.js (@huggingface/transformers, the same weights as one ONNX file, pooling cls,
 //     normalize, batches of 32).
-// and int8: embedrt with quantize 'int8' and 'int8-fast', and transformers.js (dtype q8) running the same
-// 'int8' file (onnx/model_quantized.onnx), plus onnxruntime-node sorted on it.
+// and in lower precisions: embedrt with quantize 'int8' (embedrt's LinearInt8 where the CPU has AVX-512
+// VNNI), 'int8' on ONNX Runtime's int8 ops (embedrt-int8-ort: EMBEDRT_KERNELS=onnxruntime, the standard
+// int8 file's layers), 'int8-fast' and 'bf16' (LinearBF16); transformers.js (dtype q8) running the
+// standard 'int8' file (onnx/model_quantized.onnx), plus onnxruntime-node sorted on it.
 // Texts: the first N contexts and N questions of the Financial QA data (scripts/data-paths.mjs; default 1,000 each). Prints
 // sentences/s, real tokens/s, single-text p50/p99 latency, load time, peak RSS and the ratios, and
 // saves bench/results/encode-<date>.json. fastembed is not measured: it only loads models from its hub.
@@ -74,9 +76,6 @@ async function prepare() {
   // transformers.js looks for dtype 'q8'. (Its fp32 file above is the full graph, as a transformers.js
   // user has it; onnxruntime-node runs the CLS-only standard graph.)
   const q8 = path.join(tjs, 'onnx', 'model_quantized.onnx');
-  const int8 = await SentenceTransformer.load(modelDir, { cacheDir, quantize: 'int8' });
-  const int8Graph = int8.info().graph;
-  int8.dispose();
   // Rebuilt whenever the builder's rules change (the stamp beside it names the rules it was built by).
   const { QUANTIZATION_RULES, GRAPH_RULES } = await import(path.join(root, 'dist', 'onnx', 'encoder.js'));
   const rules = `${QUANTIZATION_RULES}|${GRAPH_RULES}|${POOLING === 'cls' ? 'cls-only' : 'full'}`;
@@ -88,7 +87,7 @@ async function prepare() {
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.writeFileSync(stamp, rules);
   }
-  return { graph, tjs, int8Graph };
+  return { graph, tjs, int8Graph: q8 };
 }
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
@@ -105,7 +104,8 @@ async function run(kind, graph, tjsDir) {
   let kernels;
   if (kind.startsWith('embedrt')) {
     const { SentenceTransformer } = await lib();
-    const quantize = kind === 'embedrt-int8' ? 'int8' : kind === 'embedrt-int8-fast' ? 'int8-fast' : undefined;
+    const quantize = { 'embedrt-int8': 'int8', 'embedrt-int8-ort': 'int8', 'embedrt-int8-fast': 'int8-fast', 'embedrt-bf16': 'bf16' }[kind];
+    if (kind === 'embedrt-int8-ort') process.env.EMBEDRT_KERNELS = 'onnxruntime';
     const model = await SentenceTransformer.load(modelDir, { cacheDir, ...(quantize ? { quantize } : {}) });
     // Which kernels ran the fp32 projections (EMBEDRT_KERNELS, else this CPU's default: README).
     kernels = fs.readFileSync(model.info().graph).includes('com.embedrt') ? 'embedrt' : 'onnxruntime';
@@ -244,7 +244,7 @@ async function main() {
   // Preparing (generating weights, writing graphs) peaks high; a child does it, so the workers (which
   // inherit the peak RSS of this process through fork/exec) start from a small parent.
   const { graph, tjs, int8Graph } = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--prepare'], { encoding: 'utf8' }));
-  const all = ['embedrt', 'ort-node', 'ort-node-sorted', 'transformersjs', 'embedrt-int8', 'embedrt-int8-fast', 'ort-node-sorted-int8', 'transformersjs-int8'];
+  const all = ['embedrt', 'ort-node', 'ort-node-sorted', 'transformersjs', 'embedrt-int8', 'embedrt-int8-ort', 'embedrt-int8-fast', 'embedrt-bf16', 'ort-node-sorted-int8', 'transformersjs-int8'];
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : all;
   // --rounds N: every contender N times, interleaved (round 1 runs them all, then round 2, ...), and
   // each number is the median over the rounds (the upper one for an even count): this machine's speed
@@ -267,6 +267,7 @@ async function main() {
   );
   const e = results.embedrt, t = results.transformersjs, o = results['ort-node'], os_ = results['ort-node-sorted'];
   const e8 = results['embedrt-int8'], e8f = results['embedrt-int8-fast'], t8 = results['transformersjs-int8'];
+  const e8o = results['embedrt-int8-ort'], eb = results['embedrt-bf16'];
   const ratio = (name, a, b) => (a !== undefined && b !== undefined ? [[name, a / b]] : []);
   const ratios = Object.fromEntries([
     ...ratio('throughput / transformers.js (target ≥ 1.4)', e?.sentencesPerSecond, t?.sentencesPerSecond),
@@ -274,7 +275,11 @@ async function main() {
     ...ratio('throughput / ORT-node unsorted batches', e?.sentencesPerSecond, o?.sentencesPerSecond),
     ...ratio('single-text p50 latency / transformers.js (target ≤ 0.8)', e?.latencyP50Ms, t?.latencyP50Ms),
     ...ratio('peak RSS / transformers.js (target < 1)', e?.peakRssMb, t?.peakRssMb),
-    ...ratio('int8 throughput / embedrt fp32 (target ≥ 2)', e8?.sentencesPerSecond, e?.sentencesPerSecond),
+    ...ratio('int8 throughput / embedrt fp32 (target ≥ 3)', e8?.sentencesPerSecond, e?.sentencesPerSecond),
+    ...ratio('bf16 throughput / embedrt fp32 (target ≥ 1.7)', eb?.sentencesPerSecond, e?.sentencesPerSecond),
+    ...ratio('int8 single-text p50 / transformers.js fp32 (target ≤ 0.5)', e8?.latencyP50Ms, t?.latencyP50Ms),
+    ...ratio('bf16 single-text p50 / transformers.js fp32 (target ≤ 0.5)', eb?.latencyP50Ms, t?.latencyP50Ms),
+    ...ratio('int8 throughput / int8 on ONNX Runtime ops', e8?.sentencesPerSecond, e8o?.sentencesPerSecond),
     ...ratio('int8 throughput / transformers.js on the same int8 file (target ≥ 1.3)', e8?.sentencesPerSecond, t8?.sentencesPerSecond),
     ...ratio('int8-fast throughput / embedrt fp32', e8f?.sentencesPerSecond, e?.sentencesPerSecond),
   ]);

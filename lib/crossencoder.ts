@@ -123,7 +123,7 @@ export class CrossEncoder extends SessionOwner {
       throw new EmbedrtError('E_MODEL_FILES', `${dir}: the tokenizer has ${tokenizer.vocabSize} ids, config.json's vocab_size is ${config.vocab_size}; the two do not belong together`);
     }
     step();
-    const graph = await graphFor(dir, opts, { head, embedrtOps: embedrtKernels(device) }, signal);
+    const graph = await graphFor(dir, opts, { head, embedrtOps: embedrtKernels(device, opts.quantize) }, signal);
     step();
     const { handle } = await openSession(graph, tokenizer.handle, sessionOptions, 'logits');
     if (handle.info().hiddenSize !== head.numLabels || !handle.info().clsOnly || signal?.aborted) {

@@ -88,7 +88,7 @@ export function onnxGraphFor(dir: string, opts?: GraphOptions, build?: GraphBuil
 export function onnxGraphFor(dir: string, opts: GraphOptions, build: GraphBuild, how: { cachedOnly?: boolean; tag?: string }): string | undefined;
 export function onnxGraphFor(dir: string, opts: GraphOptions = {}, build: GraphBuild = {}, how: { cachedOnly?: boolean; tag?: string } = {}): string | undefined {
   if (opts.quantize != null && !ownKey(QUANTIZATIONS, opts.quantize)) {
-    throw new EmbedrtError('E_BAD_INPUT', `options.quantize must be 'int8', 'int8-fast', 'fp16' or absent, got ${describe(opts.quantize)}`);
+    throw new EmbedrtError('E_BAD_INPUT', `options.quantize must be 'int8', 'int8-fast', 'fp16', 'bf16' or absent, got ${describe(opts.quantize)}`);
   }
   const folder = new ModelFolder(dir);
   if (opts.onnxFile != null) {
@@ -112,7 +112,11 @@ export function onnxGraphFor(dir: string, opts: GraphOptions = {}, build: GraphB
   const configFile = folder.file('config.json', 'the model config');
   const cfg = readEncoderConfig(folder);
   // Part of the cache key: a graph built by an older builder (other quantization rules) is not reused.
-  const embedrtOps = build.embedrtOps === true && !opts.quantize;
+  // embedrt's ops run float32, int8 and bfloat16 projections; int8-fast and fp16 are ONNX Runtime's.
+  const embedrtOps = build.embedrtOps === true && opts.quantize !== 'int8-fast' && opts.quantize !== 'fp16';
+  if (opts.quantize === 'bf16' && !embedrtOps) {
+    throw new EmbedrtError('E_UNSUPPORTED', "quantize 'bf16' runs on embedrt's own CPU kernels only: not on a GPU provider, nor with EMBEDRT_KERNELS=onnxruntime (use 'fp16' on a GPU)");
+  }
   const variant =
     (opts.quantize ? `|${opts.quantize}|${QUANTIZATION_RULES}` : '') +
     (build.clsOnly ? `|cls-only|${GRAPH_RULES}` : '') +
@@ -152,20 +156,27 @@ export function onnxGraphFor(dir: string, opts: GraphOptions = {}, build: GraphB
 }
 
 /**
- * Whether a session's projections run on embedrt's own kernels (com.embedrt.Linear) rather than ONNX
- * Runtime's (MatMul + Add: MLAS). Only on the CPU, and only where embedrt's were measured faster: CPUs
- * with AVX-512 (bench/README, 2026-11-27: 2.9× transformers.js's throughput, single texts at 0.6–0.8×
- * its time). On an AVX2-only host (2026-12-04) MLAS ran batches 2.3× and single texts 1.6× faster than
- * embedrt's AVX2 kernels, so there, and on CPUs never measured (ARM), ONNX Runtime's run.
+ * Whether a session's projections run on embedrt's own kernels (com.embedrt.Linear, LinearInt8,
+ * LinearBF16) rather than ONNX Runtime's. Only on the CPU, and only where embedrt's were measured faster:
+ *  - float32: CPUs with AVX-512 (bench/README, 2026-11-27: 2.9× transformers.js's throughput, single
+ *    texts at 0.6–0.8× its time). On an AVX2-only host (2026-12-04) MLAS ran batches 2.3× and single
+ *    texts 1.6× faster than embedrt's AVX2 kernels, so there, and on CPUs never measured (ARM), ONNX
+ *    Runtime's run.
+ *  - 'int8': CPUs with AVX-512 VNNI (embedrt's kernel is vpdpbusd's; elsewhere ONNX Runtime's int8 ops,
+ *    whose AVX2 kernels embedrt has no answer to yet).
+ *  - 'bf16': always (only embedrt runs it; without AVX512-BF16, by float32 FMAs or plain C++).
+ *  - 'int8-fast', 'fp16': never (ONNX Runtime's ops by definition).
  * EMBEDRT_KERNELS=embedrt|onnxruntime decides instead (benchmarks, tests); auto is the default.
  */
-export function embedrtKernels(device: string): boolean {
+export function embedrtKernels(device: string, quantize?: Quantization | null): boolean {
   const choice = process.env.EMBEDRT_KERNELS || 'auto';
   if (choice !== 'auto' && choice !== 'embedrt' && choice !== 'onnxruntime') {
     throw new EmbedrtError('E_BAD_INPUT', `EMBEDRT_KERNELS must be auto, embedrt or onnxruntime, got ${describe(choice)}`);
   }
-  if (device !== 'cpu') return false;
-  return choice === 'auto' ? native().runtimeInfo().simd.startsWith('avx512') : choice === 'embedrt';
+  if (device !== 'cpu' || quantize === 'int8-fast' || quantize === 'fp16') return false;
+  if (choice !== 'auto') return choice === 'embedrt';
+  const simd = native().runtimeInfo().simd;
+  return quantize === 'bf16' || (quantize === 'int8' ? simd === 'avx512+vnni' : simd.startsWith('avx512'));
 }
 
 /** What load() asks of the graph builder: see onnxGraphFor. */

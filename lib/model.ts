@@ -84,7 +84,7 @@ export class SentenceTransformer extends SessionOwner {
     // On a CPU with AVX-512 the projections run on embedrt's own kernels (com.embedrt.Linear); elsewhere,
     // and on a GPU provider, as ONNX's MatMul (embedrtKernels says why).
     step();
-    const graph = await graphFor(dir, opts, { clsOnly, embedrtOps: embedrtKernels(device) }, signal);
+    const graph = await graphFor(dir, opts, { clsOnly, embedrtOps: embedrtKernels(device, opts.quantize) }, signal);
     step();
     const tokHandle = tokenizer.handle;
     const { handle, optimizedGraph } = await openSession(graph, tokHandle, sessionOptions);

@@ -25,12 +25,15 @@ export interface LoadOptions {
   /** Folder for converted ONNX graphs (default $EMBEDRT_CACHE or ~/.cache/embedrt). */
   cacheDir?: string;
   /**
-   * Build the graph from model.safetensors with 8-bit weights (needs a safetensors checkpoint; default
-   * float32). 'int8': int8 dynamic quantization (ONNX Runtime's VNNI/AVX-512 integer GEMM) for the
-   * attention projections, 8-bit blockwise for the feed-forward layers — cosine to fp32 ≥ 0.99 per text.
-   * 'int8-fast': dynamic everywhere — faster, less faithful. See bench/README.md for the numbers.
-   * 'fp16': float16 projection weights and products, the rest float32 — for GPUs (on a CPU, ONNX
-   * Runtime runs it in float32 with float16-rounded weights: no faster there).
+   * Build the graph from model.safetensors with reduced-precision projections (needs a safetensors
+   * checkpoint; default float32). 'int8': on CPUs with AVX-512 VNNI, embedrt's own int8 kernels (weights
+   * per output channel, activations per row, exact integer sums); elsewhere ONNX Runtime's int8 ops
+   * (dynamic quantization for the attention projections, 8-bit blockwise for the feed-forward layers) —
+   * cosine to fp32 ≥ 0.99 per text either way. 'int8-fast': ONNX Runtime's dynamic quantization
+   * everywhere — less faithful. 'bf16': bfloat16 weights and activations, float32 sums, on embedrt's CPU
+   * kernels only (fastest with AVX512-BF16) — cosine to fp32 ≥ 0.9999 per text. 'fp16': float16
+   * projection weights and products, the rest float32 — for GPUs (on a CPU, ONNX Runtime runs it in
+   * float32 with float16-rounded weights: no faster there). See README and bench/README.md for numbers.
    */
   quantize?: Quantization;
   /** Use this ONNX file of the model folder (e.g. 'onnx/model_quantized.onnx') instead of onnx/model.onnx. */
@@ -182,7 +185,7 @@ export async function openFullGraph(
   tokenizer: NativeTokenizerHandle,
   o: { device: Device; deviceId: number; threads: number; cacheDir: string | undefined },
 ): Promise<NativeModelHandle> {
-  const full = await graphFor(dir, opts, { embedrtOps: embedrtKernels(device) }, undefined);
+  const full = await graphFor(dir, opts, { embedrtOps: embedrtKernels(device, opts.quantize) }, undefined);
   const { handle } = await openSession(full, tokenizer, o);
   if (handle.info().clsOnly) {
     handle.dispose();

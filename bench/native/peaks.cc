@@ -25,6 +25,8 @@
 
 #include "cpu_features.h"
 #include "linear.h"
+#include "linear_lowp.h"
+#include "linear_lowp.h"
 #include "thread_pool.h"
 
 namespace {
@@ -163,7 +165,10 @@ std::string json(const Rate& r) {
 
 }  // namespace
 
-int main() {
+// `embedrt_peaks linear <precision>`: only the linear rows of that precision (no peaks: quick, for tuning).
+int main(int argc, char** argv) {
+  const bool linear_only = argc > 2 && std::string(argv[1]) == "linear";
+  const std::string only = linear_only ? argv[2] : "";
   using embedrt::x86_features;
   const auto& f = x86_features();
   struct Peak {
@@ -185,8 +190,10 @@ int main() {
   std::printf("{\n  \"simd\": \"%s\",\n  \"hardwareThreads\": %u,\n  \"peaks\": [\n", embedrt::simd_level_name(embedrt::detect_simd_level()),
               std::thread::hardware_concurrency());
   bool first = true;
-  double fp32_peak[3] = {0, 0, 0};  // by threads; of the fp32 path linear_forward runs
+  // By precision (fp32, int8, bf16) and threads: the peak of the instruction embedrt's kernels run.
+  double peak_of[3][3] = {};
   for (const Peak& p : peaks) {
+    if (linear_only) break;
     std::printf("%s    {\"name\": \"%s\", \"precision\": \"%s\", \"available\": %s", first ? "" : ",\n", p.name, p.precision, p.available ? "true" : "false");
     first = false;
     if (p.available) {
@@ -197,8 +204,10 @@ int main() {
           return std::make_pair(ops * threads, s);
         });
         std::printf(", \"threads%d\": %s", threads, json(r).c_str());
-        const bool used = (p.kernel == fp32_avx512) == (embedrt::detect_simd_level() >= embedrt::SimdLevel::Avx512);
-        if (std::string(p.precision) == "fp32" && used) fp32_peak[threads] = r.median;
+        const bool avx512 = embedrt::detect_simd_level() >= embedrt::SimdLevel::Avx512;
+        if (p.kernel == (avx512 ? fp32_avx512 : fp32_avx2)) peak_of[0][threads] = r.median;
+        if (p.kernel == int8_avx512_vnni) peak_of[1][threads] = r.median;
+        if (p.kernel == bf16_avx512) peak_of[2][threads] = r.median;
       }
     }
     std::printf("}");
@@ -209,6 +218,7 @@ int main() {
   const size_t shapes[][2] = {{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}};
   const size_t rows[] = {16, 512, 2048};
   first = true;
+  const char* precisions[] = {"fp32", "int8", "bf16"};
   for (const auto& kn : shapes) {
     const size_t k = kn[0], n = kn[1];
     std::vector<float> w(n * k);
@@ -216,23 +226,33 @@ int main() {
     std::vector<float> packed(embedrt::linear_packed_floats(n, k));
     const embedrt::LinearRows block{w.data(), n};
     embedrt::pack_linear_weights(&block, 1, k, packed.data());
+    const embedrt::LowpLinear int8(embedrt::LowPrecision::Int8, &block, 1, k), bf16(embedrt::LowPrecision::BF16, &block, 1, k);
     std::vector<float> bias(n, 0.1f);
     for (size_t m : rows) {
-      std::vector<float> x(m * k, 0.25f), y(m * n);
-      for (int threads = 1; threads <= 2; ++threads) {
-        embedrt::ThreadPool pool(static_cast<size_t>(threads));
-        const embedrt::ParallelFor pf = [&pool](size_t count, const std::function<void(size_t)>& fn) { pool.parallel_for(count, fn); };
-        embedrt::linear_forward(x.data(), m, k, packed.data(), n, bias.data(), y.data(), pf);  // warm-up
-        const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n);
-        const int reps = std::max(1, static_cast<int>(2e10 / flops / 4));
-        const Rate r = rounds([&] {
-          const auto t0 = Clock::now();
-          for (int i = 0; i < reps; ++i) embedrt::linear_forward(x.data(), m, k, packed.data(), n, bias.data(), y.data(), pf);
-          return std::make_pair(flops * reps, std::chrono::duration<double>(Clock::now() - t0).count());
-        });
-        std::printf("%s    {\"m\": %zu, \"k\": %zu, \"n\": %zu, \"threads\": %d, \"rate\": %s, \"ofFp32Peak\": %.3f}", first ? "" : ",\n", m, k, n, threads,
-                    json(r).c_str(), fp32_peak[threads] > 0 ? r.median / fp32_peak[threads] : 0.0);
-        first = false;
+      std::vector<float> x(m * k), y(m * n);
+      for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 40503u) % 997) * 1e-3f - 0.5f;
+      for (int prec = 0; prec < 3; ++prec) {
+        if (linear_only && only != precisions[prec]) continue;
+        for (int threads = 1; threads <= 2; ++threads) {
+          embedrt::ThreadPool pool(static_cast<size_t>(threads));
+          const embedrt::ParallelFor pf = [&pool](size_t count, const std::function<void(size_t)>& fn) { pool.parallel_for(count, fn); };
+          const auto forward = [&] {
+            if (prec == 0) embedrt::linear_forward(x.data(), m, k, packed.data(), n, bias.data(), y.data(), pf);
+            else (prec == 1 ? int8 : bf16).forward(x.data(), m, bias.data(), y.data(), pf);
+          };
+          forward();  // warm-up
+          const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n);
+          const int reps = std::max(1, static_cast<int>(2e10 / flops / 4));
+          const Rate r = rounds([&] {
+            const auto t0 = Clock::now();
+            for (int i = 0; i < reps; ++i) forward();
+            return std::make_pair(flops * reps, std::chrono::duration<double>(Clock::now() - t0).count());
+          });
+          const double peak = peak_of[prec][threads];
+          std::printf("%s    {\"precision\": \"%s\", \"m\": %zu, \"k\": %zu, \"n\": %zu, \"threads\": %d, \"rate\": %s, \"ofPeak\": %.3f}",
+                      first ? "" : ",\n", precisions[prec], m, k, n, threads, json(r).c_str(), peak > 0 ? r.median / peak : 0.0);
+          first = false;
+        }
       }
     }
   }

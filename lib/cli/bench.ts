@@ -18,7 +18,7 @@ Options:
   --single <N>       texts embedded one at a time for latency (default 100)
   --batch-size <B>   texts per inference run (default 32)
   --threads <T>      ONNX Runtime intra-op threads
-  --quantize <q>     int8 | int8-fast | fp16: run that graph, built from model.safetensors
+  --quantize <q>     int8 | int8-fast | fp16 | bf16: run that graph, built from model.safetensors
   --device <d>       cpu | cuda | tensorrt | auto (default cpu)
   --json             one JSON object instead of the table`;
 

@@ -127,7 +127,7 @@ export function hubForCli(): { hub: Omit<HubOptions, 'revision'>; done: () => vo
 
 export function quantizeFlag(v: string | undefined): Quantization | undefined {
   if (v === undefined) return undefined;
-  if (!ownKey(QUANTIZATIONS, v)) throw new UsageError(`--quantize must be int8, int8-fast or fp16, got ${v}`);
+  if (!ownKey(QUANTIZATIONS, v)) throw new UsageError(`--quantize must be int8, int8-fast, fp16 or bf16, got ${v}`);
   return v as Quantization;
 }
 

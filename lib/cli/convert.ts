@@ -20,7 +20,8 @@ classification head: output logits [batch, labels], the first token's.
   --quantize int8        8-bit weights: int8 dynamic quantization (DynamicQuantizeMatMul) for the attention
                          projections, 8-bit blockwise (MatMulNBits) for the feed-forward layers
   --quantize int8-fast   int8 dynamic quantization everywhere: faster, less faithful
-  --quantize fp16        float16 projection weights and products (for GPUs), the rest float32`;
+  --quantize fp16        float16 projection weights and products (for GPUs), the rest float32
+(bf16 is not written: it runs on embedrt's own kernels only, which a portable file cannot name.)`;
 
 async function convert(argv: string[]): Promise<void> {
   const { values } = parseFlags('convert', {
@@ -30,6 +31,7 @@ async function convert(argv: string[]): Promise<void> {
   if (!values.model) throw new UsageError('convert: --model <dir|hub-id> is required');
   if (!values.out) throw new UsageError('convert: --out <dir> is required');
   const quantize = quantizeFlag(values.quantize);
+  if (quantize === 'bf16') throw new UsageError("convert: --quantize bf16 runs on embedrt's own kernels only; convert writes standard ONNX (int8, int8-fast or fp16)");
   const dir = await locateModel(values.model, {});
   if (!fs.existsSync(path.join(dir, 'model.safetensors'))) {
     // A model that ships onnx/model.onnx needs no conversion; say where it is.

@@ -23,7 +23,7 @@ Model:
   --prompt-name <name>   a prompt from config_sentence_transformers.json
   --batch-size <B>       texts per inference run (default 32)
   --device <d>           cpu | cuda | tensorrt | auto (default cpu)
-  --quantize <q>         int8 | int8-fast | fp16: that graph, built from model.safetensors
+  --quantize <q>         int8 | int8-fast | fp16 | bf16: that graph, built from model.safetensors
 Input:
   --input <file>         read this file instead of stdin
   --input-format <f>     lines | jsonl | csv (default: from the --input extension, .jsonl/.ndjson/.csv;

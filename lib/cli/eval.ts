@@ -19,7 +19,7 @@ Options:
                      768,512,256,128,64 below it)
   --batch-size <B>   texts per inference run (default 32)
   --device <d>       cpu | cuda | tensorrt | auto (default cpu)
-  --quantize <q>     int8 | int8-fast | fp16: that graph, built from model.safetensors
+  --quantize <q>     int8 | int8-fast | fp16 | bf16: that graph, built from model.safetensors
   --json             print the metrics as JSON instead
   --report <file>    also write an HTML report: the tables, and a chart of NDCG@10, MRR@10, MAP@100
                      and accuracy@1 against the dimension beside the bytes per embedding (float32,

@@ -22,7 +22,7 @@ Options:
   --dim <D>          Matryoshka dimension
   --format <f>       text (default) | jsonl
   --device <d>       cpu | cuda | tensorrt | auto (default cpu)
-  --quantize <q>     int8 | int8-fast | fp16: that graph, built from model.safetensors`;
+  --quantize <q>     int8 | int8-fast | fp16 | bf16: that graph, built from model.safetensors`;
 
 async function search(argv: string[]): Promise<void> {
   const { values } = parseFlags('search', {

@@ -26,7 +26,7 @@ Options:
   --auto-truncate                cut long inputs to the model's max_seq_length when a request does not say
   --grace <s>                    seconds to finish requests in flight on shutdown (default 30)
   --device <d>                   cpu | cuda | tensorrt | auto (default cpu)
-  --quantize <q>                 int8 | int8-fast | fp16
+  --quantize <q>                 int8 | int8-fast | fp16 | bf16
   --malloc <m>                   tuned (default: one glibc malloc arena, blocks of 1 MiB or more returned
                                  to the system when freed; a lower peak RSS) | system (glibc's own)
   --log                          one JSON line per request on stdout (pino)`;

@@ -21,15 +21,18 @@ import { quantizeBlocksUint8, quantizeColumnsInt8, toFloat16Bits } from './quant
 import { positionsAfterPadding, relativePositionBucket, type ClassifierHead, type EncoderConfig } from './config.js';
 
 /**
- * Weight quantization of the graph builder. 'int8': int8 dynamic quantization (DynamicQuantizeMatMul)
- * for the attention projections, 8-bit blockwise (MatMulNBits) for the feed-forward layers.
- * 'int8-fast': all DynamicQuantizeMatMul — faster, less faithful. 'fp16': the projections' weights
- * and products in float16 (for GPUs: their tensor cores), everything else in float32.
+ * Weight quantization of the graph builder. 'int8': with embedrtOps, every projection a
+ * com.embedrt.LinearInt8 (int8 weights per output channel, activations per row); otherwise int8
+ * dynamic quantization (DynamicQuantizeMatMul) for the attention projections, 8-bit blockwise
+ * (MatMulNBits) for the feed-forward layers. 'int8-fast': all DynamicQuantizeMatMul — faster, less
+ * faithful. 'fp16': the projections' weights and products in float16 (for GPUs: their tensor cores),
+ * everything else in float32. 'bf16': com.embedrt.LinearBF16 projections (bfloat16 weights and
+ * activations, float32 sums; embedrtOps only).
  */
-export type Quantization = 'int8' | 'int8-fast' | 'fp16';
+export type Quantization = 'int8' | 'int8-fast' | 'fp16' | 'bf16';
 
 /** Every Quantization, for checking options. */
-export const QUANTIZATIONS: Readonly<Record<Quantization, true>> = { int8: true, 'int8-fast': true, fp16: true };
+export const QUANTIZATIONS: Readonly<Record<Quantization, true>> = { int8: true, 'int8-fast': true, fp16: true, bf16: true };
 
 /** Changes whenever the quantized graphs the builder writes change; part of the graph cache key. */
 export const QUANTIZATION_RULES = 'q5';
@@ -39,12 +42,15 @@ export const GRAPH_RULES = 'g3';
 /**
  * embedrt's own ONNX Runtime op domain (native/core/linear_op.h): `Linear(X, B, W_1, …, W_n) = X · Wᵀ + B`
  * (torch.nn.Linear; W the rows of W_1 … W_n, each in the checkpoint's [out, in] layout), run by embedrt's
- * streaming / packed-GEMM kernels in place of MatMul + Add. Only embedrt's sessions can run a graph
- * that uses it; `embedrt convert` writes standard ONNX.
+ * streaming / packed-GEMM kernels in place of MatMul + Add; `LinearInt8` and `LinearBF16` take the same
+ * inputs and compute in 8-bit integers or bfloat16 (native/core/linear_lowp.h). Only embedrt's sessions
+ * can run a graph that uses them; `embedrt convert` writes standard ONNX.
  */
 export const EMBEDRT_DOMAIN = 'com.embedrt';
 
 export type { SourceTensor };
+/** How one projection is computed (linearN in buildEncoderOnnx). */
+type How = 'float' | 'half' | 'dynamic' | 'blockwise' | 'int8' | 'bf16';
 export type WeightSource = (name: string) => SourceTensor | undefined;
 
 /** Block size (along K) of the blockwise 8-bit layers. */
@@ -104,7 +110,10 @@ export function buildEncoderOnnx(
   if (opts.checkpoint !== undefined && opts.externalData === false) throw new Error('buildEncoderOnnx: checkpoint needs externalData');
   const g = new GraphBuilder(`${modelFile}.data`, opts.externalData ?? true, opts.checkpoint);
 
-  const int8 = opts.quantize === 'int8' || opts.quantize === 'int8-fast';
+  if (opts.quantize === 'bf16' && !opts.embedrtOps) throw new Error("buildEncoderOnnx: quantize 'bf16' needs embedrtOps (only embedrt's kernels run it)");
+  // int8 on embedrt's kernels (LinearInt8), or ONNX Runtime's com.microsoft int8 ops.
+  const ownInt8 = opts.quantize === 'int8' && opts.embedrtOps === true;
+  const int8 = (opts.quantize === 'int8' || opts.quantize === 'int8-fast') && !ownInt8;
   // emulateHalf: float32 t rounded to float16's 11 significant bits (Veltkamp: σ = t·(2¹³ + 1),
   // σ − (σ − t)), ±infinity where |t| ≥ 65520 (float16's largest, 65504, plus half a step).
   const roundToHalf = (t: string): string => {
@@ -125,11 +134,13 @@ export function buildEncoderOnnx(
   //    of the first half of the layers 0.991 (2.0×, but IR accuracy@10 at 64 dims 0.010 below fp32);
   //    all FFN layers blockwise 0.994 (1.8-1.9×): the choice, faithfulness first.
   //    (Folding LayerNorm's gamma/beta into the next weights, to tame outlier channels, made it worse.)
+  //  - 'int8', 'bf16': com.embedrt.LinearInt8 / LinearBF16 on the checkpoint's tensors, as 'float'
+  //    with embedrtOps (their kernels quantize or round the weights when the session creates them).
   //  - 'half': float16 weights ([in, N], transposed here) and product: the input cast to float16, the
   //    product cast back to float32 before the float32 bias. What a GPU's fp16 GEMM runs (float16
   //    operands, float32 accumulation, a float16 result); LayerNorm, softmax, the attention products
   //    and the residual sums stay float32, where float16's range and 11-bit precision would cost most.
-  const linearN = (x: string, names: string[], inDim: number, outDim: number, how: 'float' | 'half' | 'dynamic' | 'blockwise'): string[] => {
+  const linearN = (x: string, names: string[], inDim: number, outDim: number, how: How): string[] => {
     const n = names.length;
     const N = outDim * n;
     const label = n === 1 ? names[0]! : `${names[0]!.replace(/\.[^.]+$/, '')}.${names.map((m) => m.split('.').pop()).join('_')}`;
@@ -147,7 +158,7 @@ export function buildEncoderOnnx(
       return { wt, bias };
     };
     let y: string;
-    if (how === 'float') {
+    if (how === 'float' || how === 'int8' || how === 'bf16') {
       // The checkpoint's [out, in] tensors as they are. com.embedrt.Linear takes them so, one per fused
       // projection, and its kernel packs them for its own GEMM when the session creates it; for MatMul
       // they are concatenated along out and transposed to [in, N] by ops on constants that ONNX Runtime
@@ -156,7 +167,8 @@ export function buildEncoderOnnx(
       const weights = names.map((name) => input(`${name}.weight`, [outDim, inDim]));
       const bias = cat(names.map((name) => input(`${name}.bias`, [outDim]))); // after the weights: their shapes are checked first
       if (opts.embedrtOps) {
-        y = g.op('Linear', [x, bias, ...weights], [], 1, EMBEDRT_DOMAIN)[0]!;
+        const op = how === 'int8' ? 'LinearInt8' : how === 'bf16' ? 'LinearBF16' : 'Linear';
+        y = g.op(op, [x, bias, ...weights], [], 1, EMBEDRT_DOMAIN)[0]!;
       } else {
         y = g.op1('Add', [g.op1('MatMul', [x, g.op1('Transpose', [cat(weights)], [{ name: 'perm', ints: [1, 0] }])]), bias]);
       }
@@ -202,15 +214,15 @@ export function buildEncoderOnnx(
     if (n === 1) return [y];
     return g.op('Split', [y, g.constInt64(Array(n).fill(outDim))], [{ name: 'axis', i: -1 }], n);
   };
-  // 'int8': attention projections dynamic, feed-forward layers blockwise. 'int8-fast': all dynamic.
-  // 'fp16': all half.
-  const howMost = int8 ? 'dynamic' : opts.quantize === 'fp16' ? 'half' : 'float';
-  const howFfn = opts.quantize === 'int8' ? 'blockwise' : howMost;
+  // 'int8': embedrt's LinearInt8 everywhere, or (ONNX Runtime's ops) attention projections dynamic,
+  // feed-forward layers blockwise. 'int8-fast': all dynamic. 'fp16': all half. 'bf16': all LinearBF16.
+  const howMost: How = ownInt8 ? 'int8' : int8 ? 'dynamic' : opts.quantize === 'fp16' ? 'half' : opts.quantize === 'bf16' ? 'bf16' : 'float';
+  const howFfn: How = opts.quantize === 'int8' && !ownInt8 ? 'blockwise' : howMost;
   // Query, key and value as one product (one matrix, split after): quantized, so the activation is
   // quantized (or cast) once; with com.embedrt.Linear, one pass over the input and one task split
   // instead of three; on a GPU, one larger GEMM.
   const fuseQkv = opts.quantize !== undefined || opts.embedrtOps === true;
-  const linear = (x: string, name: string, inDim: number, outDim: number, how: 'float' | 'half' | 'dynamic' | 'blockwise' = howMost): string =>
+  const linear = (x: string, name: string, inDim: number, outDim: number, how: How = howMost): string =>
     linearN(x, [name], inDim, outDim, how)[0]!;
   const layerNorm = (x: string, name: string): string => {
     const scale = input(`${name}.weight`, [H]);
@@ -351,7 +363,7 @@ export function buildEncoderOnnx(
     opset: 17,
     extraOpsets: [
       ...(int8 ? [{ domain: 'com.microsoft', version: 1 }] : []),
-      ...(opts.embedrtOps && opts.quantize === undefined ? [{ domain: EMBEDRT_DOMAIN, version: 1 }] : []),
+      ...(opts.embedrtOps && (opts.quantize === undefined || ownInt8 || opts.quantize === 'bf16') ? [{ domain: EMBEDRT_DOMAIN, version: 1 }] : []),
     ],
     producer: 'embedrt',
     graphName: family,

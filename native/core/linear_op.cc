@@ -1,17 +1,24 @@
 #include "linear_op.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "linear.h"
+#include "linear_lowp.h"
 #include "platform.h"
 
 namespace embedrt {
 
 namespace {
 
-OrtStatus* op_error(const std::string& message) {
-  return Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, ("com.embedrt.Linear: " + message).c_str());
+// The ops' weight formats: Linear (float32), LinearInt8 and LinearBF16 (linear_lowp.h).
+enum class Format { Float, Int8, BF16 };
+
+constexpr const char* op_name(Format f) { return f == Format::Float ? "Linear" : f == Format::Int8 ? "LinearInt8" : "LinearBF16"; }
+
+OrtStatus* op_error(Format f, const std::string& message) {
+  return Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, (std::string("com.embedrt.") + op_name(f) + ": " + message).c_str());
 }
 
 std::string shape_text(const std::vector<int64_t>& shape) {
@@ -22,11 +29,12 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 
 constexpr size_t kFirstWeight = 2;  // inputs: X, B, W_1, …, W_n
 
+template <Format F>
 class LinearKernel {
  public:
-  // W's blocks are constant initializers (as in the graphs embedrt builds): packed here, once, and their
-  // pages handed back (ONNX Runtime maps them from the checkpoint; linear_forward reads only the packed
-  // copy, so the process holds the weights once).
+  // W's blocks are constant initializers (as in the graphs embedrt builds): packed here, once (in float32,
+  // int8 or bfloat16), and their pages handed back (ONNX Runtime maps them from the checkpoint; the
+  // kernel reads only the packed copy, so the process holds the weights once).
   explicit LinearKernel(const OrtKernelInfo* raw) {
     Ort::ConstKernelInfo info(raw);
     std::vector<LinearRows> blocks;
@@ -42,7 +50,14 @@ class LinearKernel {
       blocks.push_back({w.GetTensorData<float>(), static_cast<size_t>(s[0])});
     }
     for (const LinearRows& b : blocks) n_ += b.rows;
-    pack_linear_weights(blocks.data(), blocks.size(), k_, packed_.get(linear_packed_floats(n_, k_)));
+    if constexpr (F == Format::Float) {
+      pack_linear_weights(blocks.data(), blocks.size(), k_, packed_.get(linear_packed_floats(n_, k_)));
+    } else {
+      if (F == Format::Int8 && k_ > kMaxInt8Depth) {
+        throw Ort::Exception("K = " + std::to_string(k_) + " exceeds int8's " + std::to_string(kMaxInt8Depth), ORT_INVALID_ARGUMENT);
+      }
+      lowp_ = std::make_unique<LowpLinear>(F == Format::Int8 ? LowPrecision::Int8 : LowPrecision::BF16, blocks.data(), blocks.size(), k_);
+    }
     for (const LinearRows& b : blocks) platform::release_pages(b.data, b.rows * k_ * sizeof(float));
   }
 
@@ -52,10 +67,10 @@ class LinearKernel {
       const Ort::ConstValue x = ctx.GetInput(0), b = ctx.GetInput(1);
       const std::vector<int64_t> xs = x.GetTensorTypeAndShapeInfo().GetShape();
       const std::vector<int64_t> bs = b.GetTensorTypeAndShapeInfo().GetShape();
-      if (xs.empty()) return op_error("X must have at least one dimension, got a scalar");
-      if (static_cast<size_t>(xs.back()) != k_) return op_error("X " + shape_text(xs) + " must end in K = " + std::to_string(k_) + " (W's)");
+      if (xs.empty()) return op_error(F, "X must have at least one dimension, got a scalar");
+      if (static_cast<size_t>(xs.back()) != k_) return op_error(F, "X " + shape_text(xs) + " must end in K = " + std::to_string(k_) + " (W's)");
       if (bs.size() != 1 || static_cast<size_t>(bs[0]) != n_) {
-        return op_error("B must be [N] = [" + std::to_string(n_) + "] (the rows of W_1 … W_n), got " + shape_text(bs));
+        return op_error(F, "B must be [N] = [" + std::to_string(n_) + "] (the rows of W_1 … W_n), got " + shape_text(bs));
       }
       size_t m = 1;
       for (size_t i = 0; i + 1 < xs.size(); ++i) m *= static_cast<size_t>(xs[i]);
@@ -69,32 +84,38 @@ class LinearKernel {
         ctx.ParallelFor([](void* f, size_t i) { (*static_cast<const std::function<void(size_t)>*>(f))(i); }, count, 0,
                         const_cast<std::function<void(size_t)>*>(&fn));
       };
-      linear_forward(x.GetTensorData<float>(), m, k_, packed_.get(), n_, b.GetTensorData<float>(), y.GetTensorMutableData<float>(), on_ort);
+      if constexpr (F == Format::Float) {
+        linear_forward(x.GetTensorData<float>(), m, k_, packed_.get(), n_, b.GetTensorData<float>(), y.GetTensorMutableData<float>(), on_ort);
+      } else {
+        lowp_->forward(x.GetTensorData<float>(), m, b.GetTensorData<float>(), y.GetTensorMutableData<float>(), on_ort);
+      }
       return nullptr;
     } catch (const Ort::Exception& e) {
-      return op_error(e.what());
+      return op_error(F, e.what());
     } catch (const std::exception& e) {
-      return op_error(e.what());
+      return op_error(F, e.what());
     }
   }
 
  private:
   AlignedFloats packed_;
+  std::unique_ptr<LowpLinear> lowp_;
   size_t n_ = 0, k_ = 0;
 };
 
-struct LinearOp : Ort::CustomOpBase<LinearOp, LinearKernel, true> {
+template <Format F>
+struct LinearOp : Ort::CustomOpBase<LinearOp<F>, LinearKernel<F>, true> {
   OrtStatusPtr CreateKernelV2(const OrtApi&, const OrtKernelInfo* info, void** kernel) const {
     try {
-      *kernel = new LinearKernel(info);
+      *kernel = new LinearKernel<F>(info);
       return nullptr;
     } catch (const Ort::Exception& e) {
-      return op_error(e.what());
+      return op_error(F, e.what());
     } catch (const std::exception& e) {
-      return op_error(e.what());
+      return op_error(F, e.what());
     }
   }
-  const char* GetName() const { return "Linear"; }
+  const char* GetName() const { return op_name(F); }
   const char* GetExecutionProviderType() const { return "CPUExecutionProvider"; }
   size_t GetInputTypeCount() const { return kFirstWeight + 1; }
   ONNXTensorElementDataType GetInputType(size_t) const { return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT; }
@@ -110,9 +131,13 @@ struct LinearOp : Ort::CustomOpBase<LinearOp, LinearKernel, true> {
 Ort::CustomOpDomain& embedrt_op_domain() {
   // Never destroyed: ONNX Runtime sessions may outlive static destruction order.
   static Ort::CustomOpDomain* domain = [] {
-    static LinearOp linear;
+    static LinearOp<Format::Float> linear;
+    static LinearOp<Format::Int8> linear_int8;
+    static LinearOp<Format::BF16> linear_bf16;
     auto* d = new Ort::CustomOpDomain(kOpDomain);
     d->Add(&linear);
+    d->Add(&linear_int8);
+    d->Add(&linear_bf16);
     return d;
   }();
   return *domain;

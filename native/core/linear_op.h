@@ -4,7 +4,10 @@
 //   Y = X · Wᵀ + B, W = [W_1; …; W_n] (N = Σ N_i): torch.nn.Linear, with the weights in the checkpoint's
 //   [out, in] layout and those of fused projections (query, key, value) given one by one
 //
-// The encoder's projections, computed by linear_forward (linear.h) on ONNX Runtime's intra-op threads
+//   LinearInt8(…), LinearBF16(…): the same inputs and output, the weights held and multiplied in 8-bit
+//   integers or bfloat16 (linear_lowp.h)
+//
+// The encoder's projections, computed by linear_forward (linear.h) or LowpLinear on ONNX Runtime's intra-op threads
 // from weights the kernel packs when ONNX Runtime creates it. Graphs embedrt builds for the CPU use it in
 // place of MatMul + Add (lib/onnx/bert.ts).
 #pragma once

@@ -54,10 +54,20 @@ function act(v: number, kind: BertConfig['hidden_act']): number {
 
 /** last_hidden_state of one unpadded sequence: [seq][hidden]. */
 /**
- * The encoder's last hidden state, one row per token. `round`: applied to every projection's input and
- * to its product before the bias (a GPU's float16 GEMM: pass weights rounded the same way through `get`).
+ * How a reduced-precision projection rounds: `input` maps a projection's input row (one token), `product`
+ * each product before the bias. Pass the weights rounded the same way through `get`.
  */
-export function bertForward(cfg: BertConfig, get: Get, ids: number[], typeIds?: number[], round?: (v: number) => number): Float64Array[] {
+export interface Rounding {
+  input: (row: Float64Array) => Float64Array;
+  product?: (v: number) => number;
+}
+
+/**
+ * The encoder's last hidden state, one row per token. `round`: a function is applied to every
+ * projection's input and to its product before the bias (a GPU's float16 GEMM); a Rounding as it says.
+ */
+export function bertForward(cfg: BertConfig, get: Get, ids: number[], typeIds?: number[], round?: ((v: number) => number) | Rounding): Float64Array[] {
+  const rounding: Rounding | undefined = typeof round === 'function' ? { input: (v) => v.map(round), product: round } : round;
   const H = cfg.hidden_size;
   const heads = cfg.num_attention_heads;
   const hd = H / heads;
@@ -74,9 +84,10 @@ export function bertForward(cfg: BertConfig, get: Get, ids: number[], typeIds?: 
   for (let l = 0; l < cfg.num_hidden_layers; l++) {
     const p = `encoder.layer.${l}`;
     const lin = (v: Float64Array, name: string, out: number) => {
-      if (!round) return linear(v, get(`${name}.weight`), get(`${name}.bias`), out);
+      if (!rounding) return linear(v, get(`${name}.weight`), get(`${name}.bias`), out);
       const b = get(`${name}.bias`);
-      return linear(v.map(round), get(`${name}.weight`), new Float64Array(out), out).map((y, o) => round(y) + b[o]!);
+      const product = rounding.product ?? ((y: number) => y);
+      return linear(rounding.input(v), get(`${name}.weight`), new Float64Array(out), out).map((y, o) => product(y) + b[o]!);
     };
     const q = x.map((v) => lin(v, `${p}.attention.self.query`, H));
     const k = x.map((v) => lin(v, `${p}.attention.self.key`, H));

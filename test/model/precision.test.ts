@@ -1,18 +1,20 @@
 // Reduced precision. 8-bit models: the graph the converter emits runs in embedrt exactly as in
 // onnxruntime-node, stays within cosine 0.99 of fp32 on the real all-MiniLM-L6-v2 for every text, and
-// keeps the IR metrics of the financial test split within 0.01 of fp32. fp16 models (the GPU's graph):
+// keeps the IR metrics of the financial test split within 0.01 of fp32; so do embedrt's own int8
+// kernels (bf16's: cosine 0.9999; their graphs and arithmetic: lowp.test.ts). fp16 models (the GPU's graph):
 // float16 rounding checked against its definition, the graph run by embedrt as by onnxruntime-node,
 // cosine to fp32 ≥ 0.9999 for every text of the split.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbedrtError, SentenceTransformer, evaluateIR, type Embeddings } from '../../lib/index.js';
+import { EmbedrtError, SentenceTransformer, evaluateIR, runtimeInfo, type Embeddings } from '../../lib/index.js';
+import type { Quantization } from '../../lib/onnx/encoder.js';
 import { qaDataset, readQaRows } from '../../lib/irdata.js';
 import { convertCheckpoint, onnxGraphFor } from '../../lib/model.js';
 import { quantizeBlocksUint8, quantizeColumnsInt8, toFloat16Bits } from '../../lib/onnx/quantize.js';
 import { financialQa, financialQaCsv, repoRoot, rng } from '../helpers/data.js';
-import { float64Weights, l2normalize, makeModel, maxAbsDiff, miniLmDir, ort, ortHidden, poolReference, tempDir } from '../helpers/models.js';
+import { float64Weights, l2normalize, makeModel, maxAbsDiff, miniLmDir, ort, ortHidden, poolReference, tempDir, useKernels } from '../helpers/models.js';
 import { bertForward } from '../helpers/bert-reference.js';
 import { parseEncoderConfig } from '../../lib/onnx/config.js';
 import { Tokenizer } from '../../lib/tokenizer.js';
@@ -58,6 +60,53 @@ function fp32Split(): NonNullable<typeof split> {
     return { data, texts, fp32 };
   })();
   return split;
+}
+
+/**
+ * Embeds the split's texts (or those of its first `queries` queries: each and its relevant passage) in
+ * `quantize` and checks them against fp32: the cosine for every text, and every IR metric at 384, 256,
+ * 128 and 64 dimensions within `irWithin`.
+ */
+async function expectFidelity(o: { quantize: Quantization; queries?: number }, minCosine: number, irWithin: number): Promise<void> {
+  const { data: full, texts: all, fp32 } = await fp32Split();
+  // qaDataset's records (plain objects).
+  const [queries, corpus, relevant] = [full.queries, full.corpus, full.relevantDocs] as [Record<string, string>, Record<string, string>, Record<string, string[]>];
+  const ids = Object.keys(queries).slice(0, o.queries ?? Infinity);
+  const data = o.queries === undefined ? full : {
+    ...full,
+    queries: Object.fromEntries(ids.map((id) => [id, queries[id]!])),
+    relevantDocs: Object.fromEntries(ids.map((id) => [id, relevant[id]!])),
+    corpus: Object.fromEntries(ids.flatMap((id) => relevant[id]!).map((d) => [d, corpus[d]!])),
+  };
+  const texts = [...Object.values(data.queries), ...Object.values(data.corpus)];
+  const model = await SentenceTransformer.load(miniLmDir(), { cacheDir: cache, quantize: o.quantize });
+  const b = await model.encode(texts, { normalize: true });
+  model.dispose();
+  const row = new Map(all.map((t, i) => [t, i]));
+  const cos = texts.map((t, i) => cosines({ rows: 1, dim: b.dim, row: () => fp32.row(row.get(t)!) }, { rows: 1, dim: b.dim, row: () => b.row(i) })[0]!);
+  const worst = cos.reduce((m, c, i) => (c < cos[m]! ? i : m), 0);
+  expect(cos[worst], `${o.quantize}, text ${worst}: ${texts[worst]}`).toBeGreaterThanOrEqual(minCosine);
+  // evaluateIR over the same embeddings, as an encoder that returns them.
+  const asEncoder = (e: Embeddings, index: Map<string, number>) => ({
+    dimension: e.dim,
+    encode: async (ts: string[]) => {
+      const out = new Float32Array(ts.length * e.dim);
+      ts.forEach((t, i) => out.set(e.row(index.get(t)!), i * e.dim));
+      return { data: out, rows: ts.length, dim: e.dim };
+    },
+  });
+  const opts = { dims: [384, 256, 128, 64], scoreFunctions: ['cosine' as const] };
+  const ours = new Map(texts.map((t, i) => [t, i]));
+  const [rf, rq] = [await evaluateIR(data, asEncoder(fp32, row) as never, opts), await evaluateIR(data, asEncoder(b, ours) as never, opts)];
+  for (const dim of opts.dims) {
+    const [mf, mq] = [rf[dim]!.cosine!, rq[dim]!.cosine!];
+    for (const key of Object.keys(mf) as (keyof typeof mf)[]) {
+      for (const k of Object.keys(mf[key])) {
+        const [x, y] = [(mf[key] as Record<string, number>)[k]!, (mq[key] as Record<string, number>)[k]!];
+        expect(Math.abs(x - y), `${o.quantize}, dim ${dim} ${key}@${k}: fp32 ${x}, ${o.quantize} ${y}`).toBeLessThanOrEqual(irWithin);
+      }
+    }
+  }
 }
 
 /** A float16's value from its bits (float64 arithmetic: the definition, independent of toFloat16Bits). */
@@ -128,7 +177,8 @@ describe('weight quantization', () => {
   });
 });
 
-describe('int8 graphs', () => {
+describe('int8 graphs (ONNX Runtime\'s int8 ops: the standard file)', () => {
+  useKernels('onnxruntime');
   it('int8 and int8-fast: the ops the converter promises, smaller weights, and embedrt equal to onnxruntime-node on the same file', async () => {
     const fp32 = onnxGraphFor(tiny, { cacheDir: cache });
     for (const quantize of ['int8', 'int8-fast'] as const) {
@@ -166,7 +216,7 @@ describe('int8 graphs', () => {
       expect((e as EmbedrtError).code).toBe(code);
       expect((e as Error).message).toMatch(re);
     };
-    await err(SentenceTransformer.load(tiny, { cacheDir: cache, quantize: 'int4' as never }), 'E_BAD_INPUT', /quantize must be 'int8', 'int8-fast', 'fp16' or absent/);
+    await err(SentenceTransformer.load(tiny, { cacheDir: cache, quantize: 'int4' as never }), 'E_BAD_INPUT', /quantize must be 'int8', 'int8-fast', 'fp16', 'bf16' or absent/);
     const onnxOnly = path.join(root, 'onnx-only');
     fs.cpSync(tiny, onnxOnly, { recursive: true });
     fs.mkdirSync(path.join(onnxOnly, 'onnx'));
@@ -204,40 +254,29 @@ describe('int8 graphs', () => {
     expect(Array.from((await ortHidden(a, ids)).data)).toEqual(Array.from((await ortHidden(b, ids)).data));
     const bad = spawnSync(process.execPath, [cli, 'convert', '--model', tiny, '--out', out, '--quantize', 'int4'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--quantize must be int8, int8-fast or fp16, got int4/);
+    expect(bad.stderr).toMatch(/--quantize must be int8, int8-fast, fp16 or bf16, got int4/);
   });
 
   it('real all-MiniLM-L6-v2: cosine to fp32 >= 0.99 for every text; IR metrics of the financial test split within 0.01', async () => {
-    const { data, texts, fp32: a } = await fp32Split();
-    const int8 = await SentenceTransformer.load(miniLmDir(), { cacheDir: cache, quantize: 'int8' });
-    const b = await int8.encode(texts, { normalize: true });
-    const cos = cosines(a, b);
-    const worst = cos.reduce((m, c, i) => (c < cos[m]! ? i : m), 0);
-    expect(cos[worst], `text ${worst}: ${texts[worst]}`).toBeGreaterThanOrEqual(0.99);
-    // evaluateIR over the same embeddings, as an encoder that returns them.
-    const index = new Map(texts.map((t, i) => [t, i]));
-    const asEncoder = (e: typeof a) => ({
-      dimension: e.dim,
-      encode: async (ts: string[]) => {
-        const out = new Float32Array(ts.length * e.dim);
-        ts.forEach((t, i) => out.set(e.row(index.get(t)!), i * e.dim));
-        return { data: out, rows: ts.length, dim: e.dim };
-      },
-    });
-    const opts = { dims: [384, 256, 128, 64], scoreFunctions: ['cosine' as const] };
-    const [rf, rq] = [await evaluateIR(data, asEncoder(a) as never, opts), await evaluateIR(data, asEncoder(b) as never, opts)];
-    for (const dim of opts.dims) {
-      const [mf, mq] = [rf[dim]!.cosine!, rq[dim]!.cosine!];
-      for (const key of Object.keys(mf) as (keyof typeof mf)[]) {
-        for (const k of Object.keys(mf[key])) {
-          const [x, y] = [(mf[key] as Record<string, number>)[k]!, (mq[key] as Record<string, number>)[k]!];
-          expect(Math.abs(x - y), `dim ${dim} ${key}@${k}: fp32 ${x}, int8 ${y}`).toBeLessThanOrEqual(0.01);
-        }
-      }
-    }
-    int8.dispose();
+    await expectFidelity({ quantize: 'int8' }, 0.99, 0.01);
     // About 250 s here on two idle cores; the limit only guards against a hang (a loaded machine ran it
     // past 600 s).
+  }, 1_800_000);
+});
+
+describe("embedrt's int8 and bf16 kernels (LinearInt8, LinearBF16) on the real all-MiniLM-L6-v2", () => {
+  useKernels('embedrt');
+  // Every text of the split where the CPU has the kernel's instruction (VNNI; AVX-512 for bf16); elsewhere
+  // the portable kernel, which gives the same bits (native/tests/linear_lowp_test.cc) at a fraction of
+  // the speed, runs the first 500 queries and their passages.
+  const simd = () => runtimeInfo().simd;
+
+  it('int8: cosine to fp32 >= 0.99 for every text; IR metrics of the financial test split within 0.01', async () => {
+    await expectFidelity({ quantize: 'int8', queries: simd() === 'avx512+vnni' ? undefined : 500 }, 0.99, 0.01);
+  }, 1_800_000);
+
+  it('bf16: cosine to fp32 >= 0.9999 for every text; IR metrics within 0.01', async () => {
+    await expectFidelity({ quantize: 'bf16', queries: simd().startsWith('avx512') ? undefined : 500 }, 0.9999, 0.01);
   }, 1_800_000);
 });
 
