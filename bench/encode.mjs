@@ -289,12 +289,45 @@ async function main() {
     const f = (v, d = 0, w = 8) => (v === undefined ? '—' : v.toFixed(d)).padStart(w);
     console.log(`  ${r.kind.padEnd(18)} ${f(r.sentencesPerSecond, 1)} ${f(r.realTokensPerSecond, 0, 11)} ${f(r.paddedTokensPerSecond, 0, 13)} ${f(r.paddingOverhead === undefined ? undefined : r.paddingOverhead * 100, 1, 6)} ${f(r.latencyP50Ms, 1)} ${f(r.latencyP99Ms, 1)} ${f(r.loadSeconds, 2, 7)} ${f(r.peakRssMb, 0, 12)}`);
   }
+  const peaks = ofPeak(results);
+  if (peaks.length) {
+    console.log(`projection arithmetic as a fraction of its precision's measured peak (${peaks[0].peakFile}, 2 threads; padded tokens, projections only):`);
+    for (const p of peaks) console.log(`  ${p.kind.padEnd(18)} ${p.gops.toFixed(0).padStart(5)} G ops/s of ${p.peak.toFixed(0)} (${p.name}): ${(100 * p.fraction).toFixed(0)}%`);
+  }
   console.log('ratios:');
   for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(64)} ${v.toFixed(2)}`);
   const subset = only === all ? '' : `-${only.join('+')}`;
   const file = path.join(here, 'results', `encode-${MODEL === 'mpnet' ? 'mpnet-' : ''}${new Date().toISOString().slice(0, 16).replace(':', '')}${subset}.json`);
-  fs.writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), model: MODEL, machine: { cpu: os.cpus()[0]?.model, threads: os.availableParallelism(), node: process.version }, rounds, results, ratios, ...(rounds > 1 ? { perRound } : {}) }, null, 2)}\n`);
+  fs.writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), model: MODEL, machine: { cpu: os.cpus()[0]?.model, threads: os.availableParallelism(), node: process.version }, rounds, results, ratios, ofPeak: peaks, ...(rounds > 1 ? { perRound } : {}) }, null, 2)}\n`);
   console.log(`saved ${path.relative(root, file)}`);
+}
+
+/**
+ * Each embedrt contender's projection arithmetic (padded tokens/s × the multiply-adds of the model's
+ * projections per token × 2) against the peak bench/peaks.mjs measured for its precision on this CPU
+ * (the newest peaks file of the same CPU model): fp32 FMA, VNNI's vpdpbusd, vdpbf16ps. The attention's
+ * own products (a few % at these lengths) are left out, so the fractions are slight underestimates.
+ */
+function ofPeak(results) {
+  const files = fs.readdirSync(path.join(here, 'results')).filter((f) => /^peaks-.*\.json$/.test(f)).sort();
+  const cpu = os.cpus()[0]?.model;
+  const peakRuns = files.map((f) => ({ f, r: JSON.parse(fs.readFileSync(path.join(here, 'results', f), 'utf8')) })).filter(({ r }) => r.cpu === cpu);
+  const latest = peakRuns.at(-1);
+  if (!latest) return [];
+  const cfg = JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8'));
+  const [H, I, L] = [cfg.hidden_size, cfg.intermediate_size, cfg.num_hidden_layers];
+  const layer = 4 * H * H + 2 * H * I; // QKV, attention output, feed-forward in and out
+  // CLS-only last layer: its keys and values for every token, the rest for two rows per text only.
+  const macsPerToken = POOLING === 'cls' ? (L - 1) * layer + 2 * H * H : L * layer;
+  const instruction = { fp32: latest.r.simd.startsWith('avx512') ? 'fp32 vfmadd231ps zmm' : 'fp32 vfmadd231ps ymm', int8: 'int8 vpdpbusd zmm', bf16: 'bf16 vdpbf16ps zmm' };
+  const precisionOf = (kind) => (kind === 'embedrt' ? 'fp32' : kind === 'embedrt-bf16' ? 'bf16' : kind.startsWith('embedrt-int8') ? 'int8' : undefined);
+  return Object.values(results).flatMap((r) => {
+    const precision = precisionOf(r.kind);
+    const peak = latest.r.peaks.find((p) => p.name.startsWith(instruction[precision] ?? '\0') && p.available);
+    if (!precision || !peak || !r.paddedTokensPerSecond) return [];
+    const gops = (r.paddedTokensPerSecond * macsPerToken * 2) / 1e9;
+    return [{ kind: r.kind, precision, name: peak.name, peak: peak.threads2.gops, gops, fraction: gops / peak.threads2.gops, peakFile: latest.f }];
+  });
 }
 
 main().catch((err) => {

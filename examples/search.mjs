@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The main job: embed a corpus of financial passages and search it with questions.
 //
-//   node examples/search.mjs [model-dir-or-hub-id] [--corpus N] [--csv FILE] [--int8 | --gpu]
+//   node examples/search.mjs [model-dir-or-hub-id] [--corpus N] [--csv FILE] [--int8 | --bf16 | --gpu]
 //
 // The passages are generated (examples/financial-texts.mjs: one made-up figure each), or, with --csv,
 // the contexts of a question/context CSV such as Financial-QA-10k.csv (README: Test data), asked with
@@ -34,10 +34,11 @@ if (csv) {
   questions = [3, 42, 250].map((i) => question(i % corpusSize));
 }
 
-// --int8: the 8-bit graph built from model.safetensors (about 2× faster on AVX-512 VNNI CPUs).
+// --int8: 8-bit projections (on AVX-512 VNNI CPUs embedrt's own int8 kernels, about 3× float32);
+// --bf16: bfloat16 projections (fastest on CPUs with AVX512-BF16). Both built from model.safetensors.
 // --gpu: CUDA when the CUDA variant and a GPU are there (README: GPU), with float16 projections; else
 // the CPU, saying why.
-const options = args.includes('--int8') ? { quantize: 'int8' } : args.includes('--gpu') ? { device: 'auto', quantize: 'fp16' } : {};
+const options = args.includes('--int8') ? { quantize: 'int8' } : args.includes('--bf16') ? { quantize: 'bf16' } : args.includes('--gpu') ? { device: 'auto', quantize: 'fp16' } : {};
 const model = await SentenceTransformer.load(modelDir, options);
 const { provider, fallbackReason } = model.info();
 if (options.device) console.log(`running on ${provider}${fallbackReason ? ` (${fallbackReason})` : ''}`);

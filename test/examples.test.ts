@@ -29,8 +29,8 @@ describe('examples', () => {
     expect(blocks[2]!.split('\n')[1]).toMatch(/#250 /);
   });
 
-  it('examples/search.mjs --int8 finds the same passages with the 8-bit graph', () => {
-    const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'search.mjs'), '--corpus', '300', '--csv', financialQaCsv(), '--int8'], { encoding: 'utf8', cwd: repoRoot });
+  it.each(['--int8', '--bf16'])('examples/search.mjs %s finds the same passages with the reduced-precision graph', (flag) => {
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'search.mjs'), '--corpus', '300', '--csv', financialQaCsv(), flag], { encoding: 'utf8', cwd: repoRoot });
     expect(r.status, r.stderr).toBe(0);
     const blocks = r.stdout.split('\nQ: ').slice(1);
     expect(blocks[0]!.split('\n')[1]).toMatch(/#3 /);
