@@ -114,6 +114,18 @@ export function l2normalize(v: number[]): number[] {
   return v.map((x) => x / n);
 }
 
+/** Nodes of an ONNX graph with this op_type: NodeProto field 4 (tag 0x22), length, the name. */
+export function countOps(graph: Buffer, op: string): number {
+  return graph.toString('latin1').split(`\x22${String.fromCharCode(op.length)}${op}`).length - 1;
+}
+
+/** Mean |a − b|. */
+export function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+  return sum / a.length;
+}
+
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;
   let m = 0;

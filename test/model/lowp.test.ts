@@ -12,7 +12,7 @@ import { parseEncoderConfig } from '../../lib/onnx/config.js';
 import { Tokenizer } from '../../lib/tokenizer.js';
 import { bertForward, type Rounding } from '../helpers/bert-reference.js';
 import { financialQa, repoRoot } from '../helpers/data.js';
-import { float64Weights, l2normalize, makeModel, maxAbsDiff, poolReference, tempDir, useKernels } from '../helpers/models.js';
+import { countOps, float64Weights, l2normalize, makeModel, maxAbsDiff, meanAbsDiff, poolReference, tempDir, useKernels } from '../helpers/models.js';
 
 let root: string;
 let cache: string;
@@ -24,9 +24,6 @@ beforeAll(() => {
   tiny = makeModel(root, 'tiny', { pooling: 'mean', shape: { hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 256 } });
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-
-/** Nodes with this op_type: NodeProto field 4 (tag 0x22), length, the name. */
-const count = (graph: Buffer, op: string) => graph.toString('latin1').split(`\x22${String.fromCharCode(op.length)}${op}`).length - 1;
 
 /** Round half to even, in float64. */
 const roundEven = (v: number) => {
@@ -59,13 +56,6 @@ const ROUNDINGS: Record<'int8' | 'bf16', { rounding: Rounding; weight: (w: Float
   bf16: { rounding: { input: (row) => row.map(bf16) }, weight: (w) => w.map(bf16) },
 };
 
-/** Mean |a − b|. */
-const mad = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
-  return sum / a.length;
-};
-
 describe("embedrt's int8 and bf16 kernels", () => {
   useKernels('embedrt');
 
@@ -77,9 +67,9 @@ describe("embedrt's int8 and bf16 kernels", () => {
       const op = quantize === 'int8' ? 'LinearInt8' : 'LinearBF16';
       // 2 layers × (QKV fused, attention output, FFN in, FFN out); only the attention's activation ×
       // activation products stay MatMul; none of ONNX Runtime's int8 ops.
-      expect(count(bytes, op)).toBe(2 * 4);
-      expect(count(bytes, 'MatMul')).toBe(2 * 2);
-      expect(count(bytes, 'DynamicQuantizeMatMul') + count(bytes, 'MatMulNBits') + count(bytes, 'Linear')).toBe(0);
+      expect(countOps(bytes, op)).toBe(2 * 4);
+      expect(countOps(bytes, 'MatMul')).toBe(2 * 2);
+      expect(countOps(bytes, 'DynamicQuantizeMatMul') + countOps(bytes, 'MatMulNBits') + countOps(bytes, 'Linear')).toBe(0);
       // The kernels quantize or round the checkpoint's float32 tensors when the session starts: the graph
       // holds no weights of its own.
       expect(fs.existsSync(`${graph}.data`)).toBe(false);
@@ -107,10 +97,10 @@ describe("embedrt's int8 and bf16 kernels", () => {
         // Rounding is chaotic (a value within float32's error of a step's midpoint rounds either way, and
         // the step moves every later rounding): the kernels must move as far from float32 as the
         // reference does, and lie far nearer the reference than that.
-        const step = mad(ref, exact);
+        const step = meanAbsDiff(ref, exact);
         expect(step, `${quantize}: the reference rounds`).toBeGreaterThan(quantize === 'int8' ? 1e-4 : 1e-5);
-        expect(Math.abs(mad(ours.row(i), exact) / step - 1), `${quantize}, text ${i}`).toBeLessThan(0.25);
-        expect(mad(ours.row(i), ref), `${quantize}, text ${i}`).toBeLessThan(step / 4);
+        expect(Math.abs(meanAbsDiff(ours.row(i), exact) / step - 1), `${quantize}, text ${i}`).toBeLessThan(0.25);
+        expect(meanAbsDiff(ours.row(i), ref), `${quantize}, text ${i}`).toBeLessThan(step / 4);
       });
     }
   });

@@ -14,7 +14,7 @@ import { qaDataset, readQaRows } from '../../lib/irdata.js';
 import { convertCheckpoint, onnxGraphFor } from '../../lib/model.js';
 import { quantizeBlocksUint8, quantizeColumnsInt8, toFloat16Bits } from '../../lib/onnx/quantize.js';
 import { financialQa, financialQaCsv, repoRoot, rng } from '../helpers/data.js';
-import { float64Weights, l2normalize, makeModel, maxAbsDiff, miniLmDir, ort, ortHidden, poolReference, tempDir, useKernels } from '../helpers/models.js';
+import { countOps, float64Weights, l2normalize, makeModel, maxAbsDiff, meanAbsDiff, miniLmDir, ort, ortHidden, poolReference, tempDir, useKernels } from '../helpers/models.js';
 import { bertForward } from '../helpers/bert-reference.js';
 import { parseEncoderConfig } from '../../lib/onnx/config.js';
 import { Tokenizer } from '../../lib/tokenizer.js';
@@ -30,8 +30,6 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-/** Nodes with this op_type: NodeProto field 4 (tag 0x22), length, the name. */
-const count = (graph: Buffer, op: string) => graph.toString('latin1').split(`\x22${String.fromCharCode(op.length)}${op}`).length - 1;
 
 function cosines(a: { rows: number; dim: number; row(i: number): Float32Array }, b: typeof a): number[] {
   return Array.from({ length: a.rows }, (_, i) => {
@@ -186,10 +184,10 @@ describe('int8 graphs (ONNX Runtime\'s int8 ops: the standard file)', () => {
       expect(graph).not.toBe(fp32);
       const bytes = fs.readFileSync(graph);
       // 2 layers: QKV fused + attention output are DynamicQuantizeMatMul; the FFN layers are MatMulNBits in 'int8'.
-      expect(count(bytes, 'DynamicQuantizeMatMul')).toBe(quantize === 'int8' ? 2 * 2 : 4 * 2);
-      expect(count(bytes, 'MatMulNBits')).toBe(quantize === 'int8' ? 2 * 2 : 0);
-      expect(count(bytes, 'MatMul')).toBe(2 * 2); // only the attention's activation × activation products stay float
-      expect(count(fs.readFileSync(fp32), 'MatMul')).toBe(2 * 8);
+      expect(countOps(bytes, 'DynamicQuantizeMatMul')).toBe(quantize === 'int8' ? 2 * 2 : 4 * 2);
+      expect(countOps(bytes, 'MatMulNBits')).toBe(quantize === 'int8' ? 2 * 2 : 0);
+      expect(countOps(bytes, 'MatMul')).toBe(2 * 2); // only the attention's activation × activation products stay float
+      expect(countOps(fs.readFileSync(fp32), 'MatMul')).toBe(2 * 8);
       // The 8-bit weights are its own; float tensors (embeddings, LayerNorms) point into the checkpoint.
       expect(fs.statSync(`${graph}.data`).size).toBeLessThan(fs.statSync(path.join(tiny, 'model.safetensors')).size / 2);
       expect(fs.existsSync(`${fp32}.data`)).toBe(false); // the float graph holds no weights at all
@@ -286,8 +284,8 @@ describe('fp16 graphs', () => {
     const graph = onnxGraphFor(tiny, { cacheDir: cache, quantize: 'fp16' });
     const bytes = fs.readFileSync(graph);
     // 2 layers: QKV fused, attention output, two FFN products in float16 + the attention's two float32 products.
-    expect(count(bytes, 'MatMul')).toBe(2 * 6);
-    expect(count(bytes, 'Cast')).toBe(2 * 4 * 2 + 1); // in and out of each float16 product; the mask's
+    expect(countOps(bytes, 'MatMul')).toBe(2 * 6);
+    expect(countOps(bytes, 'Cast')).toBe(2 * 4 * 2 + 1); // in and out of each float16 product; the mask's
     const projections = 2 * (4 * 64 * 64 + 2 * 64 * 256);
     // The float16 weights are its own (2 bytes each, 64-byte aligned); the rest points into the checkpoint.
     expect(fs.statSync(`${graph}.data`).size).toBeGreaterThanOrEqual(projections * 2);
@@ -336,17 +334,12 @@ describe('fp16 graphs', () => {
       // the other way, and the step it makes moves later roundings), so the emulation cannot equal the
       // rounded reference element for element; it must move as far from float32 as the reference does,
       // and lie nearer the rounded reference than that.
-      const mad = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-        let sum = 0;
-        for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
-        return sum / a.length;
-      };
-      const step = mad(rounded, weightsOnly);
+      const step = meanAbsDiff(rounded, weightsOnly);
       expect(step).toBeGreaterThan(1e-5);
-      expect(Math.abs(mad(e, weightsOnly) / step - 1)).toBeLessThan(0.25);
-      expect(mad(e, rounded)).toBeLessThan(step / 2);
+      expect(Math.abs(meanAbsDiff(e, weightsOnly) / step - 1)).toBeLessThan(0.25);
+      expect(meanAbsDiff(e, rounded)).toBeLessThan(step / 2);
       // ONNX Runtime on a CPU rounds the plain fp16 graph's weights, not its activations.
-      expect(mad(p, weightsOnly)).toBeLessThan(step / 100);
+      expect(meanAbsDiff(p, weightsOnly)).toBeLessThan(step / 100);
     }
   });
 
