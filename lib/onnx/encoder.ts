@@ -22,9 +22,9 @@ import { positionsAfterPadding, relativePositionBucket, type ClassifierHead, typ
 
 /**
  * Weight quantization of the graph builder. 'int8': with embedrtOps, every projection a
- * com.embedrt.LinearInt8 (int8 weights per output channel, activations per row); otherwise int8
- * dynamic quantization (DynamicQuantizeMatMul) for the attention projections, 8-bit blockwise
- * (MatMulNBits) for the feed-forward layers. 'int8-fast': all DynamicQuantizeMatMul — faster, less
+ * com.embedrt.LinearInt8 (int8 weights per output channel, activations per row and block of 128);
+ * otherwise int8 dynamic quantization (DynamicQuantizeMatMul) for the attention projections, 8-bit
+ * blockwise (MatMulNBits) for the feed-forward layers. 'int8-fast': all DynamicQuantizeMatMul — faster, less
  * faithful. 'fp16': the projections' weights and products in float16 (for GPUs: their tensor cores),
  * everything else in float32. 'bf16': com.embedrt.LinearBF16 projections (bfloat16 weights and
  * activations, float32 sums; embedrtOps only).
