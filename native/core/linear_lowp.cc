@@ -57,7 +57,9 @@ void reset_lowp_kernels() {
 
 LowpLinear::LowpLinear(LowPrecision format, const LinearRows* blocks, size_t count, size_t k) : format_(format), k_(k) {
   const bool int8 = format == LowPrecision::Int8;
-  if (int8 && k > kMaxInt8Depth) throw std::invalid_argument("an int8 linear layer's depth must be at most 65536, got " + std::to_string(k));
+  if (int8 && k > kMaxInt8Depth) {
+    throw std::invalid_argument("an int8 linear layer's depth must be at most " + std::to_string(kMaxInt8Depth) + ", got " + std::to_string(k));
+  }
   std::vector<const float*> rows;
   for (size_t b = 0; b < count; ++b) {
     for (size_t r = 0; r < blocks[b].rows; ++r) rows.push_back(blocks[b].data + r * k);

@@ -53,9 +53,6 @@ class LinearKernel {
     if constexpr (F == Format::Float) {
       pack_linear_weights(blocks.data(), blocks.size(), k_, packed_.get(linear_packed_floats(n_, k_)));
     } else {
-      if (F == Format::Int8 && k_ > kMaxInt8Depth) {
-        throw Ort::Exception("K = " + std::to_string(k_) + " exceeds int8's " + std::to_string(kMaxInt8Depth), ORT_INVALID_ARGUMENT);
-      }
       lowp_ = std::make_unique<LowpLinear>(F == Format::Int8 ? LowPrecision::Int8 : LowPrecision::BF16, blocks.data(), blocks.size(), k_);
     }
     for (const LinearRows& b : blocks) platform::release_pages(b.data, b.rows * k_ * sizeof(float));

@@ -33,26 +33,26 @@ template <int R>
 void int8_portable(const Tile& t) {
   float sums[R][kStrip] = {};
   for (size_t b = 0; b < t.blocks; ++b) {
-  int32_t acc[R][kStrip] = {};
-  for (size_t g = b * kBlockGroups; g < std::min(t.groups, (b + 1) * kBlockGroups); ++g) {
-    for (int r = 0; r < R; ++r) {
-      const uint32_t av = t.a[g * R + r];
-      for (size_t j = 0; j < kStrip; ++j) {
-        const uint32_t wv = t.b[(j / kCols) * t.panel + g * kCols + j % kCols];
-        int32_t s = 0;
-        for (int e = 0; e < 4; ++e) {
-          s += static_cast<int32_t>((av >> (8 * e)) & 0xffu) * static_cast<int8_t>(static_cast<uint8_t>(wv >> (8 * e)));
+    int32_t acc[R][kStrip] = {};
+    for (size_t g = b * kBlockGroups; g < std::min(t.groups, (b + 1) * kBlockGroups); ++g) {
+      for (int r = 0; r < R; ++r) {
+        const uint32_t av = t.a[g * R + r];
+        for (size_t j = 0; j < kStrip; ++j) {
+          const uint32_t wv = t.b[(j / kCols) * t.panel + g * kCols + j % kCols];
+          int32_t s = 0;
+          for (int e = 0; e < 4; ++e) {
+            s += static_cast<int32_t>((av >> (8 * e)) & 0xffu) * static_cast<int8_t>(static_cast<uint8_t>(wv >> (8 * e)));
+          }
+          acc[r][j] += s;
         }
-        acc[r][j] += s;
       }
     }
-  }
-  for (int r = 0; r < R; ++r) {
-    for (size_t j = 0; j < kStrip; ++j) {
-      const float sum = static_cast<float>(acc[r][j] - 128 * t.colsum[b * t.cstride + j]);
-      sums[r][j] = std::fma(sum, t.xscale[r * t.blocks + b], sums[r][j]);
+    for (int r = 0; r < R; ++r) {
+      for (size_t j = 0; j < kStrip; ++j) {
+        const float sum = static_cast<float>(acc[r][j] - 128 * t.colsum[b * t.cstride + j]);
+        sums[r][j] = std::fma(sum, t.xscale[r * t.blocks + b], sums[r][j]);
+      }
     }
-  }
   }
   for (int r = 0; r < R; ++r) {
     for (size_t j = 0; j < kStrip; ++j) t.y[r * t.ldy + j] = std::fma(sums[r][j], t.wscale[j], t.bias[j]);
@@ -185,6 +185,15 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void int8_vnni(const Tile
   }
 }
 
+// bf16's epilogue: y = the float32 sums + bias.
+template <int R>
+__attribute__((target("avx512f"))) inline void store_plus_bias(const __m512 (&acc)[R][2], const Tile& t) {
+  for (int h = 0; h < 2; ++h) {
+    const __m512 bias = _mm512_loadu_ps(t.bias + h * kCols);
+    for (int r = 0; r < R; ++r) _mm512_storeu_ps(t.y + r * t.ldy + h * kCols, _mm512_add_ps(acc[r][h], bias));
+  }
+}
+
 template <int R>
 __attribute__((target("avx512f,avx512bf16"))) void bf16_dot(const Tile& t) {
   EMBEDRT_LOWP_STEPS(__m512, 0, t.groups, {
@@ -192,10 +201,7 @@ __attribute__((target("avx512f,avx512bf16"))) void bf16_dot(const Tile& t) {
     acc[r][0] = _mm512_dpbf16_ps(acc[r][0], x, (__m512bh)w0);
     acc[r][1] = _mm512_dpbf16_ps(acc[r][1], x, (__m512bh)w1);
   })
-  for (int h = 0; h < 2; ++h) {
-    const __m512 bias = _mm512_loadu_ps(t.bias + h * kCols);
-    for (int r = 0; r < R; ++r) _mm512_storeu_ps(t.y + r * t.ldy + h * kCols, _mm512_add_ps(acc[r][h], bias));
-  }
+  store_plus_bias<R>(acc, t);
 }
 
 // vdpbf16ps by float32 FMAs: each pair's odd product, then its even one (both exact).
@@ -209,10 +215,7 @@ __attribute__((target("avx512f"))) void bf16_fma(const Tile& t) {
     acc[r][1] = _mm512_fmadd_ps(odd, _mm512_castsi512_ps(_mm512_and_si512(w1, high)), acc[r][1]);
     acc[r][1] = _mm512_fmadd_ps(even, _mm512_castsi512_ps(_mm512_slli_epi32(w1, 16)), acc[r][1]);
   })
-  for (int h = 0; h < 2; ++h) {
-    const __m512 bias = _mm512_loadu_ps(t.bias + h * kCols);
-    for (int r = 0; r < R; ++r) _mm512_storeu_ps(t.y + r * t.ldy + h * kCols, _mm512_add_ps(acc[r][h], bias));
-  }
+  store_plus_bias<R>(acc, t);
 }
 
 #undef EMBEDRT_LOWP_STEPS
