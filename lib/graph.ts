@@ -162,9 +162,11 @@ export function onnxGraphFor(dir: string, opts: GraphOptions = {}, build: GraphB
  *    texts at 0.6–0.8× its time). On an AVX2-only host (2026-12-04) MLAS ran batches 2.3× and single
  *    texts 1.6× faster than embedrt's AVX2 kernels, so there, and on CPUs never measured (ARM), ONNX
  *    Runtime's run.
- *  - 'int8': CPUs with AVX-512 VNNI (embedrt's kernel is vpdpbusd's; elsewhere ONNX Runtime's int8 ops,
- *    whose AVX2 kernels embedrt has no answer to yet).
- *  - 'bf16': always (only embedrt runs it; without AVX512-BF16, by float32 FMAs or plain C++).
+ *  - 'int8': CPUs with AVX-512 VNNI (measured: 2.5–2.9× embedrt's float32). embedrt also has AVX-VNNI,
+ *    AVX2, NEON and NEON-sdot int8 kernels (linear_lowp.h), tested under emulation but never timed
+ *    against ONNX Runtime's int8 ops on such a CPU: there ONNX Runtime's run unless EMBEDRT_KERNELS says.
+ *  - 'bf16': always (only embedrt runs it; without AVX512-BF16, by float32 FMAs — AVX-512, AVX2, NEON —
+ *    or plain C++).
  *  - 'int8-fast', 'fp16': never (ONNX Runtime's ops by definition).
  * EMBEDRT_KERNELS=embedrt|onnxruntime decides instead (benchmarks, tests); auto is the default.
  */

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the native GoogleTest suite twice (a normal build and an ASan+UBSan build), then
 # the libFuzzer targets under ASan+UBSan for a bounded time (EMBEDRT_FUZZ_SECONDS, default 60) with
-# clang fetched by scripts/assemble-ort.mjs --clang. EMBEDRT_NATIVE_TESTS=plain|sanitize|fuzz runs one.
-# (The NEON kernels are compiled for AArch64, warnings as errors, and run under qemu by npm run
-# prebuild:all and test/platforms.)
+# clang fetched by scripts/assemble-ort.mjs --clang, and the kernel tests (SIMD and low-precision linear)
+# built for linux-arm64 and run under qemu-user, so the NEON kernels are checked as the x86 ones are.
+# EMBEDRT_NATIVE_TESTS=plain|sanitize|arm64|fuzz runs one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -39,6 +39,15 @@ if [[ $which == all || $which == sanitize ]]; then
   export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/native/tests/lsan.supp:print_suppressions=0}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   run_suite "asan+ubsan" build/native-asan -DCMAKE_BUILD_TYPE=Debug -DEMBEDRT_SANITIZE=ON
+fi
+
+if [[ $which == all || $which == arm64 ]]; then
+  echo "== native kernel tests (linux-arm64, qemu-user) =="
+  if ! command -v qemu-aarch64-static >/dev/null; then
+    [[ $(id -u) == 0 ]] || { echo "qemu-aarch64-static is missing: apt-get install qemu-user-static (as root)"; exit 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 qemu-user-static
+  fi
+  node scripts/prebuild-all.mjs --kernel-tests
 fi
 
 if [[ $which == all || $which == fuzz ]]; then

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // npm run prebuild:all [-- <target>...] [--check]
+// node scripts/prebuild-all.mjs --kernel-tests   (the native kernel tests on linux-arm64, under qemu-user)
 //
 // Cross-builds the addon for every target of scripts/targets.mjs on this Linux machine with zig (from
 // PyPI's `ziglang` wheel; ZIG names another zig) driving the one CMakeLists.txt, and lays each result
@@ -86,7 +87,8 @@ function zig() {
 }
 
 // Wrapper scripts (CMake wants one executable per tool) and a toolchain file for one target.
-function toolchain(target, zigBin, dir) {
+// zigTarget overrides the target's (the kernel tests' static musl build).
+function toolchain(target, zigBin, dir, zigTarget = TARGETS[target].zig) {
   const t = TARGETS[target];
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin, { recursive: true });
@@ -99,8 +101,8 @@ function toolchain(target, zigBin, dir) {
   // probe doubled the cold build time. -s: no symbol table or debug sections in what ships (macOS output
   // is then ad-hoc signed).
   const flags = '-O3 -fPIC -s -Wno-unused-command-line-argument';
-  const cc = wrap('cc', `cc -target ${t.zig} ${flags}`);
-  const cxx = wrap('c++', `c++ -target ${t.zig} ${flags}`);
+  const cc = wrap('cc', `cc -target ${zigTarget} ${flags}`);
+  const cxx = wrap('c++', `c++ -target ${zigTarget} ${flags}`);
   const ar = wrap('ar', 'ar');
   const ranlib = wrap('ranlib', 'ranlib');
   const system = { linux: 'Linux', darwin: 'Darwin', win32: 'Windows' }[t.os];
@@ -109,7 +111,7 @@ function toolchain(target, zigBin, dir) {
   fs.writeFileSync(
     file,
     [
-      `# Written by scripts/prebuild-all.mjs for ${target} (zig ${t.zig}).`,
+      `# Written by scripts/prebuild-all.mjs for ${target} (zig ${zigTarget}).`,
       `set(CMAKE_SYSTEM_NAME ${system})`,
       `set(CMAKE_SYSTEM_PROCESSOR ${processor})`,
       `set(CMAKE_C_COMPILER "${cc}")`,
@@ -209,6 +211,37 @@ function buildTarget(target, zigBin) {
   log(`${target}: built in ${((Date.now() - started) / 1000).toFixed(0)} s → packages/${target}/`);
 }
 
+// --kernel-tests: the native kernel tests (SIMD and low-precision linear kernels, native/tests) built for
+// linux-arm64 — static (musl), GoogleTest compiled from Debian's source — and run under qemu-user with
+// every AArch64 feature (QEMU_CPU=max: NEON and the dot-product instructions), so the NEON kernels run
+// and are checked as the x86 ones are. Needs qemu-aarch64-static (scripts/native-tests.sh installs it).
+const GTEST_SOURCE = '/usr/src/googletest';
+const KERNEL_TESTS = '*Lowp*:*Simd*:LinearPacking.*';
+function kernelTests(zigBin) {
+  const target = 'linux-arm64';
+  const dir = path.join(root, 'build', 'cross', `${target}-kernel-tests`);
+  const build = path.join(dir, 'build');
+  if (!fs.existsSync(path.join(GTEST_SOURCE, 'CMakeLists.txt'))) {
+    throw new Error(`the AArch64 kernel tests compile GoogleTest from ${GTEST_SOURCE} (Debian's googletest package): not found`);
+  }
+  const started = Date.now();
+  run('cmake', [
+    '-S', root, '-B', build, '-G', 'Ninja',
+    `-DCMAKE_TOOLCHAIN_FILE=${toolchain(target, zigBin, dir, 'aarch64-linux-musl')}`,
+    '-DCMAKE_BUILD_TYPE=Release', '-DEMBEDRT_ADDON=OFF', '-DEMBEDRT_TESTS=ON',
+    `-DEMBEDRT_TARGET=${target}`, `-DEMBEDRT_GTEST_SOURCE=${GTEST_SOURCE}`,
+    '-DCMAKE_CROSSCOMPILING_EMULATOR=qemu-aarch64-static',  // for gtest_discover_tests
+  ]);
+  const output = run('cmake', ['--build', build, '--target', 'embedrt_tests']);
+  const warnings = output.split('\n').filter((l) => /\bnative\/.*warning:/.test(l));
+  if (warnings.length) throw new Error(`${target} kernel tests: the build warns:\n${warnings.join('\n')}`);
+  log(`${target} kernel tests: built in ${((Date.now() - started) / 1000).toFixed(0)} s; running under qemu-aarch64-static`);
+  execFileSync('qemu-aarch64-static', [path.join(build, 'embedrt_tests'), `--gtest_filter=${KERNEL_TESTS}`, '--gtest_brief=1'], {
+    stdio: 'inherit',
+    env: { ...process.env, QEMU_CPU: 'max' },
+  });
+}
+
 function report(targets) {
   let ok = true;
   for (const target of targets) {
@@ -227,6 +260,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       console.error(`no target ${t}; the targets are ${Object.keys(TARGETS).join(', ')}`);
       process.exit(2);
     }
+  }
+  if (argv.includes('--kernel-tests')) {
+    try {
+      kernelTests(zig());
+    } catch (e) {
+      console.error(e.message);
+      process.exit(1);
+    }
+    process.exit(0);
   }
   const targets = asked.length ? asked : Object.keys(TARGETS);
   if (!argv.includes('--check')) {

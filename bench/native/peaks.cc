@@ -25,6 +25,7 @@
 
 #include "cpu_features.h"
 #include "linear.h"
+#include "simd.h"
 #include "linear_lowp.h"
 #include "linear_lowp.h"
 #include "thread_pool.h"
@@ -165,10 +166,24 @@ std::string json(const Rate& r) {
 
 }  // namespace
 
-// `embedrt_peaks linear <precision>`: only the linear rows of that precision (no peaks: quick, for tuning).
+// `embedrt_peaks linear <precision> [avx2|avxvnni]`: only the linear rows of that precision (no peaks:
+// quick, for tuning), optionally on the AVX2 path (float32's AVX2 kernels, the low precisions' AVX2 or
+// YMM-VNNI kernel).
 int main(int argc, char** argv) {
   const bool linear_only = argc > 2 && std::string(argv[1]) == "linear";
   const std::string only = linear_only ? argv[2] : "";
+  const std::string path = linear_only && argc > 3 ? argv[3] : "";
+  if (!path.empty()) {
+    using embedrt::LowpKernel;
+    using embedrt::LowPrecision;
+    const bool ok = (path == "avx2" || path == "avxvnni") && embedrt::simd::set_path(embedrt::simd::Path::Avx2) &&
+                    embedrt::force_lowp_kernel(LowPrecision::Int8, path == "avx2" ? LowpKernel::Avx2 : LowpKernel::AvxVnni) &&
+                    embedrt::force_lowp_kernel(LowPrecision::BF16, LowpKernel::Avx2);
+    if (!ok) {
+      std::fprintf(stderr, "embedrt_peaks: no path %s on this CPU (avx2 or avxvnni)\n", path.c_str());
+      return 2;
+    }
+  }
   using embedrt::x86_features;
   const auto& f = x86_features();
   struct Peak {

@@ -3,6 +3,13 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#elif defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+#elif defined(__aarch64__) && defined(_WIN32)
+#include <windows.h>
+#endif
 
 namespace embedrt {
 
@@ -38,6 +45,22 @@ X86Features probe_x86() {
 }
 #endif
 
+#if defined(__aarch64__)
+ArmFeatures probe_arm() {
+  ArmFeatures f;
+#if defined(__linux__)
+  f.dotprod = (getauxval(AT_HWCAP) & (1ul << 20)) != 0;  // HWCAP_ASIMDDP
+#elif defined(__APPLE__)
+  int v = 0;
+  size_t size = sizeof v;
+  f.dotprod = sysctlbyname("hw.optional.arm.FEAT_DotProd", &v, &size, nullptr, 0) == 0 && v != 0;
+#elif defined(_WIN32)
+  f.dotprod = IsProcessorFeaturePresent(43) != 0;  // PF_ARM_V82_DP_INSTRUCTIONS_AVAILABLE
+#endif
+  return f;
+}
+#endif
+
 SimdLevel probe() {
 #if defined(__x86_64__) || defined(__i386__)
   const X86Features& f = x86_features();
@@ -58,6 +81,15 @@ const X86Features& x86_features() {
   static const X86Features f = probe_x86();
 #else
   static const X86Features f;
+#endif
+  return f;
+}
+
+const ArmFeatures& arm_features() {
+#if defined(__aarch64__)
+  static const ArmFeatures f = probe_arm();
+#else
+  static const ArmFeatures f;
 #endif
   return f;
 }

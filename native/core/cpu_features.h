@@ -21,4 +21,11 @@ struct X86Features {
 };
 const X86Features& x86_features();  // all false on other architectures
 
+// AArch64 features beyond the mandatory Advanced SIMD, from the OS (Linux's hwcaps, macOS's sysctl,
+// Windows' processor features).
+struct ArmFeatures {
+  bool dotprod = false;  // FEAT_DotProd: sdot / udot (ARMv8.2; every Apple M-series CPU)
+};
+const ArmFeatures& arm_features();  // all false on other architectures
+
 }  // namespace embedrt

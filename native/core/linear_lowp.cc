@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -23,24 +24,43 @@ std::atomic<int> forced[2] = {-1, -1};
 }  // namespace
 
 bool lowp_kernel_supported(LowPrecision format, LowpKernel kernel) {
-  if (kernel == LowpKernel::Portable) return true;
+  const bool int8 = format == LowPrecision::Int8;
+  switch (kernel) {
+    case LowpKernel::Portable: return true;
 #if defined(__x86_64__)
-  const X86Features& f = x86_features();
-  if (!simd::path_supported(simd::Path::Avx512) || !f.avx512bw) return false;
-  if (kernel == LowpKernel::Avx512) return format == LowPrecision::BF16;
-  return format == LowPrecision::Int8 ? f.avx512vnni : f.avx512bf16;
-#else
-  (void)format;
-  return false;
+    case LowpKernel::Avx512:
+    case LowpKernel::Avx512Dot: {
+      const X86Features& f = x86_features();
+      if (!simd::path_supported(simd::Path::Avx512) || !f.avx512bw) return false;
+      if (kernel == LowpKernel::Avx512) return !int8;
+      return int8 ? f.avx512vnni : f.avx512bf16;
+    }
+    case LowpKernel::Avx2: return simd::path_supported(simd::Path::Avx2);
+    case LowpKernel::AvxVnni: {
+      const X86Features& f = x86_features();
+      return int8 && simd::path_supported(simd::Path::Avx2) && (f.avxvnni || (f.avx512vnni && f.avx512vl));
+    }
 #endif
+#if defined(__aarch64__)
+    case LowpKernel::Neon: return true;
+    case LowpKernel::NeonDot: return int8 && arm_features().dotprod;
+#endif
+    default: return false;
+  }
 }
 
+// The best kernel the active SIMD path allows (a path forced lower, as tests do, takes the lower kernels).
 LowpKernel lowp_kernel(LowPrecision format) {
   const int f = forced[static_cast<int>(format)].load(std::memory_order_relaxed);
   if (f >= 0) return static_cast<LowpKernel>(f);
-  if (simd::active_path() != simd::Path::Avx512) return LowpKernel::Portable;
-  for (LowpKernel k : {LowpKernel::Avx512Dot, LowpKernel::Avx512}) {
-    if (lowp_kernel_supported(format, k)) return k;
+  static constexpr LowpKernel kX86[] = {LowpKernel::Avx512Dot, LowpKernel::Avx512, LowpKernel::AvxVnni, LowpKernel::Avx2};
+  static constexpr LowpKernel kArm[] = {LowpKernel::NeonDot, LowpKernel::Neon};
+  const simd::Path path = simd::active_path();
+  // AVX2's path starts past the AVX-512 kernels.
+  const LowpKernel* begin = path == simd::Path::Neon ? kArm : path == simd::Path::Avx2 ? kX86 + 2 : kX86;
+  const LowpKernel* end = path == simd::Path::Neon ? std::end(kArm) : path == simd::Path::Scalar ? kX86 : std::end(kX86);
+  for (const LowpKernel* k = begin; k < end; ++k) {
+    if (lowp_kernel_supported(format, *k)) return *k;
   }
   return LowpKernel::Portable;
 }
@@ -101,8 +121,7 @@ void LowpLinear::forward(const float* x, size_t m, const float* bias, float* y, 
     return;
   }
   const Kernels kern = kernels_for(format_, lowp_kernel(format_));
-  const size_t tile_rows = format_ == LowPrecision::Int8 ? kInt8TileRows : kTileRows;
-  const size_t tiles = (m + tile_rows - 1) / tile_rows;
+  const size_t tiles = (m + kern.rows - 1) / kern.rows;
   std::vector<size_t> first(tiles + 1);
   for (size_t i = 0; i <= tiles; ++i) first[i] = m * i / tiles;  // near-equal tiles
   thread_local AlignedFloats packed;

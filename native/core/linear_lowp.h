@@ -30,9 +30,18 @@ namespace embedrt {
 
 enum class LowPrecision { Int8, BF16 };
 
-// The kernels a format has: plain C++ (any CPU), AVX-512F (bfloat16 only: products of the pairs by float32
-// FMAs), and AVX-512 with the format's dot-product instruction (VNNI's vpdpbusd; AVX512-BF16's vdpbf16ps).
-enum class LowpKernel { Portable = 0, Avx512 = 1, Avx512Dot = 2 };
+// The kernels a format has (every one gives the same bits as Portable):
+//  - Portable: plain C++, any CPU.
+//  - Avx512: AVX-512F, bfloat16 only (each pair's products by float32 FMAs).
+//  - Avx512Dot: AVX-512 with the format's dot-product instruction (VNNI's vpdpbusd; AVX512-BF16's vdpbf16ps).
+//  - Avx2: AVX2 + FMA. int8: u8 × s8 pairs by vpmaddubsw on |x| and w · sign(x) (|x| ≤ 127, so the 16-bit
+//    pair sums cannot saturate), widened by vpmaddwd; bfloat16: as Avx512, on 8 lanes.
+//  - AvxVnni: int8 only, vpdpbusd on YMM registers — AVX-VNNI's VEX encoding, or AVX512-VL's EVEX one
+//    on an AVX-512 VNNI CPU without AVX-VNNI (the same instruction and kernel).
+//  - Neon: AArch64 Advanced SIMD. int8: s8 × s8 by smull / sadalp; bfloat16: float32 FMAs.
+//  - NeonDot: int8 only, ARMv8.2's sdot (FEAT_DotProd).
+enum class LowpKernel { Portable = 0, Avx512 = 1, Avx512Dot = 2, Avx2 = 3, AvxVnni = 4, Neon = 5, NeonDot = 6 };
+constexpr int kLowpKernels = 7;
 
 // The deepest int8 product: 255 · 127 · K stays below 2³¹.
 constexpr size_t kMaxInt8Depth = 65536;

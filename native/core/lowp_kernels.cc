@@ -1,11 +1,16 @@
 #include "lowp_kernels.h"
 
+#include "cpu_features.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#endif
+#if defined(__aarch64__)
+#include <arm_neon.h>
 #endif
 
 namespace embedrt {
@@ -159,7 +164,7 @@ __attribute__((target("avx512f,avx512vnni"))) inline __m512i dpbusd(__m512i acc,
   return acc;
 }
 
-// A tile of up to 6 rows (kInt8TileRows): each block's int32 sums and the float sums of the blocks
+// A tile of up to 6 rows: each block's int32 sums and the float sums of the blocks
 // before stay in registers (12 + 12 zmm).
 template <int R>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void int8_vnni(const Tile& t) {
@@ -268,11 +273,199 @@ __attribute__((target("avx512f,avx512bw"))) void pack_bf16_row_avx512(const floa
   }
 }
 
+// ---- AVX2 and AVX-VNNI (YMM) ----
+// A panel (16 columns: two YMM) at a time; each block's int32 sums in registers, the float sums in
+// memory (updated once per block and panel), so a tile of 6 rows fits in 16 registers.
+
+// The statement given adds group g's products for row r (av: its packed word; w0, w1: the panel's 16 columns) to
+// acc[r][0..1]. OFFSET: those sums include 128 · Σw (vpdpbusd's u8 × s8 of q + 128), subtracted here;
+// AVX2 sums q · w itself.
+#define EMBEDRT_INT8_YMM(NAME, TARGET, OFFSET, ...)                                                              \
+  template <int R>                                                                                             \
+  __attribute__((target(TARGET))) void NAME(const Tile& t) {                                                   \
+    alignas(32) float sums[R][kStrip] = {};                                                                    \
+    for (size_t b = 0; b < t.blocks; ++b) {                                                                    \
+      const size_t g0 = b * kBlockGroups, g1 = std::min(t.groups, g0 + kBlockGroups);                         \
+      for (size_t h = 0; h < 2; ++h) {                                                                         \
+        const uint32_t* bp = t.b + h * t.panel;                                                                \
+        __m256i acc[R][2];                                                                                     \
+        for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();                            \
+        for (size_t g = g0; g < g1; ++g) {                                                                     \
+          const __m256i w0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + g * kCols));              \
+          const __m256i w1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + g * kCols + 8));          \
+          _Pragma("GCC unroll 6") for (int r = 0; r < R; ++r) {                                                \
+            const uint32_t av = t.a[g * R + r];                                                                \
+            __VA_ARGS__                                                                                        \
+          }                                                                                                    \
+        }                                                                                                      \
+        for (int r = 0; r < R; ++r) {                                                                          \
+          const __m256 s = _mm256_set1_ps(t.xscale[r * t.blocks + b]);                                        \
+          for (size_t i = 0; i < 2; ++i) {                                                                     \
+            __m256i v = acc[r][i];                                                                             \
+            if (OFFSET) {                                                                                      \
+              const int32_t* cs = t.colsum + b * t.cstride + h * kCols + 8 * i;                                \
+              v = _mm256_sub_epi32(v, _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(cs)), 7)); \
+            }                                                                                                  \
+            float* sum = &sums[r][h * kCols + 8 * i];                                                          \
+            _mm256_store_ps(sum, _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), s, _mm256_load_ps(sum)));              \
+          }                                                                                                    \
+        }                                                                                                      \
+      }                                                                                                        \
+    }                                                                                                          \
+    for (size_t j = 0; j < kStrip; j += 8) {                                                                   \
+      const __m256 ws = _mm256_loadu_ps(t.wscale + j), bias = _mm256_loadu_ps(t.bias + j);                     \
+      for (int r = 0; r < R; ++r) {                                                                            \
+        _mm256_storeu_ps(t.y + r * t.ldy + j, _mm256_fmadd_ps(_mm256_load_ps(&sums[r][j]), ws, bias));         \
+      }                                                                                                        \
+    }                                                                                                          \
+  }
+
+EMBEDRT_INT8_YMM(int8_avxvnni, "avx2,fma,avxvnni", true, {
+  const __m256i x = _mm256_set1_epi32(static_cast<int>(av));
+  acc[r][0] = _mm256_dpbusd_avx_epi32(acc[r][0], x, w0);
+  acc[r][1] = _mm256_dpbusd_avx_epi32(acc[r][1], x, w1);
+})
+EMBEDRT_INT8_YMM(int8_avx512vl_vnni, "avx2,fma,avx512f,avx512vl,avx512vnni", true, {
+  const __m256i x = _mm256_set1_epi32(static_cast<int>(av));
+  acc[r][0] = _mm256_dpbusd_epi32(acc[r][0], x, w0);
+  acc[r][1] = _mm256_dpbusd_epi32(acc[r][1], x, w1);
+})
+EMBEDRT_INT8_YMM(int8_avx2, "avx2,fma", false, {
+  const __m256i x = _mm256_set1_epi32(static_cast<int>(av ^ 0x80808080u));  // q, signed
+  const __m256i ax = _mm256_sign_epi8(x, x), ones = _mm256_set1_epi16(1);  // |q| ≤ 127
+  acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w0, x)), ones));
+  acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w1, x)), ones));
+})
+#undef EMBEDRT_INT8_YMM
+
+// bf16_fma on 8 lanes, a panel at a time.
+template <int R>
+__attribute__((target("avx2,fma"))) void bf16_avx2(const Tile& t) {
+  const __m256i high = _mm256_set1_epi32(static_cast<int>(0xffff0000u));
+  for (size_t h = 0; h < 2; ++h) {
+    const uint32_t* bp = t.b + h * t.panel;
+    __m256 acc[R][2];
+    for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (size_t g = 0; g < t.groups; ++g) {
+      __m256 wo[2], we[2];
+      for (size_t i = 0; i < 2; ++i) {
+        const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + g * kCols + 8 * i));
+        wo[i] = _mm256_castsi256_ps(_mm256_and_si256(w, high));
+        we[i] = _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+      }
+      _Pragma("GCC unroll 6") for (int r = 0; r < R; ++r) {
+        const uint32_t av = t.a[g * R + r];
+        const __m256 odd = _mm256_set1_ps(float_of(av & 0xffff0000u)), even = _mm256_set1_ps(float_of(av << 16));
+        for (size_t i = 0; i < 2; ++i) acc[r][i] = _mm256_fmadd_ps(even, we[i], _mm256_fmadd_ps(odd, wo[i], acc[r][i]));
+      }
+    }
+    for (size_t i = 0; i < 2; ++i) {
+      const size_t j = h * kCols + 8 * i;
+      const __m256 bias = _mm256_loadu_ps(t.bias + j);
+      for (int r = 0; r < R; ++r) _mm256_storeu_ps(t.y + r * t.ldy + j, _mm256_add_ps(acc[r][i], bias));
+    }
+  }
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
 
 #endif
+
+#if defined(__aarch64__)
+
+// ---- NEON ----
+// A panel (16 columns: four registers of 4) at a time, as the YMM kernels. x's word as s8 (q) in every
+// lane, so the sums are of q · w directly (no u8 offset).
+
+// y = the float sums times the columns' scales + bias (one fused multiply-add, as on x86).
+template <int R>
+inline void int8_neon_store(const Tile& t, const float (&sums)[R][kStrip]) {
+  for (size_t j = 0; j < kStrip; j += 4) {
+    const float32x4_t ws = vld1q_f32(t.wscale + j), bias = vld1q_f32(t.bias + j);
+    for (int r = 0; r < R; ++r) vst1q_f32(t.y + r * t.ldy + j, vfmaq_f32(bias, vld1q_f32(&sums[r][j]), ws));
+  }
+}
+
+// ACCS int32x4 accumulators per row and panel; STEP adds group g's products for row r (x: its q in every
+// lane, w[4]: the panel's 16 columns); FOLD(i) gives columns 4i … 4i + 3's block sums.
+#define EMBEDRT_INT8_NEON(NAME, ATTR, ACCS, STEP, FOLD)                                                   \
+  template <int R>                                                                                      \
+  ATTR void NAME(const Tile& t) {                                                                       \
+    float sums[R][kStrip] = {};                                                                         \
+    for (size_t b = 0; b < t.blocks; ++b) {                                                             \
+      const size_t g0 = b * kBlockGroups, g1 = std::min(t.groups, g0 + kBlockGroups);                  \
+      for (size_t h = 0; h < 2; ++h) {                                                                  \
+        const uint32_t* bp = t.b + h * t.panel;                                                         \
+        int32x4_t acc[R][ACCS];                                                                         \
+        for (int r = 0; r < R; ++r) {                                                                   \
+          for (int i = 0; i < ACCS; ++i) acc[r][i] = vdupq_n_s32(0);                                     \
+        }                                                                                               \
+        for (size_t g = g0; g < g1; ++g) {                                                              \
+          int8x16_t w[4];                                                                               \
+          for (int i = 0; i < 4; ++i) w[i] = vreinterpretq_s8_u32(vld1q_u32(bp + g * kCols + 4 * i));   \
+          for (int r = 0; r < R; ++r) {                                                                 \
+            const int8x16_t x = vreinterpretq_s8_u32(vdupq_n_u32(t.a[g * R + r] ^ 0x80808080u));        \
+            for (int i = 0; i < 4; ++i) { STEP }                                                        \
+          }                                                                                             \
+        }                                                                                               \
+        for (int r = 0; r < R; ++r) {                                                                   \
+          const float32x4_t s = vdupq_n_f32(t.xscale[r * t.blocks + b]);                                \
+          for (int i = 0; i < 4; ++i) {                                                                 \
+            float* sum = &sums[r][h * kCols + 4 * i];                                                   \
+            vst1q_f32(sum, vfmaq_f32(vld1q_f32(sum), vcvtq_f32_s32(FOLD), s));                          \
+          }                                                                                             \
+        }                                                                                               \
+      }                                                                                                 \
+    }                                                                                                   \
+    int8_neon_store<R>(t, sums);                                                                        \
+  }
+
+// sdot: lane j += the four products of column j's bytes and x's.
+EMBEDRT_INT8_NEON(int8_neon_dot, __attribute__((target("arch=armv8.2-a+dotprod"))), 4,
+                  acc[r][i] = vdotq_s32(acc[r][i], w[i], x);, acc[r][i])
+// smull: 16-bit products of two columns' bytes; sadalp: their pairs added into 32 bits (two partial sums
+// per column, added at the block's end by addp).
+EMBEDRT_INT8_NEON(int8_neon, , 8,
+                  acc[r][2 * i] = vpadalq_s16(acc[r][2 * i], vmull_s8(vget_low_s8(w[i]), vget_low_s8(x)));
+                  acc[r][2 * i + 1] = vpadalq_s16(acc[r][2 * i + 1], vmull_high_s8(w[i], x));,
+                  vpaddq_s32(acc[r][2 * i], acc[r][2 * i + 1]))
+#undef EMBEDRT_INT8_NEON
+
+// bf16_portable's products and order by float32 FMAs, a panel at a time.
+template <int R>
+void bf16_neon(const Tile& t) {
+  const uint32x4_t high = vdupq_n_u32(0xffff0000u);
+  for (size_t h = 0; h < 2; ++h) {
+    const uint32_t* bp = t.b + h * t.panel;
+    float32x4_t acc[R][4];
+    for (int r = 0; r < R; ++r) {
+      for (int i = 0; i < 4; ++i) acc[r][i] = vdupq_n_f32(0.f);
+    }
+    for (size_t g = 0; g < t.groups; ++g) {
+      float32x4_t wo[4], we[4];
+      for (int i = 0; i < 4; ++i) {
+        const uint32x4_t w = vld1q_u32(bp + g * kCols + 4 * i);
+        wo[i] = vreinterpretq_f32_u32(vandq_u32(w, high));
+        we[i] = vreinterpretq_f32_u32(vshlq_n_u32(w, 16));
+      }
+      for (int r = 0; r < R; ++r) {
+        const uint32_t av = t.a[g * R + r];
+        const float32x4_t odd = vdupq_n_f32(float_of(av & 0xffff0000u)), even = vdupq_n_f32(float_of(av << 16));
+        for (int i = 0; i < 4; ++i) acc[r][i] = vfmaq_f32(vfmaq_f32(acc[r][i], wo[i], odd), we[i], even);
+      }
+    }
+    for (int i = 0; i < 4; ++i) {
+      const size_t j = h * kCols + 4 * i;
+      const float32x4_t bias = vld1q_f32(t.bias + j);
+      for (int r = 0; r < R; ++r) vst1q_f32(t.y + r * t.ldy + j, vaddq_f32(acc[r][i], bias));
+    }
+  }
+}
+
+#endif
+
 
 #define EMBEDRT_LOWP_TABLE(kernel)                                                                              \
   constexpr Micro kernel##_table[] = {nullptr,    kernel<1>, kernel<2>, kernel<3>,  kernel<4>,  kernel<5>, kernel<6>, \
@@ -285,6 +478,15 @@ EMBEDRT_LOWP_TABLE(bf16_portable)
 EMBEDRT_LOWP_TABLE(int8_vnni)
 EMBEDRT_LOWP_TABLE(bf16_dot)
 EMBEDRT_LOWP_TABLE(bf16_fma)
+EMBEDRT_LOWP_TABLE(int8_avxvnni)
+EMBEDRT_LOWP_TABLE(int8_avx512vl_vnni)
+EMBEDRT_LOWP_TABLE(int8_avx2)
+EMBEDRT_LOWP_TABLE(bf16_avx2)
+#endif
+#if defined(__aarch64__)
+EMBEDRT_LOWP_TABLE(int8_neon_dot)
+EMBEDRT_LOWP_TABLE(int8_neon)
+EMBEDRT_LOWP_TABLE(bf16_neon)
 #endif
 #undef EMBEDRT_LOWP_TABLE
 
@@ -292,12 +494,29 @@ EMBEDRT_LOWP_TABLE(bf16_fma)
 
 Kernels kernels_for(LowPrecision format, LowpKernel kernel) {
   const bool int8 = format == LowPrecision::Int8;
+  const PackRow pack = int8 ? pack_int8_row : pack_bf16_row;
+  switch (kernel) {
 #if defined(__x86_64__)
-  if (kernel == LowpKernel::Avx512Dot) return int8 ? Kernels{int8_vnni_table, pack_int8_row_avx512} : Kernels{bf16_dot_table, pack_bf16_row_avx512};
-  if (kernel == LowpKernel::Avx512 && !int8) return {bf16_fma_table, pack_bf16_row_avx512};
+    case LowpKernel::Avx512Dot:
+      return int8 ? Kernels{int8_vnni_table, pack_int8_row_avx512, 6} : Kernels{bf16_dot_table, pack_bf16_row_avx512, 12};
+    case LowpKernel::Avx512:
+      if (!int8) return {bf16_fma_table, pack_bf16_row_avx512, 12};
+      break;
+    case LowpKernel::AvxVnni:
+      // AVX-VNNI's encoding where the CPU has it, else AVX512-VL's (lowp_kernel_supported checks one exists).
+      if (int8) return {x86_features().avxvnni ? int8_avxvnni_table : int8_avx512vl_vnni_table, pack, 6};
+      break;
+    case LowpKernel::Avx2: return int8 ? Kernels{int8_avx2_table, pack, 6} : Kernels{bf16_avx2_table, pack, 4};
 #endif
-  (void)kernel;
-  return int8 ? Kernels{int8_portable_table, pack_int8_row} : Kernels{bf16_portable_table, pack_bf16_row};
+#if defined(__aarch64__)
+    case LowpKernel::NeonDot:
+      if (int8) return {int8_neon_dot_table, pack, 6};
+      break;
+    case LowpKernel::Neon: return int8 ? Kernels{int8_neon_table, pack, 3} : Kernels{bf16_neon_table, pack, 4};
+#endif
+    default: break;
+  }
+  return int8 ? Kernels{int8_portable_table, pack, 6} : Kernels{bf16_portable_table, pack, 12};
 }
 
 }  // namespace lowp

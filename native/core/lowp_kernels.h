@@ -13,8 +13,7 @@ namespace embedrt::lowp {
 
 constexpr size_t kCols = kPanelCols;   // columns per panel
 constexpr size_t kStrip = 2 * kCols;   // columns per micro-kernel call
-constexpr size_t kTileRows = 12;       // rows per tile (12 × 2 panels = 24 zmm accumulators)
-constexpr size_t kInt8TileRows = 6;    // int8's (12 zmm of block sums + 12 of float sums)
+constexpr size_t kTileRows = 12;       // the most rows per tile (bf16 on AVX-512: 12 × 2 panels = 24 zmm)
 constexpr size_t kBlockGroups = kInt8Block / 4;  // int8: groups per block of a row of x (one scale each)
 
 // One micro-kernel call: a tile of R rows (x packed group-major: a[g · R + r]) × one strip (its panels at
@@ -39,10 +38,12 @@ using Micro = void (*)(const Tile&);
 // or all of them), each scaled by its own max |x| / 127, written to scales[b]; bfloat16: rounded.
 using PackRow = void (*)(const float* x, size_t k, size_t groups, size_t block, uint32_t* a, size_t R, size_t r, float* scales);
 
-// A format's kernels on one path: micro[R] for tiles of R rows (1 ≤ R ≤ the format's tile rows).
+// A format's kernels on one path: micro[R] for tiles of R rows (1 ≤ R ≤ rows, the most its registers
+// hold).
 struct Kernels {
   const Micro* micro;
   PackRow pack;
+  size_t rows;
 };
 Kernels kernels_for(LowPrecision format, LowpKernel kernel);
 

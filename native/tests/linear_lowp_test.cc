@@ -21,15 +21,16 @@ namespace {
 using Case = std::tuple<LowPrecision, LowpKernel>;
 
 std::string case_name(const Case& c) {
-  const char* kernels[] = {"portable", "avx512", "avx512dot"};
+  const char* kernels[] = {"portable", "avx512", "avx512dot", "avx2", "avxvnni", "neon", "neondot"};
+  static_assert(sizeof kernels / sizeof kernels[0] == kLowpKernels, "a name per kernel");
   return std::string(std::get<0>(c) == LowPrecision::Int8 ? "int8_" : "bf16_") + kernels[static_cast<int>(std::get<1>(c))];
 }
 
 std::vector<Case> runnable_cases() {
   std::vector<Case> out;
   for (LowPrecision f : {LowPrecision::Int8, LowPrecision::BF16}) {
-    for (LowpKernel k : {LowpKernel::Portable, LowpKernel::Avx512, LowpKernel::Avx512Dot}) {
-      if (lowp_kernel_supported(f, k)) out.emplace_back(f, k);
+    for (int k = 0; k < kLowpKernels; ++k) {
+      if (lowp_kernel_supported(f, static_cast<LowpKernel>(k))) out.emplace_back(f, static_cast<LowpKernel>(k));
     }
   }
   return out;

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbedrtError, SentenceTransformer } from '../../lib/index.js';
+import { EmbedrtError, SentenceTransformer, setSimdPath, simdPath } from '../../lib/index.js';
 import { parseEncoderConfig } from '../../lib/onnx/config.js';
 import { Tokenizer } from '../../lib/tokenizer.js';
 import { bertForward, type Rounding } from '../helpers/bert-reference.js';
@@ -115,6 +115,31 @@ describe("embedrt's int8 and bf16 kernels", () => {
         // Padding to a batch-mate's length changes only the attention's row counts (float32 noise).
         expect(maxAbsDiff(alone.row(0), batched.row(i)), `${quantize}, text ${i}`).toBeLessThan(1e-6);
       }
+    }
+  });
+
+  it('every SIMD path this CPU runs (setSimdPath: AVX-512, AVX2, scalar) gives the same bits, through the addon', async () => {
+    // Each path runs its own kernels (AVX-512 VNNI / AVX512-BF16, AVX-VNNI or AVX2, plain C++); the
+    // projections are every node they change, and each kernel gives the portable one's bits.
+    const texts = financialQa().slice(0, 6).map((r) => r.question);
+    const best = simdPath();
+    const paths = (['avx512', 'avx2', 'scalar'] as const).filter((p) => setSimdPath(p));
+    setSimdPath(best as 'avx512');
+    expect(paths.length, 'this CPU runs more than one path').toBeGreaterThan(1);
+    try {
+      for (const quantize of ['int8', 'bf16'] as const) {
+        await using model = await SentenceTransformer.load(tiny, { cacheDir: cache, quantize });
+        const out: Float32Array[] = [];
+        for (const p of paths) {
+          setSimdPath(p);
+          out.push((await model.encode(texts)).data.slice());
+        }
+        for (let i = 1; i < out.length; i++) {
+          expect(Buffer.from(out[i]!.buffer).equals(Buffer.from(out[0]!.buffer)), `${quantize}: ${paths[i]} = ${paths[0]}`).toBe(true);
+        }
+      }
+    } finally {
+      setSimdPath(best as 'avx512');
     }
   });
 
