@@ -216,7 +216,7 @@ function buildTarget(target, zigBin) {
 // every AArch64 feature (QEMU_CPU=max: NEON and the dot-product instructions), so the NEON kernels run
 // and are checked as the x86 ones are. Needs qemu-aarch64-static (scripts/native-tests.sh installs it).
 const GTEST_SOURCE = '/usr/src/googletest';
-const KERNEL_TESTS = '*Lowp*:*Simd*:LinearPacking.*';
+const KERNEL_TESTS = '*Lowp*:*Simd*:LinearPacking.*:*Attention*';
 function kernelTests(zigBin) {
   const target = 'linux-arm64';
   const dir = path.join(root, 'build', 'cross', `${target}-kernel-tests`);

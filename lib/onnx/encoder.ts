@@ -37,14 +37,16 @@ export const QUANTIZATIONS: Readonly<Record<Quantization, true>> = { int8: true,
 /** Changes whenever the quantized graphs the builder writes change; part of the graph cache key. */
 export const QUANTIZATION_RULES = 'q5';
 /** The same for float graphs (part of the cache key: bump when the builder's float output changes). */
-export const GRAPH_RULES = 'g3';
+export const GRAPH_RULES = 'g4';
 
 /**
- * embedrt's own ONNX Runtime op domain (native/core/linear_op.h): `Linear(X, B, W_1, …, W_n) = X · Wᵀ + B`
+ * embedrt's own ONNX Runtime op domain (native/core/ops.h): `Linear(X, B, W_1, …, W_n) = X · Wᵀ + B`
  * (torch.nn.Linear; W the rows of W_1 … W_n, each in the checkpoint's [out, in] layout), run by embedrt's
  * streaming / packed-GEMM kernels in place of MatMul + Add; `LinearInt8` and `LinearBF16` take the same
- * inputs and compute in 8-bit integers or bfloat16 (native/core/linear_lowp.h). Only embedrt's sessions
- * can run a graph that uses them; `embedrt convert` writes standard ONNX.
+ * inputs and compute in 8-bit integers or bfloat16 (native/core/linear_lowp.h); `Attention(QKV, mask)`
+ * (attribute num_heads) is the self-attention over the fused projection's output, masked keys skipped
+ * (native/core/attention.h), in place of Split … Softmax … Reshape. Only embedrt's sessions can run a
+ * graph that uses them; `embedrt convert` writes standard ONNX.
  */
 export const EMBEDRT_DOMAIN = 'com.embedrt';
 
@@ -113,6 +115,9 @@ export function buildEncoderOnnx(
   if (opts.quantize === 'bf16' && !opts.embedrtOps) throw new Error("buildEncoderOnnx: quantize 'bf16' needs embedrtOps (only embedrt's kernels run it)");
   // int8 on embedrt's kernels (LinearInt8), or ONNX Runtime's com.microsoft int8 ops.
   const ownInt8 = opts.quantize === 'int8' && opts.embedrtOps === true;
+  // Whether the graph uses embedrt's ops (its projections' and attention's): not for int8-fast and fp16,
+  // ONNX Runtime's by definition.
+  const embedrtOps = opts.embedrtOps === true && (opts.quantize === undefined || ownInt8 || opts.quantize === 'bf16');
   const int8 = (opts.quantize === 'int8' || opts.quantize === 'int8-fast') && !ownInt8;
   // emulateHalf: float32 t rounded to float16's 11 significant bits (Veltkamp: σ = t·(2¹³ + 1),
   // σ − (σ − t)), ±infinity where |t| ≥ 65520 (float16's largest, 65504, plus half a step).
@@ -140,7 +145,7 @@ export function buildEncoderOnnx(
   //    product cast back to float32 before the float32 bias. What a GPU's fp16 GEMM runs (float16
   //    operands, float32 accumulation, a float16 result); LayerNorm, softmax, the attention products
   //    and the residual sums stay float32, where float16's range and 11-bit precision would cost most.
-  const linearN = (x: string, names: string[], inDim: number, outDim: number, how: How): string[] => {
+  const project = (x: string, names: string[], inDim: number, outDim: number, how: How): string => {
     const n = names.length;
     const N = outDim * n;
     const label = n === 1 ? names[0]! : `${names[0]!.replace(/\.[^.]+$/, '')}.${names.map((m) => m.split('.').pop()).join('_')}`;
@@ -166,7 +171,7 @@ export function buildEncoderOnnx(
       const cat = (ts: string[]) => (ts.length === 1 ? ts[0]! : g.op1('Concat', ts, [{ name: 'axis', i: 0 }]));
       const weights = names.map((name) => input(`${name}.weight`, [outDim, inDim]));
       const bias = cat(names.map((name) => input(`${name}.bias`, [outDim]))); // after the weights: their shapes are checked first
-      if (opts.embedrtOps) {
+      if (embedrtOps) {
         const op = how === 'int8' ? 'LinearInt8' : how === 'bf16' ? 'LinearBF16' : 'Linear';
         y = g.op(op, [x, bias, ...weights], [], 1, EMBEDRT_DOMAIN)[0]!;
       } else {
@@ -211,8 +216,12 @@ export function buildEncoderOnnx(
         y = g.op('MatMulNBits', [x, pw, g.weight(`${label}.weight_scales`, [N * blocks], scales), '', '', b], attrs, 1, 'com.microsoft')[0]!;
       }
     }
-    if (n === 1) return [y];
-    return g.op('Split', [y, g.constInt64(Array(n).fill(outDim))], [{ name: 'axis', i: -1 }], n);
+    return y;
+  };
+  // The layers' outputs, each its own tensor.
+  const linearN = (x: string, names: string[], inDim: number, outDim: number, how: How): string[] => {
+    const y = project(x, names, inDim, outDim, how);
+    return names.length === 1 ? [y] : g.op('Split', [y, g.constInt64(Array(names.length).fill(outDim))], [{ name: 'axis', i: -1 }], names.length);
   };
   // 'int8': embedrt's LinearInt8 everywhere, or (ONNX Runtime's ops) attention projections dynamic,
   // feed-forward layers blockwise. 'int8-fast': all dynamic. 'fp16': all half. 'bf16': all LinearBF16.
@@ -295,7 +304,7 @@ export function buildEncoderOnnx(
     const p = `encoder.layer.${l}`;
     const heads4 = (t: string, perm: number[]) => g.op1('Transpose', [g.op1('Reshape', [t, splitHeads])], [{ name: 'perm', ints: perm }]);
     const qkvNames = names.qkv.map((m) => `${p}.${m}`);
-    let qLin: string | undefined, kLin: string | undefined, vLin: string | undefined;
+    let qLin: string | undefined, kLin: string | undefined, vLin: string | undefined, context: string | undefined;
     let bias = positionBias;
     if (clsOnly && l === cfg.num_hidden_layers - 1) {
       // CLS pooling reads one row of the last layer: keys and values need every token, but the query,
@@ -309,17 +318,22 @@ export function buildEncoderOnnx(
       qLin = linear(x, qkvNames[0]!, H, H);
       if (bias !== undefined) bias = g.op1('Slice', [bias, g.constInt64([0]), g.constInt64([2]), g.constInt64([1])]); // the two queries' rows
       [kLin, vLin] = fuseQkv ? linearN(all, qkvNames.slice(1), H, H, howMost) : qkvNames.slice(1).map((name) => linear(all, name, H, H));
+    } else if (embedrtOps && bias === undefined) {
+      // com.embedrt.Attention on the fused projection: no split, no transposes, masked keys skipped.
+      context = g.op('Attention', [project(x, qkvNames, H, H, howMost), 'attention_mask'], [{ name: 'num_heads', i: heads }], 1, EMBEDRT_DOMAIN)[0]!;
     } else {
       [qLin, kLin, vLin] = fuseQkv ? linearN(x, qkvNames, H, H, howMost) : qkvNames.map((name) => linear(x, name, H, H));
     }
-    const q = heads4(qLin!, [0, 2, 1, 3]);
-    const k = heads4(kLin!, [0, 2, 3, 1]);
-    const v = heads4(vLin!, [0, 2, 1, 3]);
-    let scores = g.op1('Mul', [g.op1('MatMul', [q, k]), scale]);
-    if (bias !== undefined) scores = g.op1('Add', [scores, bias]);
-    scores = g.op1('Add', [scores, mask4]);
-    const probs = g.op1('Softmax', [scores], [{ name: 'axis', i: -1 }]);
-    const context = g.op1('Reshape', [g.op1('Transpose', [g.op1('MatMul', [probs, v])], [{ name: 'perm', ints: [0, 2, 1, 3] }]), mergeHeads]);
+    if (context === undefined) {
+      const q = heads4(qLin!, [0, 2, 1, 3]);
+      const k = heads4(kLin!, [0, 2, 3, 1]);
+      const v = heads4(vLin!, [0, 2, 1, 3]);
+      let scores = g.op1('Mul', [g.op1('MatMul', [q, k]), scale]);
+      if (bias !== undefined) scores = g.op1('Add', [scores, bias]);
+      scores = g.op1('Add', [scores, mask4]);
+      const probs = g.op1('Softmax', [scores], [{ name: 'axis', i: -1 }]);
+      context = g.op1('Reshape', [g.op1('Transpose', [g.op1('MatMul', [probs, v])], [{ name: 'perm', ints: [0, 2, 1, 3] }]), mergeHeads]);
+    }
     const attnOut = linear(context, `${p}.${names.out}`, H, H);
     x = layerNorm(g.op1('Add', [attnOut, x]), `${p}.${names.outNorm}`);
     const inter = linear(x, `${p}.intermediate.dense`, H, cfg.intermediate_size, howFfn);
@@ -363,7 +377,7 @@ export function buildEncoderOnnx(
     opset: 17,
     extraOpsets: [
       ...(int8 ? [{ domain: 'com.microsoft', version: 1 }] : []),
-      ...(opts.embedrtOps && (opts.quantize === undefined || ownInt8 || opts.quantize === 'bf16') ? [{ domain: EMBEDRT_DOMAIN, version: 1 }] : []),
+      ...(embedrtOps ? [{ domain: EMBEDRT_DOMAIN, version: 1 }] : []),
     ],
     producer: 'embedrt',
     graphName: family,

@@ -1,5 +1,5 @@
 // A linear layer, y = x · W + bias, for the encoder's projections (ONNX Runtime runs it as the custom
-// op com.embedrt.Linear; linear_op.h). W (k × n) is stored in panels of 16 columns (gemm_ab_panels'
+// op com.embedrt.Linear; ops.h). W (k × n) is stored in panels of 16 columns (gemm_ab_panels'
 // layout: each panel k × 16 row-major, the last zero-padded), so a panel is one contiguous stream;
 // pack_linear_weights makes that layout from a checkpoint's weights, once, when the op is created.
 //

@@ -1,4 +1,4 @@
-// Linear layers in a low precision (com.embedrt.LinearInt8 and LinearBF16; linear_op.h): y = x · W + bias
+// Linear layers in a low precision (com.embedrt.LinearInt8 and LinearBF16; ops.h): y = x · W + bias
 // as in linear.h, with W held in 8-bit integers or bfloat16 (a quarter or half of float32's bytes).
 //
 //  - Int8: W per output channel, symmetric (w ≈ sᵢ · q, q ∈ [-127, 127], sᵢ = max|Wᵢ| / 127); x at run

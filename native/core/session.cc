@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "linear_op.h"
+#include "ops.h"
 #include "ort_runtime.h"
 #include "platform.h"
 

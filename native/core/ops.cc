@@ -1,9 +1,10 @@
-#include "linear_op.h"
+#include "ops.h"
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "attention.h"
 #include "linear.h"
 #include "linear_lowp.h"
 #include "platform.h"
@@ -28,6 +29,16 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 }
 
 constexpr size_t kFirstWeight = 2;  // inputs: X, B, W_1, …, W_n
+
+// ONNX Runtime's intra-op threads (the caller among them), not embedrt's pool: they are the ones
+// spinning between this graph's nodes.
+ParallelFor on_ort(Ort::KernelContext& ctx) {
+  return [&ctx](size_t count, const std::function<void(size_t)>& fn) {
+    if (count == 1) return fn(0);
+    ctx.ParallelFor([](void* f, size_t i) { (*static_cast<const std::function<void(size_t)>*>(f))(i); }, count, 0,
+                    const_cast<std::function<void(size_t)>*>(&fn));
+  };
+}
 
 template <Format F>
 class LinearKernel {
@@ -74,17 +85,10 @@ class LinearKernel {
       std::vector<int64_t> ys = xs;
       ys.back() = static_cast<int64_t>(n_);
       Ort::UnownedValue y = ctx.GetOutput(0, ys);
-      // ONNX Runtime's intra-op threads (the caller among them), not embedrt's pool: they are the
-      // ones spinning between this graph's nodes.
-      const ParallelFor on_ort = [&ctx](size_t count, const std::function<void(size_t)>& fn) {
-        if (count == 1) return fn(0);
-        ctx.ParallelFor([](void* f, size_t i) { (*static_cast<const std::function<void(size_t)>*>(f))(i); }, count, 0,
-                        const_cast<std::function<void(size_t)>*>(&fn));
-      };
       if constexpr (F == Format::Float) {
-        linear_forward(x.GetTensorData<float>(), m, k_, packed_.get(), n_, b.GetTensorData<float>(), y.GetTensorMutableData<float>(), on_ort);
+        linear_forward(x.GetTensorData<float>(), m, k_, packed_.get(), n_, b.GetTensorData<float>(), y.GetTensorMutableData<float>(), on_ort(ctx));
       } else {
-        lowp_->forward(x.GetTensorData<float>(), m, b.GetTensorData<float>(), y.GetTensorMutableData<float>(), on_ort);
+        lowp_->forward(x.GetTensorData<float>(), m, b.GetTensorData<float>(), y.GetTensorMutableData<float>(), on_ort(ctx));
       }
       return nullptr;
     } catch (const Ort::Exception& e) {
@@ -123,6 +127,64 @@ struct LinearOp : Ort::CustomOpBase<LinearOp<F>, LinearKernel<F>, true> {
   ONNXTensorElementDataType GetOutputType(size_t) const { return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT; }
 };
 
+// com.embedrt.Attention (attention.h).
+OrtStatus* attention_error(const std::string& message) {
+  return Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, ("com.embedrt.Attention: " + message).c_str());
+}
+
+class AttentionKernel {
+ public:
+  explicit AttentionKernel(const OrtKernelInfo* raw) {
+    const int64_t heads = Ort::ConstKernelInfo(raw).GetAttribute<int64_t>("num_heads");
+    if (heads < 1) throw Ort::Exception("num_heads must be at least 1, got " + std::to_string(heads), ORT_INVALID_ARGUMENT);
+    heads_ = static_cast<size_t>(heads);
+  }
+
+  OrtStatusPtr ComputeV2(OrtKernelContext* raw) const {
+    try {
+      Ort::KernelContext ctx(raw);
+      const Ort::ConstValue qkv = ctx.GetInput(0), mask = ctx.GetInput(1);
+      const std::vector<int64_t> qs = qkv.GetTensorTypeAndShapeInfo().GetShape();
+      const std::vector<int64_t> ms = mask.GetTensorTypeAndShapeInfo().GetShape();
+      if (qs.size() != 3 || qs[2] % static_cast<int64_t>(3 * heads_) != 0) {
+        return attention_error("QKV must be [batch, sequence, 3 · num_heads · head_dim] (num_heads " + std::to_string(heads_) + "), got " + shape_text(qs));
+      }
+      if (ms != std::vector<int64_t>{qs[0], qs[1]}) {
+        return attention_error("the mask must be [batch, sequence] = " + shape_text({qs[0], qs[1]}) + " (QKV's), got " + shape_text(ms));
+      }
+      const size_t batch = static_cast<size_t>(qs[0]), seq = static_cast<size_t>(qs[1]), H = static_cast<size_t>(qs[2]) / 3;
+      Ort::UnownedValue out = ctx.GetOutput(0, {qs[0], qs[1], static_cast<int64_t>(H)});
+      attention_forward(qkv.GetTensorData<float>(), mask.GetTensorData<int64_t>(), batch, seq, heads_, H / heads_,
+                        out.GetTensorMutableData<float>(), on_ort(ctx));
+      return nullptr;
+    } catch (const std::exception& e) {
+      return attention_error(e.what());
+    }
+  }
+
+ private:
+  size_t heads_ = 1;
+};
+
+struct AttentionOp : Ort::CustomOpBase<AttentionOp, AttentionKernel, true> {
+  OrtStatusPtr CreateKernelV2(const OrtApi&, const OrtKernelInfo* info, void** kernel) const {
+    try {
+      *kernel = new AttentionKernel(info);
+      return nullptr;
+    } catch (const std::exception& e) {
+      return attention_error(e.what());
+    }
+  }
+  const char* GetName() const { return "Attention"; }
+  const char* GetExecutionProviderType() const { return "CPUExecutionProvider"; }
+  size_t GetInputTypeCount() const { return 2; }
+  ONNXTensorElementDataType GetInputType(size_t i) const {
+    return i == 0 ? ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT : ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64;
+  }
+  size_t GetOutputTypeCount() const { return 1; }
+  ONNXTensorElementDataType GetOutputType(size_t) const { return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT; }
+};
+
 }  // namespace
 
 Ort::CustomOpDomain& embedrt_op_domain() {
@@ -135,6 +197,8 @@ Ort::CustomOpDomain& embedrt_op_domain() {
     d->Add(&linear);
     d->Add(&linear_int8);
     d->Add(&linear_bf16);
+    static AttentionOp attention;
+    d->Add(&attention);
     return d;
   }();
   return *domain;

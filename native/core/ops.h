@@ -7,9 +7,14 @@
 //   LinearInt8(…), LinearBF16(…): the same inputs and output, the weights held and multiplied in 8-bit
 //   integers or bfloat16 (linear_lowp.h)
 //
-// The encoder's projections, computed by linear_forward (linear.h) or LowpLinear on ONNX Runtime's intra-op threads
-// from weights the kernel packs when ONNX Runtime creates it. Graphs embedrt builds for the CPU use it in
-// place of MatMul + Add (lib/onnx/bert.ts).
+//   Attention(QKV: float[B, S, 3H], mask: int64[B, S]; num_heads) -> context: float[B, S, H]
+//   multi-head self-attention over the fused query/key/value projection's output, the keys whose mask
+//   is 0 skipped (attention.h)
+//
+// The projections are computed by linear_forward (linear.h) or LowpLinear on ONNX Runtime's intra-op
+// threads from weights the kernel packs when ONNX Runtime creates it; the attention by
+// attention_forward on the same threads. Graphs embedrt builds for the CPU use them in place of MatMul +
+// Add and of the attention's Split … Softmax … Reshape chain (lib/onnx/encoder.ts).
 #pragma once
 
 #include "ort_api.h"
