@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -53,14 +52,17 @@ bool lowp_kernel_supported(LowPrecision format, LowpKernel kernel) {
 LowpKernel lowp_kernel(LowPrecision format) {
   const int f = forced[static_cast<int>(format)].load(std::memory_order_relaxed);
   if (f >= 0) return static_cast<LowpKernel>(f);
-  static constexpr LowpKernel kX86[] = {LowpKernel::Avx512Dot, LowpKernel::Avx512, LowpKernel::AvxVnni, LowpKernel::Avx2};
-  static constexpr LowpKernel kArm[] = {LowpKernel::NeonDot, LowpKernel::Neon};
-  const simd::Path path = simd::active_path();
-  // AVX2's path starts past the AVX-512 kernels.
-  const LowpKernel* begin = path == simd::Path::Neon ? kArm : path == simd::Path::Avx2 ? kX86 + 2 : kX86;
-  const LowpKernel* end = path == simd::Path::Neon ? std::end(kArm) : path == simd::Path::Scalar ? kX86 : std::end(kX86);
-  for (const LowpKernel* k = begin; k < end; ++k) {
-    if (lowp_kernel_supported(format, *k)) return *k;
+  struct Choice {
+    LowpKernel kernel;
+    simd::Path path;  // the SIMD path it belongs to
+  };
+  static constexpr Choice kBestFirst[] = {{LowpKernel::Avx512Dot, simd::Path::Avx512}, {LowpKernel::Avx512, simd::Path::Avx512},
+                                          {LowpKernel::AvxVnni, simd::Path::Avx2},      {LowpKernel::Avx2, simd::Path::Avx2},
+                                          {LowpKernel::NeonDot, simd::Path::Neon},      {LowpKernel::Neon, simd::Path::Neon}};
+  const simd::Path active = simd::active_path();
+  for (const Choice& c : kBestFirst) {
+    const bool allowed = c.path == active || (active == simd::Path::Avx512 && c.path == simd::Path::Avx2);
+    if (allowed && lowp_kernel_supported(format, c.kernel)) return c.kernel;
   }
   return LowpKernel::Portable;
 }

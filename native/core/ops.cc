@@ -18,9 +18,11 @@ enum class Format { Float, Int8, BF16 };
 
 constexpr const char* op_name(Format f) { return f == Format::Float ? "Linear" : f == Format::Int8 ? "LinearInt8" : "LinearBF16"; }
 
-OrtStatus* op_error(Format f, const std::string& message) {
-  return Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, (std::string("com.embedrt.") + op_name(f) + ": " + message).c_str());
+// An op's error, named "com.embedrt.<op>: …".
+OrtStatus* op_error(const char* op, const std::string& message) {
+  return Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, (std::string("com.embedrt.") + op + ": " + message).c_str());
 }
+OrtStatus* op_error(Format f, const std::string& message) { return op_error(op_name(f), message); }
 
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string s = "[";
@@ -128,9 +130,7 @@ struct LinearOp : Ort::CustomOpBase<LinearOp<F>, LinearKernel<F>, true> {
 };
 
 // com.embedrt.Attention (attention.h).
-OrtStatus* attention_error(const std::string& message) {
-  return Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, ("com.embedrt.Attention: " + message).c_str());
-}
+OrtStatus* attention_error(const std::string& message) { return op_error("Attention", message); }
 
 class AttentionKernel {
  public:
