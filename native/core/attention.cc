@@ -67,6 +67,7 @@ float attention_scale(size_t head_dim) { return static_cast<float>(1.0 / std::sq
 
 void attention_forward(const float* qkv, const int64_t* mask, size_t batch, size_t seq, size_t heads, size_t head_dim,
                        float* context, const ParallelFor& parallel) {
+  if (batch == 0 || seq == 0 || heads == 0 || head_dim == 0) return;  // no output (or nothing to weigh)
   const size_t H = heads * head_dim, d = head_dim, dp = round_up(d), row = 3 * H;
   const float scale = attention_scale(d);
   const HeadRows head_rows = head_rows_for(simd::active_path());

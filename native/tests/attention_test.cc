@@ -158,6 +158,17 @@ TEST_P(AttentionPaths, ANonFiniteValueSpoilsOnlyItsOwnTextAndHead) {
   }
 }
 
+TEST_P(AttentionPaths, EmptyShapesDoNothing) {
+  // No tokens (the batch's texts empty), no texts, heads of no width: nothing read, nothing written.
+  std::vector<float> out(4, 7.f);
+  attention_forward(nullptr, nullptr, 2, 0, 3, 16, out.data());
+  attention_forward(nullptr, nullptr, 0, 5, 3, 16, out.data());
+  const std::vector<float> qkv(2 * 5 * 3 * 0);
+  const std::vector<int64_t> mask(2 * 5, 1);
+  attention_forward(qkv.data(), mask.data(), 2, 5, 3, 0, out.data());
+  for (float v : out) EXPECT_EQ(v, 7.f);
+}
+
 std::vector<simd::Path> runnable_paths() {
   std::vector<simd::Path> out;
   for (simd::Path p : {simd::Path::Scalar, simd::Path::Avx2, simd::Path::Avx512, simd::Path::Neon}) {
