@@ -1,3 +1,6 @@
+// Longer than 400 lines because each SIMD path's kernels for the one packed layout (portable, AVX-512,
+// AVX2 / AVX-VNNI, NEON) sit together with the table that chooses among them: every one must give the
+// portable kernel's bits, and reading them side by side is how that is kept.
 #include "lowp_kernels.h"
 
 #include "cpu_features.h"
