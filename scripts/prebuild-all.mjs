@@ -186,6 +186,14 @@ function run(cmd, args) {
   }
 }
 
+// Builds one CMake target; embedrt's own sources build with its warning flags (-Wall -Wextra
+// -Wconversion ...) for every platform, and a warning in them fails the build, as in the native tests'.
+function buildWithoutWarnings(build, cmakeTarget, label) {
+  const output = run('cmake', ['--build', build, '--target', cmakeTarget]);
+  const warnings = output.split('\n').filter((l) => /\bnative\/.*warning:/.test(l));
+  if (warnings.length) throw new Error(`${label}: the build warns:\n${warnings.join('\n')}`);
+}
+
 function buildTarget(target, zigBin) {
   const t = TARGETS[target];
   const dir = path.join(root, 'build', 'cross', target);
@@ -200,11 +208,7 @@ function buildTarget(target, zigBin) {
   if (t.os === 'win32') args.push(`-DEMBEDRT_NODE_IMPORT_LIB=${nodeImportLib(target, zigBin, dir)}`);
   const started = Date.now();
   run('cmake', args);
-  // embedrt's own sources build with its warning flags (-Wall -Wextra -Wconversion ...) for every target:
-  // a warning in them fails the build, as in the native tests' build.
-  const output = run('cmake', ['--build', build, '--target', 'embedrt']);
-  const warnings = output.split('\n').filter((l) => /\bnative\/.*warning:/.test(l));
-  if (warnings.length) throw new Error(`${target}: the build warns:\n${warnings.join('\n')}`);
+  buildWithoutWarnings(build, 'embedrt', target);
   writePackage(target);
   const out = packageDir(target);
   for (const f of expectedFiles(target)) fs.copyFileSync(path.join(build, f), path.join(out, f));
@@ -232,9 +236,7 @@ function kernelTests(zigBin) {
     `-DEMBEDRT_TARGET=${target}`, `-DEMBEDRT_GTEST_SOURCE=${GTEST_SOURCE}`,
     '-DCMAKE_CROSSCOMPILING_EMULATOR=qemu-aarch64-static',  // for gtest_discover_tests
   ]);
-  const output = run('cmake', ['--build', build, '--target', 'embedrt_tests']);
-  const warnings = output.split('\n').filter((l) => /\bnative\/.*warning:/.test(l));
-  if (warnings.length) throw new Error(`${target} kernel tests: the build warns:\n${warnings.join('\n')}`);
+  buildWithoutWarnings(build, 'embedrt_tests', `${target} kernel tests`);
   log(`${target} kernel tests: built in ${((Date.now() - started) / 1000).toFixed(0)} s; running under qemu-aarch64-static`);
   execFileSync('qemu-aarch64-static', [path.join(build, 'embedrt_tests'), `--gtest_filter=${KERNEL_TESTS}`, '--gtest_brief=1'], {
     stdio: 'inherit',

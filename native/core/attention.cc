@@ -58,7 +58,8 @@ HeadRows head_rows_for(simd::Path path) {
   return attention_portable::head_rows;
 }
 
-constexpr size_t kLanes = 16;
+// The kernel's lanes: Kᵀ's keys and V's columns are padded to a multiple of them.
+constexpr size_t kLanes = attention_portable::kLanes;
 size_t round_up(size_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
 }  // namespace
